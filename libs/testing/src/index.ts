@@ -1,0 +1,2 @@
+export { freePort } from './free-port.ts';
+export { runScript, type CommandResult } from './run-command.ts';
