@@ -1,1 +1,6 @@
-export {};
+export * from './kubernetes-types.ts';
+export { ConfigError } from './config-error.ts';
+export { validateObject } from './validate.ts';
+export { loadDocuments, type LoadResult } from './yaml-loader.ts';
+export { MemoryConfigStore, type ConfigEvent, type ConfigListener, type ConfigStore } from './config-store.ts';
+export { FolderSource, type FolderSourceOptions } from './folder-source.ts';

@@ -1,0 +1,68 @@
+import { objectKey, type KnownKind, type KnownKinds, type KubeObject } from './kubernetes-types.ts';
+
+export type ConfigEvent =
+  | { type: 'add'; object: KubeObject }
+  | { type: 'update'; object: KubeObject; previous: KubeObject }
+  | { type: 'delete'; object: KubeObject };
+
+export type ConfigListener = (event: ConfigEvent) => void;
+
+/** What istiod reads config from, whatever the source (a folder, the Kubernetes API). */
+export interface ConfigStore {
+  /** Objects of a kind, in one namespace or all, sorted by namespace then name. */
+  list<K extends KnownKind>(kind: K, namespace?: string): KnownKinds[K][];
+  list(kind: string, namespace?: string): KubeObject[];
+  get<K extends KnownKind>(kind: K, namespace: string, name: string): KnownKinds[K] | undefined;
+  get(kind: string, namespace: string, name: string): KubeObject | undefined;
+  /** Calls the listener for every later add, update and delete; returns the unsubscriber. */
+  subscribe(listener: ConfigListener): () => void;
+}
+
+/** A store held in memory. Sources feed it whole snapshots through replaceAll(), and it tells
+ *  subscribers what changed. */
+export class MemoryConfigStore implements ConfigStore {
+  #objects = new Map<string, KubeObject>();
+  #listeners = new Set<ConfigListener>();
+
+  list<K extends KnownKind>(kind: K, namespace?: string): KnownKinds[K][];
+  list(kind: string, namespace?: string): KubeObject[];
+  list(kind: string, namespace?: string): KubeObject[] {
+    return [...this.#objects.values()]
+      .filter((o) => o.kind === kind && (namespace === undefined || (o.metadata.namespace ?? '') === namespace))
+      .sort((a, b) => compare(a.metadata.namespace ?? '', b.metadata.namespace ?? '') || compare(a.metadata.name, b.metadata.name));
+  }
+
+  get<K extends KnownKind>(kind: K, namespace: string, name: string): KnownKinds[K] | undefined;
+  get(kind: string, namespace: string, name: string): KubeObject | undefined;
+  get(kind: string, namespace: string, name: string): KubeObject | undefined {
+    return this.#objects.get(`${kind}/${namespace}/${name}`) ?? this.#objects.get(`${kind}//${name}`);
+  }
+
+  subscribe(listener: ConfigListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Makes the store hold exactly these objects, emitting an event per object that was added,
+   *  changed or removed. */
+  replaceAll(objects: Iterable<KubeObject>): ConfigEvent[] {
+    const next = new Map<string, KubeObject>();
+    for (const object of objects) next.set(objectKey(object), object);
+    const events: ConfigEvent[] = [];
+    for (const [key, previous] of this.#objects) {
+      if (!next.has(key)) events.push({ type: 'delete', object: previous });
+    }
+    for (const [key, object] of next) {
+      const previous = this.#objects.get(key);
+      if (previous === undefined) events.push({ type: 'add', object });
+      else if (JSON.stringify(previous) !== JSON.stringify(object)) events.push({ type: 'update', object, previous });
+    }
+    this.#objects = next;
+    for (const event of events) for (const listener of this.#listeners) listener(event);
+    return events;
+  }
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
