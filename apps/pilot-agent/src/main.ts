@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
+import { runAgent } from './agent.ts';
+import { runCommandLine } from './cli/command-line.ts';
 
-const program = new Command('pilot-agent').description('Writes the proxy bootstrap, supervises the proxy, answers readiness.');
-program.parse();
+process.exitCode = await runCommandLine(process.argv, process.env, runAgent);

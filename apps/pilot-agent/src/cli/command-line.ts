@@ -1,0 +1,114 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { parseHostPort, type DiscoveryAddress } from '../bootstrap/discovery-address.ts';
+import { EnvironmentError, readPodIdentity, type PodIdentity } from '../bootstrap/pod-identity.ts';
+import { parseDuration } from './duration.ts';
+
+/** What `pilot-agent proxy sidecar` runs with: flags and environment, checked and defaulted. */
+export interface AgentConfig {
+  identity: PodIdentity;
+  discovery: DiscoveryAddress;
+  domain: string;
+  concurrency: number;
+  logLevel: string;
+  statusPort: number;
+  adminPort: number;
+  binaryPath: string;
+  configPath: string;
+  drainDurationMs: number;
+}
+
+interface Flags {
+  discoveryAddress: DiscoveryAddress;
+  domain?: string;
+  concurrency: number;
+  proxyLogLevel: string;
+  statusPort: number;
+  proxyAdminPort: number;
+  binaryPath: string;
+  configPath?: string;
+  drainDuration: number;
+}
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warning', 'warn', 'error', 'critical', 'off'];
+
+/** Parses the command line; calls runProxy for `proxy sidecar` and resolves to the exit code
+ *  (2 for a bad flag, a missing value or a bad environment variable). */
+export async function runCommandLine(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  runProxy: (config: AgentConfig) => Promise<number>,
+  writeErr: (text: string) => void = (text) => process.stderr.write(text),
+): Promise<number> {
+  let exitCode = 0;
+  const program = new Command('pilot-agent')
+    .description('Writes the proxy bootstrap, supervises the proxy, answers readiness.')
+    .configureOutput({ writeErr })
+    .exitOverride();
+  program
+    .command('proxy')
+    .description('Runs a proxy and keeps it configured and supervised')
+    .addArgument(new Argument('[type]', 'the kind of proxy').choices(['sidecar']).default('sidecar'))
+    .addOption(new Option('--discovery-address <host:port>', 'xDS server (plaintext gRPC)').default(parseHostPort('istiod.istio-system.svc:15010'), 'istiod.istio-system.svc:15010').argParser(checked(parseHostPort)))
+    .option('--domain <domain>', 'DNS domain of the pod (default NAMESPACE.svc.cluster.local)')
+    .option('--concurrency <n>', 'proxy worker threads (0: one per core)', checked(count), 2)
+    .addOption(new Option('--proxy-log-level <level>', 'proxy log level').choices(LOG_LEVELS).default('warning'))
+    .option('--status-port <port>', 'port of the agent status server (/healthz/ready)', checked(port), 15021)
+    .option('--proxy-admin-port <port>', 'port of the proxy admin API on 127.0.0.1', checked(port), 15000)
+    .option('--binary-path <path>', 'proxy executable (mizzen-proxy, or envoy)', 'mizzen-proxy')
+    .option('--config-path <dir>', 'folder for the generated bootstrap (default a per-pod folder under the temp dir)')
+    .option('--drain-duration <duration>', 'how long the proxy may drain after SIGTERM before it is killed', checked(parseDuration), 45_000)
+    .action(async (_type: string, flags: Flags) => {
+      exitCode = await runProxy(toConfig(flags, env));
+    });
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof EnvironmentError) {
+      writeErr(`error: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+function toConfig(flags: Flags, env: NodeJS.ProcessEnv): AgentConfig {
+  const identity = readPodIdentity(env);
+  return {
+    identity,
+    discovery: flags.discoveryAddress,
+    domain: flags.domain ?? `${identity.namespace}.svc.cluster.local`,
+    concurrency: flags.concurrency,
+    logLevel: flags.proxyLogLevel,
+    statusPort: flags.statusPort,
+    adminPort: flags.proxyAdminPort,
+    binaryPath: flags.binaryPath,
+    configPath: flags.configPath ?? join(tmpdir(), 'mizzen-agent', `${identity.podName}.${identity.namespace}`),
+    drainDurationMs: flags.drainDuration,
+  };
+}
+
+// Commander reports an InvalidArgumentError with the flag's name and the value given.
+function checked<T>(parse: (text: string) => T): (text: string) => T {
+  return (text) => {
+    try {
+      return parse(text);
+    } catch (error) {
+      throw new InvalidArgumentError((error as Error).message);
+    }
+  };
+}
+
+function port(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > 65535) throw new Error('not a port number (1-65535)');
+  return n;
+}
+
+function count(text: string): number {
+  if (!/^\d+$/.test(text)) throw new Error('not a whole number');
+  return Number(text);
+}
