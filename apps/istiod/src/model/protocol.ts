@@ -1,0 +1,36 @@
+// A port's protocol, decided as Istio does: the service port's appProtocol first, else the
+// port name's prefix ("http", "http-web", "grpc-api"). Anything else is treated as TCP until
+// protocol sniffing arrives.
+
+export type Protocol = 'HTTP' | 'HTTP2' | 'GRPC' | 'TCP' | 'TLS' | 'UDP';
+
+const byName: Record<string, Protocol> = {
+  http: 'HTTP',
+  'http/1.1': 'HTTP',
+  http2: 'HTTP2',
+  h2c: 'HTTP2',
+  'kubernetes.io/h2c': 'HTTP2',
+  grpc: 'GRPC',
+  'grpc-web': 'GRPC',
+  tcp: 'TCP',
+  tls: 'TLS',
+  https: 'TLS',
+  udp: 'UDP',
+};
+
+export function portProtocol(port: { name?: string; appProtocol?: string; protocol?: string }): Protocol {
+  if (port.protocol === 'UDP') return 'UDP';
+  const fromAppProtocol = port.appProtocol ? byName[port.appProtocol.toLowerCase()] : undefined;
+  if (fromAppProtocol) return fromAppProtocol;
+  const prefix = (port.name ?? '').toLowerCase().split('-')[0];
+  return byName[prefix] ?? 'TCP';
+}
+
+export function isHttp(protocol: Protocol): boolean {
+  return protocol === 'HTTP' || protocol === 'HTTP2' || protocol === 'GRPC';
+}
+
+/** Protocols whose upstream connections must speak HTTP/2. */
+export function isHttp2(protocol: Protocol): boolean {
+  return protocol === 'HTTP2' || protocol === 'GRPC';
+}

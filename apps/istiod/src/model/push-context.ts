@@ -1,0 +1,55 @@
+import type { ConfigStore, Pod } from '@mizzen/config';
+import type { Proxy } from './proxy.ts';
+import type { Protocol } from './protocol.ts';
+import { buildServiceRegistry, endpointKey, resolveTargetPort, type Endpoint, type ServiceRegistry } from './service-registry.ts';
+import { selectorMatches, type MeshService, type ServicePort } from './service.ts';
+
+/** An immutable snapshot of everything the generators read, rebuilt on each config change. */
+export interface PushContext {
+  version: string;
+  registry: ServiceRegistry;
+  pods: Pod[];
+}
+
+export function buildPushContext(store: ConfigStore, version: string): PushContext {
+  return { version, registry: buildServiceRegistry(store), pods: store.list('Pod') };
+}
+
+export function serviceEndpoints(push: PushContext, hostname: string, port: number): Endpoint[] {
+  return push.registry.endpoints.get(endpointKey(hostname, port)) ?? [];
+}
+
+/** A port on which the proxy's own pod serves, reached from outside through the proxy. */
+export interface InboundPort {
+  targetPort: number;
+  protocol: Protocol;
+  /** The services and their ports that lead here. */
+  services: { service: MeshService; port: ServicePort }[];
+}
+
+/** The ports of the services that select the proxy's pod, one per target port, in port order.
+ *  Labels and container ports come from the Pod object when it is known, else from the node. */
+export function inboundPorts(push: PushContext, proxy: Proxy): InboundPort[] {
+  const pod = push.pods.find((p) => p.metadata.name === proxy.podName && p.metadata.namespace === proxy.namespace);
+  const labels = pod?.metadata.labels ?? proxy.labels;
+  const byTarget = new Map<number, InboundPort>();
+  for (const service of push.registry.services) {
+    if (service.namespace !== proxy.namespace || !selectorMatches(service.selector, labels)) continue;
+    for (const port of service.ports) {
+      if (port.protocol === 'UDP') continue;
+      const targetPort = resolveTargetPort(port, pod);
+      if (targetPort === undefined) continue;
+      const entry = byTarget.get(targetPort) ?? { targetPort, protocol: port.protocol, services: [] };
+      entry.services.push({ service, port });
+      byTarget.set(targetPort, entry);
+    }
+  }
+  return [...byTarget.values()].sort((a, b) => a.targetPort - b.targetPort);
+}
+
+/** Every TCP-carried service port in the mesh, for outbound config, sorted by port then host. */
+export function outboundServicePorts(push: PushContext): { service: MeshService; port: ServicePort }[] {
+  return push.registry.services
+    .flatMap((service) => service.ports.filter((port) => port.protocol !== 'UDP').map((port) => ({ service, port })))
+    .sort((a, b) => a.port.port - b.port.port || (a.service.hostname < b.service.hostname ? -1 : a.service.hostname > b.service.hostname ? 1 : 0));
+}

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { buildRoutes, serviceDomains } from './http-route.ts';
+import { bookinfoPush, expectGolden, podProxy } from './test-fixtures.ts';
+
+describe('buildRoutes', () => {
+  const push = bookinfoPush();
+  const productpage = (mode: 'REDIRECT' | 'NONE') => podProxy('productpage-v1-1', '10.244.0.10', { app: 'productpage' }, mode);
+
+  it('matches the golden route configuration in both modes', () => {
+    expectGolden('routes-productpage-redirect', buildRoutes(push, productpage('REDIRECT')));
+    expectGolden('routes-productpage-none', buildRoutes(push, productpage('NONE')));
+  });
+
+  it('has a virtual host per HTTP service on the port, and only REDIRECT passes unknown hosts through', () => {
+    const [redirect] = buildRoutes(push, productpage('REDIRECT'));
+    expect((redirect.virtual_hosts as { name: string }[]).map((v) => v.name)).toEqual([
+      'productpage.default.svc.cluster.local:9080',
+      'ratings.default.svc.cluster.local:9080',
+      'reviews.default.svc.cluster.local:9080',
+      'allow_any',
+    ]);
+    const [none] = buildRoutes(push, productpage('NONE'));
+    expect((none.virtual_hosts as { name: string }[]).map((v) => v.name)).not.toContain('allow_any');
+  });
+
+  it('returns only subscribed route names, and none for TCP ports', () => {
+    expect(buildRoutes(push, productpage('NONE'), ['9080', '27017']).map((r) => r.name)).toEqual(['9080']);
+  });
+});
+
+describe('serviceDomains', () => {
+  const service = { name: 'reviews', namespace: 'default', hostname: 'reviews.default.svc.cluster.local', clusterIP: '10.96.0.11', ports: [] };
+
+  it('lists short names only for proxies in the same namespace', () => {
+    expect(serviceDomains(service, 9080, 'default')).toEqual([
+      'reviews.default.svc.cluster.local',
+      'reviews.default.svc.cluster.local:9080',
+      'reviews',
+      'reviews:9080',
+      'reviews.default.svc',
+      'reviews.default.svc:9080',
+      'reviews.default',
+      'reviews.default:9080',
+      '10.96.0.11',
+      '10.96.0.11:9080',
+    ]);
+    expect(serviceDomains(service, 9080, 'other')).not.toContain('reviews');
+  });
+});

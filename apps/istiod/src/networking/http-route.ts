@@ -1,0 +1,61 @@
+import { isHttp } from '../model/protocol.ts';
+import type { Proxy } from '../model/proxy.ts';
+import { outboundServicePorts, type InboundPort, type PushContext } from '../model/push-context.ts';
+import type { MeshService } from '../model/service.ts';
+import { inboundClusterName, outboundClusterName, passthroughCluster, typeUrls, type JsonObject } from './envoy-json.ts';
+
+/** The outbound route configurations, one per HTTP port in the mesh (named after the port,
+ *  "9080"), or only the named ones; sorted by port. */
+export function buildRoutes(push: PushContext, proxy: Proxy, names?: string[]): JsonObject[] {
+  const byPort = new Map<number, MeshService[]>();
+  for (const { service, port } of outboundServicePorts(push)) {
+    if (!isHttp(port.protocol)) continue;
+    byPort.set(port.port, [...(byPort.get(port.port) ?? []), service]);
+  }
+  const wanted = names ? new Set(names) : undefined;
+  return [...byPort]
+    .filter(([port]) => !wanted || wanted.has(String(port)))
+    .sort(([a], [b]) => a - b)
+    .map(([port, services]) => outboundRouteConfiguration(port, services, proxy));
+}
+
+function outboundRouteConfiguration(port: number, services: MeshService[], proxy: Proxy): JsonObject {
+  const virtualHosts: JsonObject[] = services.map((service) => ({
+    name: `${service.hostname}:${port}`,
+    domains: serviceDomains(service, port, proxy.namespace),
+    routes: [defaultRoute(outboundClusterName(port, service.hostname))],
+    include_request_attempt_count: true,
+  }));
+  // With capture, traffic for hosts the mesh does not know still leaves, as Istio's default
+  // ALLOW_ANY. Without capture the listener is the app's only way out on this port, and passing
+  // through to the original destination would loop back into it.
+  if (proxy.interceptionMode === 'REDIRECT') {
+    virtualHosts.push({ name: 'allow_any', domains: ['*'], routes: [{ ...defaultRoute(passthroughCluster), name: 'allow_any' }], include_request_attempt_count: true });
+  }
+  return { '@type': typeUrls.routeConfiguration, name: String(port), virtual_hosts: virtualHosts, validate_clusters: false };
+}
+
+/** The Host values that reach a service, as Istio lists them: the FQDN, the short names that
+ *  resolve from the proxy's namespace, and the virtual IP, each bare and with the port. */
+export function serviceDomains(service: MeshService, port: number, proxyNamespace: string): string[] {
+  const names = [service.hostname];
+  if (service.namespace === proxyNamespace) names.push(service.name);
+  names.push(`${service.name}.${service.namespace}.svc`, `${service.name}.${service.namespace}`);
+  if (service.clusterIP) names.push(service.clusterIP);
+  return names.flatMap((name) => [name, `${name}:${port}`]);
+}
+
+/** The inline route configuration of an inbound HTTP port: everything goes to the app. */
+export function inboundRouteConfiguration(inbound: InboundPort): JsonObject {
+  const cluster = inboundClusterName(inbound.targetPort);
+  return {
+    name: cluster,
+    virtual_hosts: [{ name: `inbound|http|${inbound.targetPort}`, domains: ['*'], routes: [defaultRoute(cluster)] }],
+    validate_clusters: false,
+  };
+}
+
+function defaultRoute(cluster: string): JsonObject {
+  // A timeout of 0s turns the route timeout off, as Istio's default.
+  return { name: 'default', match: { prefix: '/' }, route: { cluster, timeout: '0s' } };
+}

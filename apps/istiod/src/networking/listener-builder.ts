@@ -1,0 +1,153 @@
+import { isHttp } from '../model/protocol.ts';
+import type { Proxy } from '../model/proxy.ts';
+import { inboundPorts, outboundServicePorts, type InboundPort, type PushContext } from '../model/push-context.ts';
+import type { MeshService } from '../model/service.ts';
+import {
+  adsConfigSource,
+  blackHoleCluster,
+  inboundClusterName,
+  inboundPassthroughCluster,
+  outboundClusterName,
+  passthroughCluster,
+  socketAddress,
+  typeUrls,
+  type JsonObject,
+} from './envoy-json.ts';
+import { inboundRouteConfiguration } from './http-route.ts';
+
+export const virtualOutboundPort = 15001;
+export const virtualInboundPort = 15006;
+
+/** The listeners of a proxy, sorted by name.
+ *
+ *  REDIRECT (iptables capture): Istio's layout. virtualOutbound on 15001 hands each captured
+ *  connection to the listener of its original destination: `0.0.0.0_PORT` for HTTP ports,
+ *  `VIP_PORT` for TCP ports, none of them bound. virtualInbound on 15006 has a filter chain per
+ *  inbound port.
+ *
+ *  NONE (no capture): outbound listeners bound on 127.0.0.1:PORT, where the app connects, and
+ *  inbound listeners bound on POD_IP:TARGET_PORT, forwarding to the app on 127.0.0.1. */
+export function buildListeners(push: PushContext, proxy: Proxy): JsonObject[] {
+  const listeners = proxy.interceptionMode === 'NONE' ? uncapturedListeners(push, proxy) : capturedListeners(push, proxy);
+  return listeners.sort((a, b) => ((a.name as string) < (b.name as string) ? -1 : 1));
+}
+
+interface PortServices {
+  port: number;
+  http: MeshService[];
+  tcp: MeshService[];
+}
+
+function servicesByPort(push: PushContext): PortServices[] {
+  const byPort = new Map<number, PortServices>();
+  for (const { service, port } of outboundServicePorts(push)) {
+    const entry = byPort.get(port.port) ?? { port: port.port, http: [], tcp: [] };
+    // Ports of unknown protocol are proxied as TCP until protocol sniffing arrives.
+    (isHttp(port.protocol) ? entry.http : entry.tcp).push(service);
+    byPort.set(port.port, entry);
+  }
+  return [...byPort.values()];
+}
+
+function capturedListeners(push: PushContext, proxy: Proxy): JsonObject[] {
+  const listeners: JsonObject[] = [];
+  for (const { port, http, tcp } of servicesByPort(push)) {
+    if (http.length > 0) listeners.push(listener(`0.0.0.0_${port}`, '0.0.0.0', port, false, 'OUTBOUND', [httpOutboundChain('0.0.0.0', port)]));
+    for (const service of tcp) {
+      const cluster = outboundClusterName(port, service.hostname);
+      if (service.clusterIP) {
+        listeners.push(listener(`${service.clusterIP}_${port}`, service.clusterIP, port, false, 'OUTBOUND', [tcpChain(cluster, cluster)]));
+      } else if (http.length === 0 && tcp.length === 1) {
+        // A headless TCP service alone on its port can still own the wildcard listener.
+        listeners.push(listener(`0.0.0.0_${port}`, '0.0.0.0', port, false, 'OUTBOUND', [tcpChain(cluster, cluster)]));
+      }
+    }
+  }
+  listeners.push({
+    ...listener('virtualOutbound', '0.0.0.0', virtualOutboundPort, true, 'OUTBOUND', [
+      // A connection to 15001 itself would loop forever.
+      { ...tcpChain(blackHoleCluster, blackHoleCluster), name: 'virtualOutbound-blackhole', filter_chain_match: { destination_port: virtualOutboundPort } },
+      { ...tcpChain(passthroughCluster, passthroughCluster), name: 'virtualOutbound-catchall-tcp' },
+    ]),
+    use_original_dst: true,
+  });
+  const inboundChains = inboundPorts(push, proxy).map((inbound) => ({
+    ...inboundChain(inbound, '0.0.0.0'),
+    name: `0.0.0.0_${inbound.targetPort}`,
+    filter_chain_match: { destination_port: inbound.targetPort },
+  }));
+  listeners.push({
+    ...listener('virtualInbound', '0.0.0.0', virtualInboundPort, true, 'INBOUND', [
+      ...inboundChains,
+      { ...tcpChain(inboundPassthroughCluster, inboundPassthroughCluster), name: 'virtualInbound-catchall-tcp' },
+    ]),
+    listener_filters: [{ name: 'envoy.filters.listener.original_dst', typed_config: { '@type': typeUrls.originalDst } }],
+  });
+  return listeners;
+}
+
+function uncapturedListeners(push: PushContext, proxy: Proxy): JsonObject[] {
+  const inbound = inboundPorts(push, proxy);
+  // The app itself listens on 127.0.0.1:TARGET_PORT, so an outbound listener there would clash.
+  const appPorts = new Set(inbound.map((i) => i.targetPort));
+  const listeners: JsonObject[] = [];
+  for (const { port, http, tcp } of servicesByPort(push)) {
+    if (appPorts.has(port)) continue;
+    const name = `127.0.0.1_${port}`;
+    if (http.length > 0) {
+      listeners.push(listener(name, '127.0.0.1', port, true, 'OUTBOUND', [httpOutboundChain('127.0.0.1', port)]));
+    } else {
+      // One address and port can carry one TCP service: the first by name.
+      const cluster = outboundClusterName(port, tcp[0].hostname);
+      listeners.push(listener(name, '127.0.0.1', port, true, 'OUTBOUND', [tcpChain(cluster, cluster)]));
+    }
+  }
+  const podIp = proxy.ipAddresses[0];
+  for (const port of inbound) {
+    listeners.push(listener(`${podIp}_${port.targetPort}`, podIp, port.targetPort, true, 'INBOUND', [inboundChain(port, podIp)]));
+  }
+  return listeners;
+}
+
+function listener(name: string, address: string, port: number, bind: boolean, direction: 'INBOUND' | 'OUTBOUND', filterChains: JsonObject[]): JsonObject {
+  return {
+    '@type': typeUrls.listener,
+    name,
+    address: socketAddress(address, port),
+    filter_chains: filterChains,
+    ...(bind ? {} : { bind_to_port: false }),
+    traffic_direction: direction,
+  };
+}
+
+function httpOutboundChain(address: string, port: number): JsonObject {
+  return {
+    filters: [
+      httpConnectionManager(`outbound_${address}_${port}`, { rds: { config_source: adsConfigSource(), route_config_name: String(port) } }),
+    ],
+  };
+}
+
+function inboundChain(inbound: InboundPort, address: string): JsonObject {
+  const cluster = inboundClusterName(inbound.targetPort);
+  if (!isHttp(inbound.protocol)) return tcpChain(cluster, cluster);
+  return { filters: [httpConnectionManager(`inbound_${address}_${inbound.targetPort}`, { route_config: inboundRouteConfiguration(inbound) })] };
+}
+
+function httpConnectionManager(statPrefix: string, routes: JsonObject): JsonObject {
+  return {
+    name: 'envoy.filters.network.http_connection_manager',
+    typed_config: {
+      '@type': typeUrls.httpConnectionManager,
+      stat_prefix: statPrefix,
+      ...routes,
+      http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': typeUrls.router } }],
+    },
+  };
+}
+
+function tcpChain(statPrefix: string, cluster: string): JsonObject {
+  return {
+    filters: [{ name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': typeUrls.tcpProxy, stat_prefix: statPrefix, cluster } }],
+  };
+}
