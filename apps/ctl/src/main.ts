@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
+import { runCommandLine } from './command-line.ts';
 
-const program = new Command('mizzenctl').description('The command line of Mizzen, after istioctl.');
-program.parse();
+process.exitCode = await runCommandLine(process.argv, { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) });

@@ -1,0 +1,27 @@
+import { Command, CommanderError } from 'commander';
+import { localCommand, type Output } from './local/local-command.ts';
+
+/** Parses the command line and runs the command; resolves to the exit code (2 for a bad flag,
+ *  argument or command, as a user's mistake). */
+export async function runCommandLine(argv: string[], output: Output): Promise<number> {
+  let exitCode = 0;
+  const program = new Command('mizzenctl')
+    .description('The command line of Mizzen, after istioctl.')
+    .configureOutput({ writeOut: output.out, writeErr: output.err })
+    .exitOverride();
+  program.addCommand(localCommand(output, (code) => (exitCode = code)));
+  // Subcommands inherit neither the output nor the exit override from their parent.
+  const configure = (command: Command): void => {
+    command.configureOutput({ writeOut: output.out, writeErr: output.err }).exitOverride();
+    command.commands.forEach(configure);
+  };
+  program.commands.forEach(configure);
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    output.err(`error: ${(error as Error).message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,130 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { listNetns } from '@mizzen/net';
+import { defaultStateRoot, listMeshIds, loadRecord, meshPaths, type MeshPaths, type MeshRecord } from './mesh-state.ts';
+import { agentStatusPort, describeProcess, runnerAlive, tearDown, upMesh } from './mesh-runner.ts';
+import { isRunning } from './process-group.ts';
+import { probe } from './readiness.ts';
+import { serviceUrls } from './service-urls.ts';
+
+export interface Output {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+/** `mizzenctl local`: run a whole mesh on this machine, each pod in its own network namespace. */
+export function localCommand(output: Output, setExitCode: (code: number) => void): Command {
+  const local = new Command('local').description('Run a mesh on this machine: istiod, and each pod in its own network namespace (needs root)');
+  local
+    .command('up')
+    .description('Start the Deployments of the manifests in DIR, with istiod and a sidecar per pod; stays until Ctrl-C')
+    .argument('<dir>', 'folder of Kubernetes manifests (*.yaml)')
+    .option('--state-dir <dir>', 'where meshes record what they made (env MIZZEN_LOCAL_STATE)', defaultStateRoot())
+    .option('--timeout <seconds>', 'how long to wait for every pod to be ready', seconds, 90)
+    .action(async (dir: string, flags: { stateDir: string; timeout: number }) => setExitCode(await up(dir, flags, output)));
+  local
+    .command('down')
+    .description('Stop meshes and remove what they made (all recorded meshes unless named)')
+    .argument('[mesh...]', 'mesh ids, as `local status` lists them')
+    .option('--state-dir <dir>', 'where meshes record what they made (env MIZZEN_LOCAL_STATE)', defaultStateRoot())
+    .action(async (ids: string[], flags: { stateDir: string }) => setExitCode(await down(ids, flags.stateDir, output)));
+  local
+    .command('status')
+    .description('List the recorded meshes and their pods')
+    .option('--state-dir <dir>', 'where meshes record what they made (env MIZZEN_LOCAL_STATE)', defaultStateRoot())
+    .action(async (flags: { stateDir: string }) => setExitCode(await status(flags.stateDir, output)));
+  return local;
+}
+
+function seconds(text: string): number {
+  const value = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || value <= 0) throw new InvalidArgumentError('not a positive number of seconds');
+  return value;
+}
+
+async function up(dir: string, flags: { stateDir: string; timeout: number }, output: Output): Promise<number> {
+  const abort = new AbortController();
+  let stopping = false;
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) return;
+      stopping = true;
+      abort.abort();
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  });
+  let made: { record: MeshRecord; paths: MeshPaths } | undefined;
+  try {
+    const mesh = await upMesh({ configDir: dir, stateRoot: flags.stateDir, readyTimeoutMs: flags.timeout * 1000, signal: abort.signal, progress: (line) => output.err(`${line}\n`) }, (record, paths) => {
+      made = { record, paths };
+    });
+    mesh.onExit((p, code, signal) => {
+      if (!stopping) output.err(`${describeProcess(p)} exited (${signal ?? `code ${code}`}); its log: ${p.log}\n`);
+    });
+    output.out(podTable(mesh.record.pods.map((pod) => [pod.name, pod.namespace, pod.ip, 'true'])));
+    for (const url of serviceUrls(mesh.services, mesh.pods)) output.out(`curl ${url.url}    # ${url.service}:${url.port} via ${url.pod}\n`);
+    output.out(`Mesh ${mesh.record.id} ready. Stop it with Ctrl-C (or: mizzenctl local down ${mesh.record.id}).\n`);
+    const signal = await stopped;
+    output.err(`${signal}: stopping mesh ${mesh.record.id}\n`);
+    return await cleanUp(mesh.record, mesh.paths, output, 0);
+  } catch (error) {
+    output.err(`error: ${(error as Error).message}\n`);
+    return made ? await cleanUp(made.record, made.paths, output, 1) : 1;
+  }
+}
+
+async function cleanUp(record: MeshRecord, paths: MeshPaths, output: Output, code: number): Promise<number> {
+  const problems = await tearDown(record, paths);
+  for (const problem of problems) output.err(`clean-up: ${problem}\n`);
+  if (problems.length > 0) output.err(`mesh ${record.id}: some parts remain; run mizzenctl local down ${record.id}\n`);
+  else output.err(`mesh ${record.id}: stopped and removed\n`);
+  return problems.length > 0 ? 1 : code;
+}
+
+async function down(ids: string[], stateRoot: string, output: Output): Promise<number> {
+  const known = listMeshIds(stateRoot);
+  const unknown = ids.filter((id) => !known.includes(id));
+  if (unknown.length > 0) {
+    output.err(`error: no mesh ${unknown.join(', ')} recorded in ${stateRoot}\n`);
+    return 1;
+  }
+  let code = 0;
+  for (const id of ids.length > 0 ? ids : known) {
+    const paths = meshPaths(stateRoot, id);
+    const record = loadRecord(paths);
+    // A runner still in the foreground cleans up itself on SIGTERM; the tear-down that follows
+    // only finds what it missed.
+    if (runnerAlive(record)) {
+      process.kill(record.runner.pid, 'SIGTERM');
+      const deadline = Date.now() + 20_000;
+      while (isRunning(record.runner) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    code = Math.max(code, await cleanUp(record, paths, output, 0));
+  }
+  return code;
+}
+
+async function status(stateRoot: string, output: Output): Promise<number> {
+  const ids = listMeshIds(stateRoot);
+  if (ids.length === 0) {
+    output.out('no local mesh\n');
+    return 0;
+  }
+  const namespaces = new Set(await listNetns());
+  for (const id of ids) {
+    const record = loadRecord(meshPaths(stateRoot, id));
+    output.out(`mesh ${id} (${record.configDir}) on ${record.subnet ?? '?'}: runner ${runnerAlive(record) ? 'running' : 'gone'}\n`);
+    const rows = await Promise.all(
+      record.pods.map(async (pod) => [pod.name, pod.namespace, pod.ip, namespaces.has(pod.netns) ? String((await probe(`http://${pod.ip}:${agentStatusPort}/healthz/ready`, 500)).ready) : 'no netns']),
+    );
+    output.out(podTable(rows));
+  }
+  return 0;
+}
+
+function podTable(rows: string[][]): string {
+  const all = [['NAME', 'NAMESPACE', 'IP', 'READY'], ...rows];
+  const widths = all[0].map((_, i) => Math.max(...all.map((row) => row[i].length)));
+  return all.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd() + '\n').join('');
+}
+

@@ -1,0 +1,87 @@
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A process the runner started, enough to find it again (the start time guards against a
+ *  recycled pid). Each runs as the leader of its own process group. */
+export interface ProcessRecord {
+  role: 'istiod' | 'agent' | 'app';
+  pod?: string;
+  container?: string;
+  pid: number;
+  startTime: string | null;
+  log: string;
+}
+
+export interface PodRecord {
+  name: string;
+  namespace: string;
+  netns: string;
+  ip: string;
+}
+
+/** What `local up` made, written as it goes so that `local down` can undo a killed run. */
+export interface MeshRecord {
+  id: string;
+  configDir: string;
+  runner: { pid: number; startTime: string | null };
+  subnet?: string;
+  gateway?: string;
+  bridge?: string;
+  pods: PodRecord[];
+  processes: ProcessRecord[];
+}
+
+export interface MeshPaths {
+  dir: string;
+  record: string;
+  /** Pod objects, istiod's second config folder. */
+  pods: string;
+  logs: string;
+  /** Per-pod folders for the agents' bootstraps. */
+  agents: string;
+}
+
+export function defaultStateRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return env.MIZZEN_LOCAL_STATE || join(tmpdir(), 'mizzen-local');
+}
+
+export function meshPaths(root: string, id: string): MeshPaths {
+  const dir = join(root, id);
+  return { dir, record: join(dir, 'mesh.json'), pods: join(dir, 'pods'), logs: join(dir, 'logs'), agents: join(dir, 'agents') };
+}
+
+export function createMeshDirs(paths: MeshPaths): void {
+  for (const dir of [paths.pods, paths.logs, paths.agents]) mkdirSync(dir, { recursive: true });
+}
+
+/** Writes the record atomically: a reader never sees half a file. */
+export function saveRecord(paths: MeshPaths, record: MeshRecord): void {
+  const temporary = `${paths.record}.tmp`;
+  writeFileSync(temporary, JSON.stringify(record, null, 2) + '\n');
+  renameSync(temporary, paths.record);
+}
+
+export function loadRecord(paths: MeshPaths): MeshRecord {
+  try {
+    return JSON.parse(readFileSync(paths.record, 'utf8')) as MeshRecord;
+  } catch (error) {
+    throw new Error(`${paths.record}: cannot read the mesh record (${(error as Error).message})`);
+  }
+}
+
+/** The ids of the meshes recorded under a state root. */
+export function listMeshIds(root: string): string[] {
+  try {
+    return readdirSync(root, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name)
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+export function removeMeshDir(paths: MeshPaths): void {
+  rmSync(paths.dir, { recursive: true, force: true });
+}
