@@ -14,6 +14,8 @@ export interface ConfigStore {
   list(kind: string, namespace?: string): KubeObject[];
   get<K extends KnownKind>(kind: K, namespace: string, name: string): KnownKinds[K] | undefined;
   get(kind: string, namespace: string, name: string): KubeObject | undefined;
+  /** Every object, sorted by kind, namespace and name. */
+  listAll(): KubeObject[];
   /** Calls the listener for every later add, update and delete; returns the unsubscriber. */
   subscribe(listener: ConfigListener): () => void;
 }
@@ -36,6 +38,11 @@ export class MemoryConfigStore implements ConfigStore {
   get(kind: string, namespace: string, name: string): KubeObject | undefined;
   get(kind: string, namespace: string, name: string): KubeObject | undefined {
     return this.#objects.get(`${kind}/${namespace}/${name}`) ?? this.#objects.get(`${kind}//${name}`);
+  }
+
+  listAll(): KubeObject[] {
+    const sortKey = (o: KubeObject) => `${o.kind}\0${o.metadata.namespace ?? ''}\0${o.metadata.name}`;
+    return [...this.#objects.values()].sort((a, b) => compare(sortKey(a), sortKey(b)));
   }
 
   subscribe(listener: ConfigListener): () => void {

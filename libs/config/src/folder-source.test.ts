@@ -111,3 +111,11 @@ describe('FolderSource', () => {
     expect(errors[0].message).toContain('Service default/reviews: also defined in');
   });
 });
+
+describe('MemoryConfigStore.listAll', () => {
+  it('lists every kind sorted by kind, namespace and name', async () => {
+    await writeFile(join(dir, 'a.yaml'), `${service('b', 1)}---\n${service('a', 1)}---\napiVersion: v1\nkind: Namespace\nmetadata: { name: z }\n`);
+    source = await FolderSource.open([dir]);
+    expect(source.store.listAll().map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Namespace/z', 'Service/a', 'Service/b']);
+  });
+});
