@@ -1,0 +1,73 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const mizzenctl = fileURLToPath(new URL('../../apps/ctl/src/main.ts', import.meta.url));
+
+export interface ReadyMesh {
+  id: string;
+  /** Pod name to IP, from the table `local up` prints. */
+  pods: Map<string, string>;
+  /** Service (NAME.NAMESPACE) to the URL the host can call. */
+  urls: Map<string, string>;
+}
+
+/** `mizzenctl local up` as a real process, as a user runs it. */
+export class MeshProcess {
+  readonly child: ChildProcess;
+  private stderr = '';
+
+  constructor(dir: string, stateDir: string) {
+    this.child = spawn(process.execPath, [mizzenctl, 'local', 'up', dir, '--state-dir', stateDir, '--timeout', '90'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
+  }
+
+  /** Resolves on the ready line; rejects with the runner's output if it exits first. */
+  ready(): Promise<ReadyMesh> {
+    const pods = new Map<string, string>();
+    const urls = new Map<string, string>();
+    const lines = createInterface({ input: this.child.stdout! });
+    return new Promise((resolve, reject) => {
+      lines.on('line', (line) => {
+        const row = /^(\S+)\s+(\S+)\s+(\d+\.\d+\.\d+\.\d+)\s+true$/.exec(line);
+        if (row) pods.set(row[1], row[3]);
+        const curl = /^curl (\S+)\s+# (\S+):\d+ via/.exec(line);
+        if (curl) urls.set(curl[2], curl[1]);
+        const ready = /^Mesh (\w+) ready\./.exec(line);
+        if (ready) resolve({ id: ready[1], pods, urls });
+      });
+      this.child.once('exit', (code, signal) => reject(new Error(`mizzenctl local up exited (${signal ?? code}) before the mesh was ready:\n${this.stderr}`)));
+    });
+  }
+
+  /** Stops the runner as Ctrl-C would and resolves to its exit code. */
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    this.child.kill('SIGTERM');
+    const [code] = (await once(this.child, 'exit')) as [number | null];
+    return code;
+  }
+
+  get output(): string {
+    return this.stderr;
+  }
+}
+
+/** Envoy's `/stats` text (`name: value` lines) as a map of the numeric ones. */
+export function parseStats(text: string): Map<string, number> {
+  const stats = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const match = /^(\S+): (\d+)$/.exec(line.trim());
+    if (match) stats.set(match[1], Number(match[2]));
+  }
+  return stats;
+}
+
+/** The sum of the stats whose names match. */
+export function sumStats(stats: Map<string, number>, pattern: RegExp): number {
+  let sum = 0;
+  for (const [name, value] of stats) if (pattern.test(name)) sum += value;
+  return sum;
+}
