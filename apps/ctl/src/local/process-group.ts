@@ -25,12 +25,14 @@ export function startProcess(options: StartOptions): ChildProcess {
   }
 }
 
-/** The kernel's start time of a process (field 22 of /proc/PID/stat), or null if it is gone. */
+/** The kernel's start time of a process (field 22 of /proc/PID/stat), or null if it has exited. */
 export function processStartTime(pid: number): string | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces; fields after it are plain.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+    // The command name (field 2) may hold spaces; fields after it are plain. A zombie (state
+    // Z) has exited and only waits for its parent to read its status.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' ? null : (fields[19] ?? null);
   } catch {
     return null;
   }
