@@ -67,7 +67,7 @@ export interface PackedAny {
 /** Envoy JSON with "@type" -> a google.protobuf.Any with the binary value. */
 export function packAny(json: JsonObject): PackedAny {
   if (typeof json['@type'] !== 'string') fail('Any.@type', `missing type URL in ${show(json)}`);
-  const runtime = messageFromJson(lookupMessage(anyType), json, 'Any');
+  const runtime = messageFromJson(lookupMessage(anyType), json, shortName(typeNameOf(json['@type'] as string)));
   return { type_url: runtime.type_url as string, value: runtime.value as Uint8Array };
 }
 

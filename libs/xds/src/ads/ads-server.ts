@@ -1,0 +1,185 @@
+// The server side of ADS (state of the world) over gRPC. It keeps per-stream versions and
+// nonces and tells its handler what each request means; the handler decides what to send.
+import { randomUUID } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import { packAny, type JsonObject } from '../json/codec.ts';
+import type { DiscoveryRequest } from '../resources/discovery.ts';
+import { resourceName } from '../resources/type-url.ts';
+import { XdsError } from '../xds-error.ts';
+import { adsServiceDefinition, channelOptions, type WireResponse } from './ads-wire.ts';
+import { emptyServerStreamState, onServerRequest, onServerResponse, type ServerDecision, type ServerStreamState } from './server-stream-state.ts';
+
+export interface AdsServerOptions {
+  address: string;
+}
+
+export interface AdsStreamInfo {
+  id: string;
+  /** The Node of the stream's first request, in Envoy JSON. */
+  node: JsonObject;
+  peer: string;
+}
+
+export interface AdsServerHandler {
+  onStreamOpen(stream: AdsStreamInfo): void;
+  /**
+   * A first request for a type, or changed resource_names; answer with push(). knownVersion
+   * is the version the client already has ("" on its first stream, its last ACK after a reconnect).
+   */
+  onSubscribe(streamId: string, typeUrl: string, resourceNames: string[], knownVersion: string): void;
+  onAck(streamId: string, typeUrl: string, version: string, nonce: string): void;
+  onNack(streamId: string, typeUrl: string, version: string, nonce: string, error: string): void;
+  onStreamClose(streamId: string): void;
+}
+
+type AdsCall = grpc.ServerDuplexStream<DiscoveryRequest, WireResponse>;
+
+interface OpenStream {
+  call: AdsCall;
+  state: ServerStreamState;
+  opened: boolean;
+}
+
+export class AdsServer {
+  readonly #handler: AdsServerHandler;
+  readonly #streams = new Map<string, OpenStream>();
+  #server: grpc.Server | undefined;
+  #nextStream = 0;
+
+  constructor(handler: AdsServerHandler) {
+    this.#handler = handler;
+  }
+
+  /** Starts serving on "host:port" (port 0 picks a free one); resolves to the bound port. */
+  listen(address: string): Promise<number> {
+    if (this.#server) return Promise.reject(new XdsError('AdsServer: already listening'));
+    const server = new grpc.Server(channelOptions);
+    server.addService(adsServiceDefinition, {
+      StreamAggregatedResources: (call: AdsCall) => this.#accept(call),
+    });
+    this.#server = server;
+    return new Promise((resolve, reject) => {
+      server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => {
+        if (error) {
+          this.#server = undefined;
+          reject(new XdsError(`AdsServer: cannot listen on ${address}: ${error.message}`));
+        } else resolve(port);
+      });
+    });
+  }
+
+  /** Stops serving; open streams are cut, and their clients will reconnect elsewhere or later. */
+  async close(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    if (!server) return;
+    for (const id of [...this.#streams.keys()]) this.#closed(id);
+    server.forceShutdown();
+  }
+
+  /** The ids of the streams open now. */
+  streamIds(): string[] {
+    return [...this.#streams.keys()];
+  }
+
+  /**
+   * Sends the resources of one type to one stream, with a new nonce. Resources are Envoy JSON
+   * with "@type"; a bad one throws XdsError naming it. Returns false when the stream is gone.
+   */
+  push(streamId: string, typeUrl: string, resources: JsonObject[], version: string): boolean {
+    const stream = this.#streams.get(streamId);
+    if (!stream) return false;
+    const packed = resources.map((resource, i) => {
+      const tagged = resource['@type'] === undefined ? { '@type': typeUrl, ...resource } : resource;
+      if (tagged['@type'] !== typeUrl) {
+        throw new XdsError(`push ${typeUrl}: resources[${i}] has @type ${String(tagged['@type'])}`);
+      }
+      try {
+        return packAny(tagged);
+      } catch (error) {
+        throw new XdsError(`push ${typeUrl}: resource ${JSON.stringify(resourceName(resource))}: ${(error as Error).message}`);
+      }
+    });
+    const nonce = randomUUID();
+    stream.state = onServerResponse(stream.state, typeUrl, version, nonce);
+    stream.call.write({ version_info: version, type_url: typeUrl, nonce, resources: packed });
+    return true;
+  }
+
+  #accept(call: AdsCall): void {
+    const id = `${call.getPeer()}#${++this.#nextStream}`;
+    this.#streams.set(id, { call, state: emptyServerStreamState(), opened: false });
+    call.on('data', (request: DiscoveryRequest) => this.#request(id, request));
+    call.on('end', () => {
+      call.end();
+      this.#closed(id);
+    });
+    call.on('error', () => this.#closed(id));
+    call.on('cancelled', () => this.#closed(id));
+    call.on('close', () => this.#closed(id));
+  }
+
+  #request(id: string, request: DiscoveryRequest): void {
+    const stream = this.#streams.get(id);
+    if (!stream) return;
+    if (!stream.opened) {
+      if (!request.node) return this.#reject(id, 'the first DiscoveryRequest of a stream must carry node');
+      stream.opened = true;
+      if (!this.#call(id, () => this.#handler.onStreamOpen({ id, node: request.node as JsonObject, peer: stream.call.getPeer() }))) return;
+    }
+    const { state, decisions } = onServerRequest(stream.state, request);
+    stream.state = state;
+    for (const decision of decisions) if (!this.#decide(id, decision)) return;
+  }
+
+  #decide(id: string, decision: ServerDecision): boolean {
+    switch (decision.kind) {
+      case 'subscribe':
+        return this.#call(id, () => this.#handler.onSubscribe(id, decision.typeUrl, decision.resourceNames, decision.knownVersion));
+      case 'ack':
+        return this.#call(id, () => this.#handler.onAck(id, decision.typeUrl, decision.version, decision.nonce));
+      case 'nack':
+        return this.#call(id, () => this.#handler.onNack(id, decision.typeUrl, decision.version, decision.nonce, decision.error));
+      case 'stale':
+        return true;
+      case 'invalid':
+        this.#reject(id, decision.reason);
+        return false;
+    }
+  }
+
+  /** Runs a handler callback; if it throws, the stream ends with the reason instead of the process. */
+  #call(id: string, callback: () => void): boolean {
+    try {
+      callback();
+      return true;
+    } catch (error) {
+      this.#fail(id, grpc.status.INTERNAL, `control plane failed: ${(error as Error).message}`);
+      return false;
+    }
+  }
+
+  #reject(id: string, reason: string): void {
+    this.#fail(id, grpc.status.INVALID_ARGUMENT, reason);
+  }
+
+  #fail(id: string, code: grpc.status, details: string): void {
+    const stream = this.#streams.get(id);
+    if (!stream) return;
+    this.#closed(id);
+    stream.call.emit('error', { code, details });
+  }
+
+  #closed(id: string): void {
+    const stream = this.#streams.get(id);
+    if (!stream) return;
+    this.#streams.delete(id);
+    if (stream.opened) {
+      try {
+        this.#handler.onStreamClose(id);
+      } catch {
+        // The stream is gone either way; nothing is left to report the failure to.
+      }
+    }
+  }
+}

@@ -1,0 +1,179 @@
+// ADS over real loopback gRPC: both sides of the library talking to each other.
+import * as grpc from '@grpc/grpc-js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { outboundCluster } from '../fixtures/istio-resources.ts';
+import type { JsonObject } from '../json/codec.ts';
+import type { DiscoveryRequest } from '../resources/discovery.ts';
+import { TypeUrl } from '../resources/type-url.ts';
+import { AdsClient } from './ads-client.ts';
+import { AdsServer, type AdsServerHandler } from './ads-server.ts';
+import { adsMethodPath, deserializeResponse, serializeRequest } from './ads-wire.ts';
+
+type Event =
+  | { kind: 'open'; id: string; node: JsonObject }
+  | { kind: 'subscribe'; id: string; typeUrl: string; names: string[]; knownVersion: string }
+  | { kind: 'ack'; id: string; typeUrl: string; version: string }
+  | { kind: 'nack'; id: string; typeUrl: string; version: string; error: string }
+  | { kind: 'close'; id: string }
+  | { kind: 'resources'; typeUrl: string; resources: JsonObject[]; version: string };
+
+/** A log of events that a test can wait on, each event matched once, in order. */
+class EventLog {
+  readonly #events: Event[] = [];
+  #waiters: { match: (e: Event) => boolean; resolve: (e: Event) => void }[] = [];
+  #cursor = 0;
+
+  add(event: Event): void {
+    this.#events.push(event);
+    this.#wake();
+  }
+
+  next<K extends Event['kind']>(kind: K, where: (e: Extract<Event, { kind: K }>) => boolean = () => true): Promise<Extract<Event, { kind: K }>> {
+    return new Promise((resolve) => {
+      this.#waiters.push({ match: (e) => e.kind === kind && where(e as Extract<Event, { kind: K }>), resolve: resolve as (e: Event) => void });
+      this.#wake();
+    });
+  }
+
+  #wake(): void {
+    this.#waiters = this.#waiters.filter((waiter) => {
+      for (let i = this.#cursor; i < this.#events.length; i++) {
+        const event = this.#events[i]!;
+        if (waiter.match(event)) {
+          this.#cursor = i + 1;
+          waiter.resolve(event);
+          return false;
+        }
+      }
+      return true;
+    });
+  }
+}
+
+const node = { id: 'sidecar~10.244.0.5~web-0.default~default.svc.cluster.local', cluster: 'web.default', metadata: { NAMESPACE: 'default' } };
+const cluster = { '@type': TypeUrl.Cluster, ...outboundCluster };
+const badCluster = { '@type': TypeUrl.Cluster, name: 'bad|cluster', connect_timeout: '1s' };
+
+function recordingServer(log: EventLog, onSubscribe?: (server: AdsServer, id: string, typeUrl: string) => void): AdsServer {
+  const handler: AdsServerHandler = {
+    onStreamOpen: ({ id, node }) => log.add({ kind: 'open', id, node }),
+    onSubscribe: (id, typeUrl, names, knownVersion) => {
+      log.add({ kind: 'subscribe', id, typeUrl, names, knownVersion });
+      onSubscribe?.(server, id, typeUrl);
+    },
+    onAck: (id, typeUrl, version) => log.add({ kind: 'ack', id, typeUrl, version }),
+    onNack: (id, typeUrl, version, _nonce, error) => log.add({ kind: 'nack', id, typeUrl, version, error }),
+    onStreamClose: (id) => log.add({ kind: 'close', id }),
+  };
+  const server = new AdsServer(handler);
+  return server;
+}
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+describe('ADS over gRPC', () => {
+  it('subscribes, pushes, ACKs, NACKs with a reason, and resumes after the server restarts', async () => {
+    const log = new EventLog();
+    const server = recordingServer(log, (s, id, typeUrl) => s.push(id, typeUrl, [cluster], '1'));
+    cleanups.push(() => server.close());
+    const port = await server.listen('127.0.0.1:0');
+
+    const client = new AdsClient({
+      target: `127.0.0.1:${port}`,
+      node,
+      backoff: { initialMs: 20, maxMs: 100, jitter: 0 },
+      onResources: (typeUrl, resources, version) => {
+        log.add({ kind: 'resources', typeUrl, resources, version });
+        const bad = resources.find((r) => String(r.name).startsWith('bad'));
+        if (bad) throw new Error(`cluster ${String(bad.name)} is not allowed`);
+      },
+    });
+    cleanups.push(() => client.close());
+    client.subscribe(TypeUrl.Cluster, []);
+
+    const opened = await log.next('open');
+    expect(opened.node).toEqual(node);
+    expect(await log.next('subscribe')).toMatchObject({ id: opened.id, typeUrl: TypeUrl.Cluster, names: [], knownVersion: '' });
+    expect(await log.next('resources')).toEqual({ kind: 'resources', typeUrl: TypeUrl.Cluster, resources: [cluster], version: '1' });
+    expect(await log.next('ack')).toEqual({ kind: 'ack', id: opened.id, typeUrl: TypeUrl.Cluster, version: '1' });
+
+    expect(server.push(opened.id, TypeUrl.Cluster, [badCluster], '2')).toBe(true);
+    await log.next('resources', (e) => e.version === '2');
+    expect(await log.next('nack')).toEqual({
+      kind: 'nack',
+      id: opened.id,
+      typeUrl: TypeUrl.Cluster,
+      version: '1',
+      error: 'cluster bad|cluster is not allowed',
+    });
+
+    // A new server on the same port: the client comes back with what it last accepted.
+    await server.close();
+    await log.next('close', (e) => e.id === opened.id);
+    const restarted = recordingServer(log);
+    cleanups.push(() => restarted.close());
+    await restarted.listen(`127.0.0.1:${port}`);
+    const reopened = await log.next('open');
+    expect(reopened.node).toEqual(node);
+    expect(await log.next('subscribe')).toMatchObject({ id: reopened.id, typeUrl: TypeUrl.Cluster, knownVersion: '1' });
+  });
+
+  it('sends the subscription for resource names that change', async () => {
+    const log = new EventLog();
+    const server = recordingServer(log, (s, id, typeUrl) => s.push(id, typeUrl, [], 'v1'));
+    cleanups.push(() => server.close());
+    const port = await server.listen('127.0.0.1:0');
+    const client = new AdsClient({ target: `127.0.0.1:${port}`, node, onResources: () => undefined });
+    cleanups.push(() => client.close());
+
+    client.subscribe(TypeUrl.ClusterLoadAssignment, ['a']);
+    await log.next('subscribe', (e) => e.names.join() === 'a');
+    await log.next('ack');
+    client.subscribe(TypeUrl.ClusterLoadAssignment, ['a', 'b']);
+    expect(await log.next('subscribe')).toMatchObject({ names: ['a', 'b'], knownVersion: 'v1' });
+  });
+
+  it('NACKs a response whose handler returns an error string', async () => {
+    const log = new EventLog();
+    const server = recordingServer(log, (s, id, typeUrl) => s.push(id, typeUrl, [{ name: 'r1' }], 'v1'));
+    cleanups.push(() => server.close());
+    const port = await server.listen('127.0.0.1:0');
+    const client = new AdsClient({ target: `127.0.0.1:${port}`, node, onResources: async () => 'route r1 has no virtual hosts' });
+    cleanups.push(() => client.close());
+    client.subscribe(TypeUrl.RouteConfiguration, ['r1']);
+    expect(await log.next('nack')).toMatchObject({ version: '', error: 'route r1 has no virtual hosts' });
+  });
+
+  it('ends a stream whose first request has no node, with the reason', async () => {
+    const server = recordingServer(new EventLog());
+    cleanups.push(() => server.close());
+    const port = await server.listen('127.0.0.1:0');
+    const raw = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    cleanups.push(() => raw.close());
+    const call = raw.makeBidiStreamRequest(adsMethodPath, serializeRequest, deserializeResponse);
+    const failed = new Promise<grpc.ServiceError>((resolve) => call.on('error', resolve));
+    call.write({ type_url: TypeUrl.Cluster } satisfies DiscoveryRequest);
+    const error = await failed;
+    expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(error.details).toBe('the first DiscoveryRequest of a stream must carry node');
+  });
+
+  it('refuses to push a resource that does not fit its type, naming the field', async () => {
+    const log = new EventLog();
+    const server = recordingServer(log);
+    cleanups.push(() => server.close());
+    const port = await server.listen('127.0.0.1:0');
+    const client = new AdsClient({ target: `127.0.0.1:${port}`, node, onResources: () => undefined });
+    cleanups.push(() => client.close());
+    client.subscribe(TypeUrl.Cluster, []);
+    const { id } = await log.next('subscribe');
+    expect(() => server.push(id, TypeUrl.Cluster, [{ name: 'c', connect_timeout: 'soon' }], '1')).toThrow(
+      `push ${TypeUrl.Cluster}: resource "c": Cluster.connect_timeout: expected a duration like "1.5s", got "soon"`,
+    );
+    expect(() => server.push(id, TypeUrl.Cluster, [{ '@type': TypeUrl.Listener, name: 'l' }], '1')).toThrow(/resources\[0\]/);
+    expect(server.push('no-such-stream', TypeUrl.Cluster, [], '1')).toBe(false);
+  });
+});
