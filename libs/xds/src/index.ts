@@ -27,3 +27,5 @@ export { backoffDelay, defaultBackoff } from './ads/backoff.ts';
 export type { BackoffPolicy } from './ads/backoff.ts';
 export { adsMethodPath, adsServiceDefinition, adsServiceName } from './ads/ads-wire.ts';
 export type { WireResponse } from './ads/ads-wire.ts';
+export { adminConfigDump } from './admin/admin-config-dump.ts';
+export type { ConfigDumpSources, DumpEntry } from './admin/admin-config-dump.ts';
