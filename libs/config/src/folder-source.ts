@@ -103,6 +103,7 @@ export class FolderSource {
   async #scan(): Promise<void> {
     const paths = (await Promise.all(this.directories.map(listConfigFiles))).flat();
     const next = new Map<string, LoadedFile>();
+    const newErrors: ConfigError[] = [];
     for (const path of paths) {
       const text = await readFile(path, 'utf8').catch(() => undefined);
       if (text === undefined) continue; // removed while scanning; the next event rescans
@@ -113,10 +114,12 @@ export class FolderSource {
       }
       const { objects, errors } = loadDocuments(text, path);
       next.set(path, { text, objects, errors });
-      errors.forEach(this.#onError);
+      newErrors.push(...errors);
     }
     if (this.#closed) return;
     this.#files = next;
+    // Reported once the folder state is current, so that errors() already includes them.
+    newErrors.forEach(this.#onError);
     this.store.replaceAll(this.#merge());
   }
 
