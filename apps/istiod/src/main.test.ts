@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runScript } from '@mizzen/testing';
@@ -9,5 +12,28 @@ describe('istiod', () => {
     const result = await runScript(main, ['--help']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Usage: istiod');
+    expect(result.stdout).toContain('--config-dir <dir>');
+  });
+
+  it.each([
+    [['--config-dir', '.', '--bogus'], "unknown option '--bogus'"],
+    [[], "required option '--config-dir <dir>' not specified"],
+    [['--config-dir', '.', '--xds-address', 'nowhere'], "option '--xds-address <host:port>' argument 'nowhere' is invalid"],
+    [['--config-dir', '.', '--http-address', '0.0.0.0:99999'], 'with a port from 0 to 65535'],
+  ])('exits 2 naming a bad flag: %j', async (args, message) => {
+    const result = await runScript(main, args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+  });
+
+  it('exits 1 when a config folder is missing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mizzen-istiod-'));
+    try {
+      const result = await runScript(main, ['--config-dir', join(dir, 'missing'), '--xds-address', '127.0.0.1:0', '--http-address', '127.0.0.1:0']);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('does not exist');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

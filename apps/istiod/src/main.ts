@@ -1,5 +1,50 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { splitHostPort } from './host-port.ts';
 
-const program = new Command('istiod').description('Control plane: Istio config in, Envoy xDS out.');
-program.parse();
+// A bad flag or value exits with 2, as command line tools do for usage errors.
+const usageError = 2;
+
+function address(value: string): string {
+  try {
+    splitHostPort(value);
+    return value;
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+const program = new Command('istiod')
+  .description('Control plane: Istio config in, Envoy xDS out.')
+  .addOption(new Option('--config-dir <dir>', 'folder of Kubernetes YAML to serve (repeatable, read recursively, watched)').argParser((value: string, previous: string[] = []) => [...previous, value]).makeOptionMandatory())
+  .addOption(new Option('--xds-address <host:port>', 'where to serve ADS (plaintext gRPC)').default('0.0.0.0:15010').argParser(address))
+  .addOption(new Option('--http-address <host:port>', 'where to serve the /debug endpoints').default('0.0.0.0:8080').argParser(address))
+  .exitOverride()
+  .configureOutput({ outputError: (message, write) => write(message) });
+
+try {
+  program.parse();
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Help and version exit with 0; everything else is a usage error.
+    process.exit(error.exitCode === 0 ? 0 : usageError);
+  }
+  throw error;
+}
+
+const options = program.opts<{ configDir: string[]; xdsAddress: string; httpAddress: string }>();
+
+try {
+  // Loaded after the flags are checked: the Envoy protos take a moment to load.
+  const { startIstiod } = await import('./server.ts');
+  const istiod = await startIstiod({ configDirs: options.configDir, xdsAddress: options.xdsAddress, httpAddress: options.httpAddress });
+  const stop = () => {
+    console.log('istiod: shutting down');
+    void istiod.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+} catch (error) {
+  console.error(`istiod: ${(error as Error).message}`);
+  process.exit(1);
+}

@@ -1,16 +1,17 @@
 // Small builders for the pieces of Envoy JSON that every generator repeats.
+import { TypeUrl, type JsonObject } from '@mizzen/xds';
 
-export type JsonObject = { [key: string]: unknown };
+export type { JsonObject } from '@mizzen/xds';
 
 export const typeUrls = {
-  listener: 'type.googleapis.com/envoy.config.listener.v3.Listener',
-  routeConfiguration: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
-  cluster: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
-  clusterLoadAssignment: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
-  httpConnectionManager: 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-  router: 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
-  tcpProxy: 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy',
-  originalDst: 'type.googleapis.com/envoy.extensions.filters.listener.original_dst.v3.OriginalDst',
+  listener: TypeUrl.Listener,
+  routeConfiguration: TypeUrl.RouteConfiguration,
+  cluster: TypeUrl.Cluster,
+  clusterLoadAssignment: TypeUrl.ClusterLoadAssignment,
+  httpConnectionManager: TypeUrl.HttpConnectionManager,
+  router: TypeUrl.Router,
+  tcpProxy: TypeUrl.TcpProxy,
+  originalDst: TypeUrl.OriginalDst,
   httpProtocolOptions: 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
 } as const;
 

@@ -1,0 +1,9 @@
+import { TypeUrl } from '@mizzen/xds';
+import { buildEndpoints } from '../networking/endpoint-builder.ts';
+import type { Generator } from './generator.ts';
+
+export const eds: Generator = {
+  shortName: 'EDS',
+  typeUrl: TypeUrl.ClusterLoadAssignment,
+  generate: (push, _proxy, names) => buildEndpoints(push, names),
+};
