@@ -57,6 +57,13 @@ const entryFiles: readonly string[] = [
 const loadOptions = { keepCase: true };
 
 let cachedRoot: protobuf.Root | undefined;
+/** Files loaded on demand that resolved cleanly; a rebuilt Root loads them again. */
+const extraFiles: string[] = [];
+/** Package folders that failed to load (an import missing from the trees), not retried. */
+const failedFolders = new Set<string>();
+/** Type names known not to exist, so repeated bad input costs no disk access. */
+const missingTypes = new Set<string>();
+const maxMissingTypes = 1000;
 
 function findInIncludes(file: string): string | null {
   for (const dir of includeDirs) {
@@ -66,16 +73,16 @@ function findInIncludes(file: string): string | null {
   return null;
 }
 
-function newRoot(): protobuf.Root {
+function buildRoot(): protobuf.Root {
   const root = new protobuf.Root();
   // Imports name files relative to an include dir, never relative to the importing file.
   root.resolvePath = (_origin, target) => findInIncludes(target) ?? target;
-  return root;
+  return root.loadSync([...entryFiles, ...extraFiles], loadOptions);
 }
 
-/** The shared Root with Envoy's types; loaded on first use (a few hundred ms), then cached. */
+/** The shared Root with Envoy's types; loaded on first use (about 150 ms), then cached. */
 export function protoRoot(): protobuf.Root {
-  cachedRoot ??= newRoot().loadSync([...entryFiles], loadOptions);
+  cachedRoot ??= buildRoot();
   return cachedRoot;
 }
 
@@ -85,8 +92,8 @@ export function typeNameOf(typeOrUrl: string): string {
   return (slash >= 0 ? typeOrUrl.slice(slash + 1) : typeOrUrl).replace(/^\./, '');
 }
 
-/** Proto packages map to folders in the include dirs; loading a folder brings in its types. */
-function loadPackageOf(root: protobuf.Root, typeName: string): boolean {
+/** The folder a type's proto package lives in: "envoy.a.v3.B" -> "envoy/a/v3" (or a parent for nested types). */
+function packageFolderOf(typeName: string): { relDir: string; files: string[] } | null {
   const parts = typeName.split('.');
   for (let cut = parts.length - 1; cut > 0; cut--) {
     const relDir = parts.slice(0, cut).join('/');
@@ -96,12 +103,28 @@ function loadPackageOf(root: protobuf.Root, typeName: string): boolean {
       const files = readdirSync(full)
         .filter((f) => f.endsWith('.proto'))
         .map((f) => `${relDir}/${f}`);
-      if (files.length === 0) continue;
-      root.loadSync(files, loadOptions);
-      return true;
+      if (files.length > 0) return { relDir, files };
     }
   }
-  return false;
+  return null;
+}
+
+/** Loads the package folder of a type not loaded yet; true when something new was loaded. */
+function loadPackageOf(typeName: string): boolean {
+  const folder = packageFolderOf(typeName);
+  if (!folder || failedFolders.has(folder.relDir)) return false;
+  const fresh = folder.files.filter((file) => !extraFiles.includes(file) && !entryFiles.includes(file));
+  if (fresh.length === 0) return false;
+  try {
+    protoRoot().loadSync(fresh, loadOptions);
+    extraFiles.push(...fresh);
+    return true;
+  } catch {
+    // A failed load leaves unresolved types behind in the Root; start again without the folder.
+    failedFolders.add(folder.relDir);
+    cachedRoot = buildRoot();
+    return false;
+  }
 }
 
 function tryLookup(root: protobuf.Root, name: string): protobuf.Type | null {
@@ -111,11 +134,16 @@ function tryLookup(root: protobuf.Root, name: string): protobuf.Type | null {
 
 /** The message type for a full name or type URL; loads its package on demand. */
 export function lookupMessage(typeOrUrl: string): protobuf.Type {
-  const root = protoRoot();
   const name = typeNameOf(typeOrUrl);
-  let type = tryLookup(root, name);
-  if (!type && /^[A-Za-z_][\w.]*$/.test(name) && loadPackageOf(root, name)) type = tryLookup(root, name);
-  if (!type) throw new XdsError(`unknown message type "${typeOrUrl}"`);
+  let type = tryLookup(protoRoot(), name);
+  if (!type && !missingTypes.has(name) && /^[A-Za-z_][\w.]*$/.test(name) && loadPackageOf(name)) {
+    type = tryLookup(protoRoot(), name);
+  }
+  if (!type) {
+    if (missingTypes.size >= maxMissingTypes) missingTypes.clear();
+    missingTypes.add(name);
+    throw new XdsError(`unknown message type "${typeOrUrl}"`);
+  }
   return type;
 }
 
