@@ -1,5 +1,75 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { ConfigError } from '@mizzen/filters';
+import { XdsError } from '@mizzen/xds';
+import { compileBootstrap, readBootstrapFile } from './bootstrap/bootstrap-config.ts';
+import { ConsoleLogger, LOG_LEVELS, type LogLevel } from './log/logger.ts';
+import { ProxyServer } from './proxy-server.ts';
 
-const program = new Command('mizzen-proxy').description('Envoy-compatible sidecar data plane driven by xDS.');
-program.parse();
+// Invalid flags and invalid configuration exit with 2, as Envoy does for a bad config.
+const EXIT_BAD_CONFIG = 2;
+const EXIT_FAILURE = 1;
+
+function integer(min: number) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) < min) throw new InvalidArgumentError(`must be an integer >= ${min}`);
+    return Number(value);
+  };
+}
+
+function concurrency(value: string): number {
+  const n = integer(0)(value);
+  // Worker processes are not in this version: one event loop serves every listener.
+  if (n !== 1) throw new InvalidArgumentError('only 1 is supported in this version (a single event loop serves all listeners)');
+  return n;
+}
+
+function fail(code: number, message: string): never {
+  process.stderr.write(`mizzen-proxy: ${message}\n`);
+  process.exit(code);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = new Command('mizzen-proxy')
+    .description('Envoy-compatible sidecar data plane driven by xDS.')
+    .requiredOption('-c, --config-path <file>', 'Envoy v3 bootstrap, JSON or YAML')
+    .option('--concurrency <n>', 'worker count', concurrency, 1)
+    .addOption(new Option('-l, --log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
+    .option('--drain-time-s <seconds>', 'how long connections may drain on shutdown or listener replacement', integer(0), 600)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  try {
+    program.parse(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : EXIT_BAD_CONFIG);
+    throw err;
+  }
+  const flags = program.opts<{ configPath: string; concurrency: number; logLevel: LogLevel; drainTimeS: number }>();
+  const log = new ConsoleLogger(flags.logLevel);
+  let bootstrap;
+  try {
+    bootstrap = compileBootstrap(readBootstrapFile(flags.configPath));
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof XdsError) fail(EXIT_BAD_CONFIG, `${flags.configPath}: ${err.message}`);
+    throw err;
+  }
+  const drainTimeMs = flags.drainTimeS * 1000;
+  const proxy = new ProxyServer(bootstrap, { log, drainTimeMs, concurrency: flags.concurrency });
+  try {
+    await proxy.start();
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof XdsError) fail(EXIT_BAD_CONFIG, `${flags.configPath}: ${err.message}`);
+    fail(EXIT_FAILURE, `cannot start: ${(err as Error).message}`);
+  }
+  log.info(`started with ${flags.configPath}${proxy.adminPort ? `; admin on port ${proxy.adminPort}` : ''}`);
+  const onSignal = (signal: string): void => {
+    log.info(`${signal}: draining for up to ${flags.drainTimeS}s`);
+    void proxy.stop(drainTimeMs);
+  };
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  await proxy.stopped;
+  process.exit(0);
+}
+
+main(process.argv).catch((err: unknown) => fail(EXIT_FAILURE, (err as Error).stack ?? String(err)));

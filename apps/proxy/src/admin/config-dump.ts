@@ -1,0 +1,64 @@
+import type { JsonObject } from '@mizzen/filters';
+import { TypeUrl } from '@mizzen/xds';
+import type { ListenerManager } from '../listener/listener-manager.ts';
+import type { ClusterManager } from '../upstream/cluster-manager.ts';
+import type { RouteConfigStore } from '../xds/route-config-store.ts';
+
+export interface DumpSources {
+  readonly bootstrap: JsonObject;
+  readonly startTime: string;
+  readonly clusters: ClusterManager;
+  readonly listeners: ListenerManager;
+  readonly routes: RouteConfigStore;
+}
+
+function withType(json: JsonObject, typeUrl: string): JsonObject {
+  return json['@type'] ? json : { '@type': typeUrl, ...json };
+}
+
+/** Envoy's admin ConfigDump: bootstrap, clusters, listeners and routes (and endpoints on request). */
+export function configDump(s: DumpSources, includeEds: boolean): JsonObject {
+  const clusters = s.clusters.activeEntries();
+  const listeners = s.listeners.entries();
+  const configs: JsonObject[] = [
+    { '@type': TypeUrl.BootstrapConfigDump, bootstrap: s.bootstrap, last_updated: s.startTime },
+    {
+      '@type': TypeUrl.ClustersConfigDump,
+      version_info: s.clusters.cdsVersion || undefined,
+      static_clusters: clusters.filter((c) => c.isStatic).map((c) => ({ cluster: withType(c.cluster.config.json, TypeUrl.Cluster), last_updated: c.lastUpdated })),
+      dynamic_active_clusters: clusters.filter((c) => !c.isStatic).map((c) => ({
+        version_info: c.version, cluster: withType(c.cluster.config.json, TypeUrl.Cluster), last_updated: c.lastUpdated,
+      })),
+      dynamic_warming_clusters: s.clusters.warmingEntries().map((c) => ({
+        version_info: c.version, cluster: withType(c.cluster.config.json, TypeUrl.Cluster), last_updated: c.lastUpdated,
+      })),
+    },
+    {
+      '@type': TypeUrl.ListenersConfigDump,
+      version_info: s.listeners.ldsVersion || undefined,
+      static_listeners: listeners.filter((l) => l.isStatic).map((l) => ({
+        listener: withType(l.version.config.json, TypeUrl.Listener), last_updated: l.version.lastUpdated,
+      })),
+      dynamic_listeners: listeners.filter((l) => !l.isStatic).map((l) => ({
+        name: l.name,
+        active_state: { version_info: l.version.version, listener: withType(l.version.config.json, TypeUrl.Listener), last_updated: l.version.lastUpdated },
+      })),
+    },
+    {
+      '@type': TypeUrl.RoutesConfigDump,
+      dynamic_route_configs: s.routes.entries().map((r) => ({
+        version_info: r.version, route_config: withType(r.json, TypeUrl.RouteConfiguration), last_updated: r.lastUpdated,
+      })),
+    },
+  ];
+  if (includeEds) {
+    configs.push({
+      '@type': TypeUrl.EndpointsConfigDump,
+      dynamic_endpoint_configs: s.clusters.endpointAssignments().map((e) => ({
+        version_info: e.version, endpoint_config: withType(e.json, TypeUrl.ClusterLoadAssignment), last_updated: e.lastUpdated,
+      })),
+    });
+  }
+  // Envoy's JSON leaves out empty fields.
+  return JSON.parse(JSON.stringify({ configs }, (_k, v) => (Array.isArray(v) && v.length === 0 ? undefined : v)));
+}

@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError, asObject, onlyFields, optionalArray, optionalBoolean, optionalObject, requiredObject, requiredString, oneOf, type JsonObject } from '@mizzen/filters';
+import { normalize } from '@mizzen/xds';
+import { compileCluster, readSocketAddress, type ClusterConfig } from '../upstream/cluster-config.ts';
+
+export interface AdsConfig {
+  /** The static cluster that carries the ADS stream. */
+  readonly clusterName: string;
+  /** "host:port" of its first endpoint. */
+  readonly target: string;
+  readonly cds: boolean;
+  readonly lds: boolean;
+}
+
+/** The bootstrap, checked. Listeners stay JSON here: building them needs the running proxy. */
+export interface BootstrapConfig {
+  readonly node: JsonObject;
+  readonly admin: { address: string; port: number } | undefined;
+  readonly clusters: ClusterConfig[];
+  readonly listeners: JsonObject[];
+  readonly ads: AdsConfig | undefined;
+  /** Canonical Envoy JSON of the whole bootstrap, for /config_dump. */
+  readonly json: JsonObject;
+}
+
+const BOOTSTRAP_TYPE = 'envoy.config.bootstrap.v3.Bootstrap';
+
+/** Reads a bootstrap file, JSON or YAML, as `envoy -c` does. */
+export function readBootstrapFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, `cannot read: ${(err as Error).message}`);
+  }
+  try {
+    return /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(file, `not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+function configSourceIsAds(obj: JsonObject, key: string, path: string): boolean {
+  const source = optionalObject(obj, key, path);
+  if (!source) return false;
+  onlyFields(source, `${path}.${key}`, ['ads', 'resource_api_version', 'initial_fetch_timeout']);
+  if (!source.ads) throw new ConfigError(`${path}.${key}`, 'only { ads: {} } config sources are supported');
+  return true;
+}
+
+function compileAds(dynamic: JsonObject, clusters: ClusterConfig[], path: string): AdsConfig | undefined {
+  onlyFields(dynamic, path, ['ads_config', 'cds_config', 'lds_config']);
+  const cds = configSourceIsAds(dynamic, 'cds_config', path);
+  const lds = configSourceIsAds(dynamic, 'lds_config', path);
+  const ads = optionalObject(dynamic, 'ads_config', path);
+  if (!ads) {
+    if (cds || lds) throw new ConfigError(`${path}.ads_config`, 'required when cds_config or lds_config uses ADS');
+    return undefined;
+  }
+  const apath = `${path}.ads_config`;
+  onlyFields(ads, apath, ['api_type', 'transport_api_version', 'set_node_on_first_message_only', 'grpc_services']);
+  oneOf(ads, 'api_type', apath, ['GRPC'], 'GRPC');
+  oneOf(ads, 'transport_api_version', apath, ['V3'], 'V3');
+  optionalBoolean(ads, 'set_node_on_first_message_only', apath);
+  const services = optionalArray(ads, 'grpc_services', apath);
+  if (services.length !== 1) throw new ConfigError(`${apath}.grpc_services`, 'exactly one gRPC service is required');
+  const spath = `${apath}.grpc_services[0]`;
+  const service = asObject(services[0], spath);
+  onlyFields(service, spath, ['envoy_grpc', 'timeout', 'initial_metadata']);
+  const envoyGrpc = requiredObject(service, 'envoy_grpc', spath);
+  onlyFields(envoyGrpc, `${spath}.envoy_grpc`, ['cluster_name']);
+  const clusterName = requiredString(envoyGrpc, 'cluster_name', `${spath}.envoy_grpc`);
+  const cluster = clusters.find((c) => c.name === clusterName);
+  if (!cluster) throw new ConfigError(`${spath}.envoy_grpc.cluster_name`, `no static cluster named "${clusterName}"`);
+  const endpoint = cluster.endpoints[0];
+  if (!endpoint) throw new ConfigError(`static_resources.clusters "${clusterName}"`, 'the ADS cluster needs an endpoint');
+  const host = endpoint.address.includes(':') ? `[${endpoint.address}]` : endpoint.address;
+  return { clusterName, target: `${host}:${endpoint.port}`, cds, lds };
+}
+
+/** Checks a bootstrap object: first against Envoy's schema (unknown fields, types), then against
+ *  what this proxy implements. Errors name the field path. */
+export function compileBootstrap(raw: unknown): BootstrapConfig {
+  const json = normalize(BOOTSTRAP_TYPE, raw);
+  const path = 'Bootstrap';
+  onlyFields(json, path, ['node', 'admin', 'static_resources', 'dynamic_resources']);
+  let admin: BootstrapConfig['admin'];
+  const adminJson = optionalObject(json, 'admin', path);
+  if (adminJson) {
+    onlyFields(adminJson, `${path}.admin`, ['address']);
+    const { address, port } = readSocketAddress(adminJson.address, `${path}.admin.address`);
+    admin = { address, port };
+  }
+  const statics = optionalObject(json, 'static_resources', path) ?? {};
+  onlyFields(statics, `${path}.static_resources`, ['listeners', 'clusters']);
+  const clusters = optionalArray(statics, 'clusters', `${path}.static_resources`).map((c, i) => compileCluster(c, `${path}.static_resources.clusters[${i}]`));
+  const names = new Set<string>();
+  clusters.forEach((c, i) => {
+    if (names.has(c.name)) throw new ConfigError(`${path}.static_resources.clusters[${i}].name`, `duplicate cluster "${c.name}"`);
+    names.add(c.name);
+    if (c.type === 'EDS') throw new ConfigError(`${path}.static_resources.clusters[${i}].type`, 'static EDS clusters are not supported');
+  });
+  const listeners = optionalArray(statics, 'listeners', `${path}.static_resources`).map((l, i) => asObject(l, `${path}.static_resources.listeners[${i}]`));
+  const dynamic = optionalObject(json, 'dynamic_resources', path);
+  const ads = dynamic ? compileAds(dynamic, clusters, `${path}.dynamic_resources`) : undefined;
+  return { node: optionalObject(json, 'node', path) ?? {}, admin, clusters, listeners, ads, json };
+}

@@ -1,0 +1,79 @@
+import {
+  ConfigError, asObject, createNetworkFilter, onlyFields, optionalArray, optionalBoolean, optionalObject, optionalString, requiredString,
+  oneOf, type FilterFactoryContext, type JsonObject, type NetworkFilter,
+} from '@mizzen/filters';
+import { readSocketAddress } from '../upstream/cluster-config.ts';
+import { compileChainMatch, type ChainMatch } from './filter-chain-match.ts';
+
+export interface FilterChain {
+  readonly name: string;
+  readonly match: ChainMatch;
+  readonly filter: NetworkFilter;
+}
+
+/** A Listener resource, checked, with its filters built. */
+export interface ListenerConfig {
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+  readonly bindToPort: boolean;
+  readonly useOriginalDst: boolean;
+  readonly chains: FilterChain[];
+  readonly defaultChain: FilterChain | undefined;
+  readonly json: JsonObject;
+}
+
+const ORIGINAL_DST_FILTER = 'type.googleapis.com/envoy.extensions.filters.listener.original_dst.v3.OriginalDst';
+
+function compileChain(value: unknown, path: string, context: FilterFactoryContext): FilterChain {
+  const obj = asObject(value, path);
+  onlyFields(obj, path, ['name', 'filter_chain_match', 'filters']);
+  const filters = optionalArray(obj, 'filters', path);
+  // Only terminal network filters exist so far, so a chain is exactly one of them.
+  if (filters.length !== 1) throw new ConfigError(`${path}.filters`, `exactly one (terminal) network filter is supported, got ${filters.length}`);
+  const fpath = `${path}.filters[0]`;
+  const f = asObject(filters[0], fpath);
+  onlyFields(f, fpath, ['name', 'typed_config']);
+  requiredString(f, 'name', fpath);
+  const typed = optionalObject(f, 'typed_config', fpath);
+  if (!typed) throw new ConfigError(`${fpath}.typed_config`, 'required');
+  return {
+    name: optionalString(obj, 'name', path) ?? '',
+    match: compileChainMatch(obj.filter_chain_match, `${path}.filter_chain_match`),
+    filter: createNetworkFilter(typed, context, `${fpath}.typed_config`),
+  };
+}
+
+/** Checks a Listener (Envoy JSON) and builds its filters; throws a ConfigError naming the field. */
+export function compileListener(json: unknown, context: FilterFactoryContext, path = 'Listener'): ListenerConfig {
+  const obj = asObject(json, path);
+  // traffic_direction only labels the listener; the listener filter timeout settings have nothing to
+  // wait for, as no listener filter here reads ahead.
+  onlyFields(obj, path, ['@type', 'name', 'address', 'filter_chains', 'default_filter_chain', 'use_original_dst', 'bind_to_port',
+    'listener_filters', 'traffic_direction', 'continue_on_listener_filters_timeout', 'listener_filters_timeout']);
+  const name = requiredString(obj, 'name', path);
+  oneOf(obj, 'traffic_direction', path, ['UNSPECIFIED', 'INBOUND', 'OUTBOUND'], 'UNSPECIFIED');
+  optionalArray(obj, 'listener_filters', path).forEach((lf, i) => {
+    const lpath = `${path}.listener_filters[${i}]`;
+    const l = asObject(lf, lpath);
+    onlyFields(l, lpath, ['name', 'typed_config']);
+    const typed = optionalObject(l, 'typed_config', lpath);
+    // original_dst recovers the pre-redirect destination; here that is the socket's local address.
+    if (typed?.['@type'] !== ORIGINAL_DST_FILTER) throw new ConfigError(`${lpath}.typed_config`, `unsupported listener filter "${String(typed?.['@type'] ?? l.name)}"`);
+  });
+  const { address, port } = readSocketAddress(obj.address, `${path}.address`);
+  const chains = optionalArray(obj, 'filter_chains', path).map((c, i) => compileChain(c, `${path}.filter_chains[${i}]`, context));
+  const defaultJson = optionalObject(obj, 'default_filter_chain', path);
+  const defaultChain = defaultJson ? compileChain(defaultJson, `${path}.default_filter_chain`, context) : undefined;
+  if (chains.length === 0 && !defaultChain) throw new ConfigError(`${path}.filter_chains`, 'a listener needs a filter chain or a default_filter_chain');
+  return {
+    name,
+    address,
+    port,
+    bindToPort: optionalBoolean(obj, 'bind_to_port', path) ?? true,
+    useOriginalDst: optionalBoolean(obj, 'use_original_dst', path) ?? false,
+    chains,
+    defaultChain,
+    json: obj,
+  };
+}

@@ -1,0 +1,223 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { ConfigError, type Counter, type FilterFactoryContext, type Gauge, type JsonObject, type Logger, type StatsStore } from '@mizzen/filters';
+import { hostKey } from '../upstream/upstream-host.ts';
+import { plainAddress, selectFilterChain } from './filter-chain-match.ts';
+import { compileListener, type ListenerConfig } from './listener-config.ts';
+
+/** One version of a listener's config, with the connections it accepted. */
+class ListenerVersion {
+  readonly config: ListenerConfig;
+  readonly connections = new Set<Socket>();
+  readonly cxTotal: Counter;
+  readonly cxActive: Gauge;
+  readonly noChain: Counter;
+  readonly version: string;
+  readonly lastUpdated = new Date().toISOString();
+
+  constructor(config: ListenerConfig, stats: StatsStore, version: string) {
+    this.config = config;
+    this.version = version;
+    const p = `listener.${config.address}_${config.port}.`;
+    this.cxTotal = stats.counter(`${p}downstream_cx_total`);
+    this.cxActive = stats.gauge(`${p}downstream_cx_active`);
+    this.noChain = stats.counter(`${p}no_filter_chain_match`);
+  }
+
+  /** Lets filters finish in-flight requests, then closes what is left after `drainMs`. */
+  drain(drainMs: number): void {
+    for (const chain of this.config.chains) chain.filter.drain();
+    this.config.defaultChain?.filter.drain();
+    if (this.connections.size === 0) return;
+    setTimeout(() => {
+      for (const socket of this.connections) socket.destroy();
+    }, drainMs).unref();
+  }
+}
+
+interface ActiveListener {
+  current: ListenerVersion;
+  server: Server | undefined;
+  readonly isStatic: boolean;
+}
+
+function listen(server: Server, address: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    server.listen({ host: address, port, exclusive: true }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Owns the listeners: binds their sockets, hands each accepted connection to the right
+ * listener (use_original_dst) and filter chain, and replaces listeners in place on LDS updates
+ * while the old version drains.
+ */
+export class ListenerManager {
+  private readonly listeners = new Map<string, ActiveListener>();
+  /** Every listener (bound or not) by "ip:port", for the original-destination hand-off. */
+  private readonly byAddress = new Map<string, ActiveListener>();
+  private readonly context: FilterFactoryContext;
+  private readonly stats: StatsStore;
+  private readonly log: Logger;
+  private readonly drainMs: number;
+  ldsVersion = '';
+  private activeConnections = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(context: FilterFactoryContext, drainMs: number) {
+    this.context = context;
+    this.stats = context.stats;
+    this.log = context.log;
+    this.drainMs = drainMs;
+  }
+
+  entries(): { name: string; isStatic: boolean; version: ListenerVersion; boundPort: number | undefined }[] {
+    return [...this.listeners].map(([name, l]) => {
+      const address = l.server?.address();
+      return { name, isStatic: l.isStatic, version: l.current, boundPort: typeof address === 'object' && address ? address.port : undefined };
+    });
+  }
+
+  async addStatic(resources: JsonObject[]): Promise<void> {
+    const configs = this.compileAll(resources, 'static_resources.listeners');
+    for (const config of configs) await this.add(config, true, '');
+  }
+
+  /** Applies an LDS response (the full set). Throws, changing nothing, if a listener is bad. */
+  async applyLds(resources: JsonObject[], version: string): Promise<void> {
+    const configs = this.compileAll(resources, 'Listener');
+    for (const c of configs) {
+      if (this.listeners.get(c.name)?.isStatic) throw new ConfigError(`Listener "${c.name}"`, 'a static listener of that name exists');
+    }
+    const names = new Set(configs.map((c) => c.name));
+    for (const [name, listener] of this.listeners) {
+      if (!listener.isStatic && !names.has(name)) this.remove(name, listener);
+    }
+    const failures: string[] = [];
+    for (const config of configs) {
+      const existing = this.listeners.get(config.name);
+      if (existing && JSON.stringify(existing.current.config.json) === JSON.stringify(config.json)) continue;
+      try {
+        await this.add(config, false, version);
+      } catch (err) {
+        failures.push(`Listener "${config.name}": ${(err as Error).message}`);
+      }
+    }
+    this.ldsVersion = version;
+    if (failures.length > 0) {
+      this.stats.counter('listener_manager.lds.update_rejected').inc();
+      throw new Error(failures.join('; '));
+    }
+    this.stats.counter('listener_manager.lds.update_success').inc();
+    this.stats.gauge('listener_manager.total_listeners_active').set(this.listeners.size);
+  }
+
+  private compileAll(resources: JsonObject[], path: string): ListenerConfig[] {
+    const configs = resources.map((r, i) => compileListener(r, this.context, `${path}[${i}]`));
+    const seen = new Set<string>();
+    for (const c of configs) {
+      if (seen.has(c.name)) throw new ConfigError(`${path} "${c.name}"`, 'duplicate listener name');
+      seen.add(c.name);
+    }
+    return configs;
+  }
+
+  private async add(config: ListenerConfig, isStatic: boolean, version: string): Promise<void> {
+    const next = new ListenerVersion(config, this.stats, version);
+    const existing = this.listeners.get(config.name);
+    const key = hostKey(config.address, config.port);
+    if (existing && existing.current.config.address === config.address && existing.current.config.port === config.port
+      && existing.current.config.bindToPort === config.bindToPort) {
+      // Same socket: new connections get the new filter chains, old ones drain.
+      const old = existing.current;
+      existing.current = next;
+      old.drain(this.drainMs);
+      return;
+    }
+    const occupant = this.byAddress.get(key);
+    if (occupant && occupant !== existing) throw new ConfigError(`Listener "${config.name}".address`, `${key} is already used by another listener`);
+    let server: Server | undefined;
+    const listener: ActiveListener = { current: next, server: undefined, isStatic };
+    if (config.bindToPort) {
+      server = createServer({ noDelay: true });
+      server.on('connection', (socket) => this.onConnection(listener, socket));
+      await listen(server, config.address, config.port);
+      listener.server = server;
+      server.on('error', (err) => this.log.error(`listener ${config.name}: ${err.message}`));
+    }
+    if (existing) this.remove(config.name, existing);
+    this.listeners.set(config.name, listener);
+    this.byAddress.set(key, listener);
+    this.log.info(`listener ${config.name} on ${key}${config.bindToPort ? '' : ' (not bound)'}`);
+  }
+
+  private remove(name: string, listener: ActiveListener): void {
+    this.listeners.delete(name);
+    const config = listener.current.config;
+    const key = hostKey(config.address, config.port);
+    if (this.byAddress.get(key) === listener) this.byAddress.delete(key);
+    listener.server?.close();
+    listener.current.drain(this.drainMs);
+  }
+
+  private onConnection(listener: ActiveListener, socket: Socket): void {
+    socket.on('error', () => {});
+    const destinationAddress = plainAddress(socket.localAddress);
+    const destinationPort = socket.localPort ?? 0;
+    let target = listener;
+    if (listener.current.config.useOriginalDst) {
+      // The original destination is the socket's local address until SO_ORIGINAL_DST is read.
+      const handoff = this.byAddress.get(hostKey(destinationAddress, destinationPort))
+        ?? this.byAddress.get(hostKey('0.0.0.0', destinationPort))
+        ?? this.byAddress.get(hostKey('::', destinationPort));
+      if (handoff) target = handoff;
+    }
+    const version = target.current;
+    const facts = { destinationAddress, destinationPort, sourceAddress: plainAddress(socket.remoteAddress) };
+    const chain = selectFilterChain(version.config.chains, facts) ?? version.config.defaultChain;
+    if (!chain) {
+      version.noChain.inc();
+      socket.destroy();
+      return;
+    }
+    version.cxTotal.inc();
+    version.cxActive.inc();
+    version.connections.add(socket);
+    this.activeConnections++;
+    socket.once('close', () => {
+      version.cxActive.dec();
+      version.connections.delete(socket);
+      if (--this.activeConnections === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    });
+    try {
+      chain.filter.onNewConnection({ socket, originalDstAddress: destinationAddress, originalDstPort: destinationPort });
+    } catch (err) {
+      this.log.error(`listener ${version.config.name}: ${(err as Error).stack ?? err}`);
+      socket.destroy();
+    }
+  }
+
+  /** Resolves once no accepted connection is open. */
+  whenIdle(): Promise<void> {
+    if (this.activeConnections === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stops accepting and drains every listener (shutdown). */
+  drainAll(): void {
+    for (const [name, listener] of this.listeners) this.remove(name, listener);
+  }
+
+  async close(): Promise<void> {
+    const listeners = [...this.listeners.values()];
+    for (const l of listeners) for (const socket of l.current.connections) socket.destroy();
+    const servers = listeners.map((l) => l.server).filter((s): s is Server => s !== undefined);
+    this.listeners.clear();
+    this.byAddress.clear();
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  }
+}

@@ -1,0 +1,137 @@
+import type { Server } from 'node:http';
+import type { FilterFactoryContext, Gauge, JsonObject } from '@mizzen/filters';
+import '@mizzen/filters';
+import { startAdminServer, type AdminTarget } from './admin/admin-server.ts';
+import type { BootstrapConfig } from './bootstrap/bootstrap-config.ts';
+import { ListenerManager } from './listener/listener-manager.ts';
+import type { ConsoleLogger } from './log/logger.ts';
+import { Stats } from './stats/stats-store.ts';
+import { ClusterManager } from './upstream/cluster-manager.ts';
+import { DynamicConfig, grpcTransport, type TransportFactory } from './xds/dynamic-config.ts';
+import { RouteConfigStore } from './xds/route-config-store.ts';
+
+export interface ProxyOptions {
+  readonly log: ConsoleLogger;
+  readonly drainTimeMs: number;
+  readonly concurrency: number;
+  /** How to reach the ADS server; tests may swap the transport. */
+  readonly transport?: TransportFactory;
+}
+
+// Envoy's server.state values.
+const STATE = { LIVE: 0, DRAINING: 1, PRE_INITIALIZING: 2, INITIALIZING: 3 } as const;
+type State = keyof typeof STATE;
+
+/** The whole proxy: stats, clusters, routes, listeners, xDS and admin, wired together. */
+export class ProxyServer implements AdminTarget {
+  readonly stats = new Stats();
+  readonly log: ConsoleLogger;
+  readonly clusters: ClusterManager;
+  readonly routes: RouteConfigStore;
+  readonly listeners: ListenerManager;
+  readonly bootstrap: JsonObject;
+  readonly startTime = new Date().toISOString();
+  private readonly config: BootstrapConfig;
+  private readonly options: ProxyOptions;
+  private dynamic: DynamicConfig | undefined;
+  private admin: Server | undefined;
+  private currentState: State = 'PRE_INITIALIZING';
+  private readonly stateGauge: Gauge;
+  private stopping: Promise<void> | undefined;
+  /** Resolves when the proxy has stopped (quitquitquit or a signal). */
+  readonly stopped: Promise<void>;
+  private resolveStopped: () => void = () => {};
+
+  constructor(config: BootstrapConfig, options: ProxyOptions) {
+    this.config = config;
+    this.options = options;
+    this.log = options.log;
+    this.bootstrap = config.json;
+    this.clusters = new ClusterManager(this.stats, this.log);
+    this.routes = new RouteConfigStore(this.stats);
+    const context: FilterFactoryContext = { clusterManager: this.clusters, stats: this.stats, routeConfigs: this.routes, log: this.log };
+    this.listeners = new ListenerManager(context, options.drainTimeMs);
+    this.stateGauge = this.stats.gauge('server.state');
+    this.stateGauge.set(STATE.PRE_INITIALIZING);
+    this.stats.gauge('server.concurrency').set(options.concurrency);
+    this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
+  }
+
+  /** Loads static resources, opens admin, then starts xDS. Throws when a static resource is bad
+   *  or a socket cannot be bound. */
+  async start(): Promise<void> {
+    this.clusters.addStatic(this.config.clusters);
+    await this.listeners.addStatic(this.config.listeners);
+    if (this.config.admin) this.admin = await startAdminServer(this, this.config.admin.address, this.config.admin.port);
+    const ads = this.config.ads;
+    if (ads && (ads.cds || ads.lds)) {
+      this.setState('INITIALIZING');
+      const factory = this.options.transport ?? grpcTransport(ads.target, this.config.node, this.log);
+      this.dynamic = new DynamicConfig({ clusters: this.clusters, listeners: this.listeners, routes: this.routes, stats: this.stats, log: this.log }, factory, ads.cds, ads.lds);
+      this.dynamic.onUpdate = () => this.checkInitialized();
+    }
+    this.checkInitialized();
+  }
+
+  /** The admin port actually bound (useful when the bootstrap asks for port 0). */
+  get adminPort(): number | undefined {
+    const address = this.admin?.address();
+    return typeof address === 'object' && address ? address.port : undefined;
+  }
+
+  private checkInitialized(): void {
+    if (this.currentState !== 'PRE_INITIALIZING' && this.currentState !== 'INITIALIZING') return;
+    if (!this.dynamic || this.dynamic.initialized) {
+      this.setState('LIVE');
+      this.log.info('all clusters and listeners initialized; the proxy is live');
+    }
+  }
+
+  private setState(state: State): void {
+    this.currentState = state;
+    this.stateGauge.set(STATE[state]);
+  }
+
+  state(): string {
+    return this.currentState;
+  }
+
+  serverInfo(): JsonObject {
+    const uptime = String(Math.floor(process.uptime()));
+    return {
+      version: 'mizzen/0.1.0',
+      state: this.currentState,
+      hot_restart_version: 'disabled',
+      command_line_options: { concurrency: this.options.concurrency, drain_time: `${this.options.drainTimeMs / 1000}s`, log_level: this.log.level },
+      node: this.config.node,
+      uptime_current_epoch: `${uptime}s`,
+      uptime_all_epochs: `${uptime}s`,
+    };
+  }
+
+  quit(): void {
+    void this.stop(0);
+  }
+
+  /** Stops accepting, lets open connections finish for up to `drainMs`, then closes everything. */
+  stop(drainMs: number): Promise<void> {
+    if (!this.stopping) this.stopping = this.shutdown(drainMs);
+    return this.stopping;
+  }
+
+  private async shutdown(drainMs: number): Promise<void> {
+    this.setState('DRAINING');
+    this.dynamic?.close();
+    this.listeners.drainAll();
+    if (drainMs > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.listeners.whenIdle(), new Promise((resolve) => (timer = setTimeout(resolve, drainMs)))]);
+      clearTimeout(timer);
+    }
+    await this.listeners.close();
+    this.clusters.destroy();
+    await new Promise<void>((resolve) => (this.admin ? this.admin.close(() => resolve()) : resolve()));
+    this.admin?.closeAllConnections();
+    this.resolveStopped();
+  }
+}

@@ -1,0 +1,140 @@
+import type { ClusterManager as FilterClusterManager, JsonObject, Logger, StatsStore } from '@mizzen/filters';
+import { ConfigError } from '@mizzen/filters';
+import { compileCluster, compileLoadAssignment, type ClusterConfig, type Endpoint } from './cluster-config.ts';
+import { Cluster } from './upstream-cluster.ts';
+
+export interface ClusterEntry {
+  readonly cluster: Cluster;
+  readonly isStatic: boolean;
+  readonly version: string;
+  readonly lastUpdated: string;
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * All clusters by name. Static ones come from the bootstrap; CDS replaces the dynamic set as a
+ * whole (state of the world). An EDS cluster warms until its endpoints arrive, and only then
+ * replaces the cluster of the same name, so traffic never sees an empty cluster.
+ */
+export class ClusterManager implements FilterClusterManager {
+  private readonly active = new Map<string, ClusterEntry>();
+  private readonly warming = new Map<string, ClusterEntry>();
+  /** Last ClusterLoadAssignment per EDS service name, so a re-added cluster warms at once. */
+  private readonly assignments = new Map<string, { endpoints: Endpoint[]; json: JsonObject; version: string; lastUpdated: string }>();
+  private readonly stats: StatsStore;
+  private readonly log: Logger;
+  cdsVersion = '';
+  edsVersion = '';
+  /** Called when the set of EDS names or the warming state changes. */
+  onChange: () => void = () => {};
+
+  constructor(stats: StatsStore, log: Logger) {
+    this.stats = stats;
+    this.log = log;
+  }
+
+  getCluster(name: string): Cluster | undefined {
+    return this.active.get(name)?.cluster;
+  }
+
+  activeEntries(): ClusterEntry[] {
+    return [...this.active.values()];
+  }
+
+  warmingEntries(): ClusterEntry[] {
+    return [...this.warming.values()];
+  }
+
+  endpointAssignments(): { json: JsonObject; version: string; lastUpdated: string }[] {
+    return [...this.assignments.values()];
+  }
+
+  /** True when no cluster is waiting for endpoints. */
+  get warmed(): boolean {
+    return this.warming.size === 0;
+  }
+
+  /** EDS service names of every EDS cluster (active or warming). */
+  edsNames(): string[] {
+    const names = new Set<string>();
+    for (const map of [this.active, this.warming]) {
+      for (const { cluster } of map.values()) if (cluster.config.type === 'EDS') names.add(cluster.config.edsServiceName);
+    }
+    return [...names].sort();
+  }
+
+  addStatic(configs: ClusterConfig[]): void {
+    const now = new Date().toISOString();
+    for (const config of configs) {
+      if (config.type === 'EDS') throw new ConfigError(`cluster "${config.name}"`, 'static EDS clusters are not supported');
+      this.active.set(config.name, { cluster: new Cluster(config, this.stats), isStatic: true, version: '', lastUpdated: now });
+    }
+  }
+
+  /** Applies a CDS response; throws (the caller NACKs) without changing anything if any cluster is bad. */
+  applyCds(resources: JsonObject[], version: string): void {
+    const configs = resources.map((r, i) => compileCluster(r, `Cluster[${i}]`));
+    const names = new Set<string>();
+    for (const c of configs) {
+      if (names.has(c.name)) throw new ConfigError(`Cluster "${c.name}"`, 'duplicate cluster name');
+      names.add(c.name);
+      if (this.active.get(c.name)?.isStatic) throw new ConfigError(`Cluster "${c.name}"`, 'a static cluster of that name exists');
+    }
+    const now = new Date().toISOString();
+    for (const config of configs) {
+      const current = this.warming.get(config.name) ?? this.active.get(config.name);
+      if (current && sameJson(current.cluster.config.json, config.json)) continue;
+      const entry: ClusterEntry = { cluster: new Cluster(config, this.stats), isStatic: false, version, lastUpdated: now };
+      const known = config.type === 'EDS' ? this.assignments.get(config.edsServiceName) : undefined;
+      if (known) entry.cluster.setEndpoints(known.endpoints);
+      if (entry.cluster.hasEndpoints) this.activate(entry);
+      else this.warming.set(config.name, entry);
+    }
+    for (const map of [this.active, this.warming]) {
+      for (const [name, entry] of map) {
+        if (entry.isStatic || names.has(name)) continue;
+        map.delete(name);
+        entry.cluster.destroy();
+      }
+    }
+    this.cdsVersion = version;
+    this.stats.counter('cluster_manager.cds.update_success').inc();
+    this.stats.gauge('cluster_manager.active_clusters').set(this.active.size);
+    this.stats.gauge('cluster_manager.warming_clusters').set(this.warming.size);
+    this.onChange();
+  }
+
+  /** Applies an EDS response; throws without changing anything if an assignment is bad. */
+  applyEds(resources: JsonObject[], version: string): void {
+    const compiled = resources.map((r, i) => ({ json: r, ...compileLoadAssignment(r, `ClusterLoadAssignment[${i}]`) }));
+    const now = new Date().toISOString();
+    for (const { clusterName, endpoints, json } of compiled) {
+      this.assignments.set(clusterName, { endpoints, json, version, lastUpdated: now });
+      for (const entry of [...this.active.values(), ...this.warming.values()]) {
+        if (entry.cluster.config.type !== 'EDS' || entry.cluster.config.edsServiceName !== clusterName) continue;
+        entry.cluster.setEndpoints(endpoints);
+        if (this.warming.get(entry.cluster.name) === entry) this.activate(entry);
+      }
+    }
+    this.edsVersion = version;
+    this.stats.counter('cluster_manager.eds.update_success').inc();
+    this.stats.gauge('cluster_manager.active_clusters').set(this.active.size);
+    this.stats.gauge('cluster_manager.warming_clusters').set(this.warming.size);
+    this.onChange();
+  }
+
+  private activate(entry: ClusterEntry): void {
+    this.warming.delete(entry.cluster.name);
+    const old = this.active.get(entry.cluster.name);
+    this.active.set(entry.cluster.name, entry);
+    if (old && old.cluster !== entry.cluster) old.cluster.destroy();
+    this.log.debug(`cluster ${entry.cluster.name} active`);
+  }
+
+  destroy(): void {
+    for (const map of [this.active, this.warming]) for (const entry of map.values()) entry.cluster.destroy();
+  }
+}

@@ -1,0 +1,119 @@
+import { TypeUrl, AdsClient, type JsonObject } from '@mizzen/xds';
+import type { Logger, StatsStore } from '@mizzen/filters';
+import type { ListenerManager } from '../listener/listener-manager.ts';
+import type { ClusterManager } from '../upstream/cluster-manager.ts';
+import type { RouteConfigStore } from './route-config-store.ts';
+
+/** The parts of the proxy that xDS updates. */
+export interface DynamicTargets {
+  readonly clusters: ClusterManager;
+  readonly listeners: ListenerManager;
+  readonly routes: RouteConfigStore;
+  readonly stats: StatsStore;
+  readonly log: Logger;
+}
+
+export interface AdsTransport {
+  subscribe(typeUrl: string, resourceNames: string[]): void;
+  close(): void;
+}
+
+export type TransportFactory = (onResources: (typeUrl: string, resources: JsonObject[], version: string) => Promise<void>) => AdsTransport;
+
+/** Connects to the ADS server named in the bootstrap with @mizzen/xds's client. */
+export function grpcTransport(target: string, node: JsonObject, log: Logger): TransportFactory {
+  return (onResources) => new AdsClient({ target, node, onResources, onError: (err) => log.warn(`xds: ${err.message}`) });
+}
+
+/**
+ * Drives the proxy from ADS in Envoy's order: CDS first, then EDS for the EDS clusters; once
+ * clusters are warm, LDS, then RDS for the route names the listeners use. Each response is
+ * applied whole or not at all: a bad resource makes the handler throw, the client NACKs, and
+ * the last good config keeps serving.
+ */
+export class DynamicConfig {
+  private readonly targets: DynamicTargets;
+  private readonly transport: AdsTransport;
+  private readonly cds: boolean;
+  private readonly lds: boolean;
+  private edsNames = '';
+  private rdsNames = '';
+  private ldsSubscribed = false;
+  cdsReceived = false;
+  ldsReceived = false;
+  /** Called after every applied update (readiness is re-evaluated there). */
+  onUpdate: () => void = () => {};
+
+  constructor(targets: DynamicTargets, factory: TransportFactory, cds: boolean, lds: boolean) {
+    this.targets = targets;
+    this.cds = cds;
+    this.lds = lds;
+    this.cdsReceived = !cds;
+    this.ldsReceived = !lds;
+    this.transport = factory((typeUrl, resources, version) => this.apply(typeUrl, resources, version));
+    targets.clusters.onChange = () => this.resubscribe();
+    targets.routes.onChange = () => this.resubscribe();
+    if (cds) this.transport.subscribe(TypeUrl.Cluster, []);
+    this.resubscribe();
+  }
+
+  /** True once the first CDS (with its EDS) and LDS (with its RDS) responses are applied. */
+  get initialized(): boolean {
+    return this.cdsReceived && this.ldsReceived && this.targets.clusters.warmed && this.targets.routes.complete;
+  }
+
+  private async apply(typeUrl: string, resources: JsonObject[], version: string): Promise<void> {
+    const { clusters, listeners, routes, stats } = this.targets;
+    try {
+      switch (typeUrl) {
+        case TypeUrl.Cluster:
+          clusters.applyCds(resources, version);
+          this.cdsReceived = true;
+          break;
+        case TypeUrl.ClusterLoadAssignment:
+          clusters.applyEds(resources, version);
+          break;
+        case TypeUrl.Listener:
+          await listeners.applyLds(resources, version);
+          this.ldsReceived = true;
+          break;
+        case TypeUrl.RouteConfiguration:
+          routes.applyRds(resources, version);
+          break;
+        default:
+          throw new Error(`unexpected resource type ${typeUrl}`);
+      }
+    } catch (err) {
+      const counter = { [TypeUrl.Cluster]: 'cluster_manager.cds', [TypeUrl.ClusterLoadAssignment]: 'cluster_manager.eds',
+        [TypeUrl.Listener]: 'listener_manager.lds', [TypeUrl.RouteConfiguration]: 'http.rds' }[typeUrl];
+      if (counter) stats.counter(`${counter}.update_rejected`).inc();
+      this.targets.log.warn(`rejected ${typeUrl} version ${version}: ${(err as Error).message}`);
+      throw err;
+    } finally {
+      this.resubscribe();
+      this.onUpdate();
+    }
+  }
+
+  /** Asks for the EDS and RDS names the current clusters and listeners need. */
+  private resubscribe(): void {
+    const eds = this.targets.clusters.edsNames();
+    if (eds.join('\n') !== this.edsNames) {
+      this.edsNames = eds.join('\n');
+      this.transport.subscribe(TypeUrl.ClusterLoadAssignment, eds);
+    }
+    if (this.lds && !this.ldsSubscribed && this.cdsReceived && this.targets.clusters.warmed) {
+      this.ldsSubscribed = true;
+      this.transport.subscribe(TypeUrl.Listener, []);
+    }
+    const rds = this.targets.routes.names();
+    if (rds.join('\n') !== this.rdsNames) {
+      this.rdsNames = rds.join('\n');
+      this.transport.subscribe(TypeUrl.RouteConfiguration, rds);
+    }
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+}

@@ -1,0 +1,35 @@
+import type { HeaderList } from './http1/headers.ts';
+import type { RequestHead } from './http1/http-head.ts';
+import type { RouteEntry } from './network/http-connection-manager/route-table.ts';
+import type { DownstreamConnection } from './registry.ts';
+
+/** Response body length passed to `encodeHeaders` when it is not known in advance. */
+export const BODY_UNKNOWN = -1;
+/** Response body length for responses that carry none (HEAD, 204, 304): framing headers pass as is. */
+export const BODY_NONE = -2;
+
+/** One downstream request as HTTP filters see it (Envoy's decoder/encoder filter callbacks). */
+export interface HttpStream {
+  readonly request: RequestHead;
+  /** Host header (or the absolute-form authority). */
+  readonly authority: string;
+  /** The route the connection manager matched, or undefined (404 NR). */
+  readonly route: RouteEntry | undefined;
+  readonly connection: DownstreamConnection;
+  /** performance.now() when the request head was parsed. */
+  readonly startTime: number;
+  /** Answers from the proxy itself, e.g. 503 "no healthy upstream". */
+  sendLocalReply(status: number, body: string): void;
+  /** Starts the response. `bodyLength` >= 0, BODY_UNKNOWN (chunked) or BODY_NONE. Headers
+   *  must not contain connection-level fields (connection, transfer-encoding, keep-alive). */
+  encodeHeaders(status: number, reason: string, headers: HeaderList, bodyLength: number): void;
+  /** Returns false when the downstream buffer is full; the filter then waits for onDownstreamDrain. */
+  encodeData(data: Buffer): boolean;
+  encodeEnd(): void;
+  /** Stops (true) or resumes (false) reading the request body from the client. */
+  readDisable(disable: boolean): void;
+  /** Aborts the response mid-way: the downstream connection is closed. */
+  reset(): void;
+  /** True once encodeHeaders or sendLocalReply ran. */
+  readonly responseStarted: boolean;
+}

@@ -1,0 +1,313 @@
+import type { ClusterManager, ConnectionHandler, PoolCallbacks, PooledConnection, UpstreamCluster, UpstreamHost } from '../../cluster-manager.ts';
+import { BodyDecoder, type BodySink } from '../../http1/body-decoder.ts';
+import { CRLFCRLF, HttpParseError, parseResponseHead, type ResponseHead } from '../../http1/http-head.ts';
+import type { HeaderList } from '../../http1/headers.ts';
+import { BODY_NONE, BODY_UNKNOWN, type HttpStream } from '../../http-stream.ts';
+import { pickCluster, type ClusterAction } from '../../network/http-connection-manager/route-table.ts';
+import type { FilterStatus, HttpFilter } from '../../registry.ts';
+import type { RouterConfig } from './router-config.ts';
+
+const CRLF = Buffer.from('\r\n');
+const LAST_CHUNK = Buffer.from('0\r\n\r\n');
+/** Request body buffered while the upstream connection is being set up, before reading pauses. */
+const MAX_PENDING_BODY = 1 << 20;
+
+// Connection-level request and response fields: they describe one hop, never forwarded.
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'upgrade', 'content-length']);
+
+function onTimeout(request: UpstreamRequest): void {
+  request.onTimeout();
+}
+
+/**
+ * envoy.filters.http.router for one request: picks the cluster and host, borrows a pooled
+ * HTTP/1.1 connection, streams the request up and the response down, then gives the
+ * connection back for reuse.
+ */
+export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHandler, BodySink {
+  private readonly config: RouterConfig;
+  private readonly clusters: ClusterManager;
+  private stream: HttpStream | undefined;
+  private cluster: UpstreamCluster | undefined;
+  private host: UpstreamHost | undefined;
+  private connection: PooledConnection | undefined;
+  private pendingCancel: { cancel(): void } | undefined;
+  private head = '';
+  private chunkedRequest = false;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private requestComplete = false;
+  private responseBuffer: Buffer | undefined;
+  private response: ResponseHead | undefined;
+  private readonly decoder = new BodyDecoder();
+  private upstreamKeepAlive = false;
+  private timer: NodeJS.Timeout | undefined;
+  private startTime = 0;
+  private retried = false;
+  private finished = false;
+
+  constructor(config: RouterConfig, clusters: ClusterManager) {
+    this.config = config;
+    this.clusters = clusters;
+  }
+
+  decodeHeaders(stream: HttpStream, endStream: boolean): FilterStatus {
+    this.stream = stream;
+    this.requestComplete = endStream;
+    const route = stream.route;
+    if (route === undefined) {
+      stream.sendLocalReply(404, '');
+      return 'stop';
+    }
+    const action = route.action;
+    if (action.kind === 'direct') {
+      stream.sendLocalReply(action.status, action.body);
+      return 'stop';
+    }
+    const cluster = this.clusters.getCluster(pickCluster(action, Math.random()));
+    if (cluster === undefined) {
+      stream.sendLocalReply(action.clusterNotFoundStatus, '');
+      return 'stop';
+    }
+    const host = cluster.chooseHost(stream.connection);
+    if (host === undefined) {
+      cluster.stats.upstreamCxNoneHealthy.inc();
+      stream.sendLocalReply(503, 'no healthy upstream');
+      return 'stop';
+    }
+    this.cluster = cluster;
+    this.host = host;
+    host.activeRequests++;
+    cluster.stats.upstreamRqTotal.inc();
+    cluster.stats.upstreamRqActive.inc();
+    this.head = this.requestHead(stream, action, route.prefix, route.host.includeAttemptCount);
+    if (action.timeoutMs > 0) this.timer = setTimeout(onTimeout, action.timeoutMs, this);
+    this.startTime = performance.now();
+    this.pendingCancel = cluster.acquire(host, this);
+    return 'stop';
+  }
+
+  private requestHead(stream: HttpStream, action: ClusterAction, prefix: string | undefined, attemptCount: boolean): string {
+    const request = stream.request;
+    let path = request.path;
+    if (action.prefixRewrite !== undefined && prefix !== undefined) path = action.prefixRewrite + path.slice(prefix.length);
+    let head = `${request.method} ${path} HTTP/1.1\r\n`;
+    const headers = request.headers;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i];
+      if (HOP_BY_HOP.has(name)) continue;
+      if (name === 'host' && action.hostRewrite !== undefined) continue;
+      head += `${name}: ${headers[i + 1]}\r\n`;
+    }
+    if (action.hostRewrite !== undefined) head += `host: ${action.hostRewrite}\r\n`;
+    if (request.chunked) {
+      head += 'transfer-encoding: chunked\r\n';
+      this.chunkedRequest = true;
+    } else if (request.contentLength >= 0) head += `content-length: ${request.contentLength}\r\n`;
+    if (!this.config.suppressEnvoyHeaders && action.timeoutMs > 0) head += `x-envoy-expected-rq-timeout-ms: ${action.timeoutMs}\r\n`;
+    if (attemptCount) head += `x-envoy-attempt-count: ${this.retried ? 2 : 1}\r\n`;
+    return head + '\r\n';
+  }
+
+  decodeData(stream: HttpStream, data: Buffer, endStream: boolean): FilterStatus {
+    if (this.finished) return 'stop';
+    if (endStream) this.requestComplete = true;
+    if (this.connection === undefined) {
+      if (data.length > 0) {
+        this.pending.push(data);
+        this.pendingBytes += data.length;
+        if (this.pendingBytes > MAX_PENDING_BODY) stream.readDisable(true);
+      }
+      return 'stop';
+    }
+    this.writeBody(data, endStream);
+    return 'stop';
+  }
+
+  private writeBody(data: Buffer, endStream: boolean): void {
+    const socket = (this.connection as PooledConnection).socket;
+    let ok = true;
+    if (data.length > 0) {
+      if (this.chunkedRequest) {
+        socket.write(`${data.length.toString(16)}\r\n`, 'latin1');
+        socket.write(data);
+        ok = socket.write(CRLF);
+      } else ok = socket.write(data);
+    }
+    if (endStream && this.chunkedRequest) ok = socket.write(LAST_CHUNK);
+    // Flow control: stop reading the client until the upstream socket drains.
+    if (!ok) this.stream?.readDisable(true);
+  }
+
+  onPoolReady(connection: PooledConnection): void {
+    this.pendingCancel = undefined;
+    if (this.finished) {
+      this.cluster?.release(connection, true);
+      return;
+    }
+    this.connection = connection;
+    connection.handler = this;
+    connection.socket.write(this.head, 'latin1');
+    const pending = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    for (const chunk of pending) this.writeBody(chunk, false);
+    if (this.requestComplete) this.writeBody(Buffer.alloc(0), true);
+    this.stream?.readDisable(false);
+  }
+
+  onPoolFailure(reason: string): void {
+    this.pendingCancel = undefined;
+    this.localReply(503, `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`);
+  }
+
+  onDrain(): void {
+    this.stream?.readDisable(false);
+  }
+
+  onDownstreamDrain(): void {
+    this.connection?.socket.resume();
+  }
+
+  onData(data: Buffer): void {
+    if (this.finished) return;
+    try {
+      if (this.response === undefined) {
+        if (!this.parseHead(data)) return;
+        return;
+      }
+      this.consumeBody(data, 0);
+    } catch (err) {
+      const message = err instanceof HttpParseError ? err.message : String(err);
+      this.upstreamFailed(`protocol error: ${message}`);
+    }
+  }
+
+  /** Accumulates and parses the response head; false while it is incomplete. */
+  private parseHead(data: Buffer): boolean {
+    let buffer = this.responseBuffer === undefined ? data : Buffer.concat([this.responseBuffer, data]);
+    for (;;) {
+      const end = buffer.indexOf(CRLFCRLF);
+      if (end === -1) {
+        if (buffer.length > 65536) throw new HttpParseError(502, 'response headers too large');
+        this.responseBuffer = buffer;
+        return false;
+      }
+      const head = parseResponseHead(buffer, 0, end);
+      buffer = buffer.subarray(end + 4);
+      // Interim responses (100 Continue) end at their head; the final response follows.
+      if (head.status >= 100 && head.status < 200 && head.status !== 101) continue;
+      this.responseBuffer = undefined;
+      this.onResponseHead(head);
+      if (buffer.length > 0) this.consumeBody(buffer, 0);
+      return true;
+    }
+  }
+
+  private onResponseHead(head: ResponseHead): void {
+    const stream = this.stream as HttpStream;
+    this.response = head;
+    const cluster = this.cluster as UpstreamCluster;
+    cluster.stats.upstreamRqClass[(head.status / 100) | 0]?.inc();
+    const noBody = stream.request.method === 'HEAD' || head.status === 204 || head.status === 304;
+    const headers: HeaderList = [];
+    const src = head.headers;
+    for (let i = 0; i < src.length; i += 2) {
+      const name = src[i];
+      if (HOP_BY_HOP.has(name) && !(noBody && name === 'content-length')) continue;
+      headers.push(name, src[i + 1]);
+    }
+    if (!this.config.suppressEnvoyHeaders) headers.push('x-envoy-upstream-service-time', String(Math.round(performance.now() - this.startTime)));
+    let bodyLength: number;
+    if (noBody) {
+      this.decoder.start(0, false, false, 502);
+      bodyLength = BODY_NONE;
+    } else {
+      this.decoder.start(head.contentLength, head.chunked, true, 502);
+      bodyLength = head.chunked || head.contentLength < 0 ? BODY_UNKNOWN : head.contentLength;
+    }
+    this.upstreamKeepAlive = head.keepAlive && !this.decoder.untilClose;
+    stream.encodeHeaders(head.status, head.reason, headers, bodyLength);
+    if (this.decoder.done) this.complete(true);
+  }
+
+  private consumeBody(data: Buffer, offset: number): void {
+    const used = this.decoder.consume(data, offset, data.length, this);
+    if (this.decoder.done && !this.finished) this.complete(used === data.length - offset);
+  }
+
+  onBodyData(data: Buffer): void {
+    if (this.stream && !this.stream.encodeData(data)) this.connection?.socket.pause();
+  }
+
+  onClose(error: Error | undefined): void {
+    const connection = this.connection;
+    this.connection = undefined;
+    if (this.finished || connection === undefined) return;
+    if (this.response !== undefined && this.decoder.untilClose) {
+      this.complete(false);
+      return;
+    }
+    // A kept-alive connection the server closed just as we reused it: try once more on a fresh one.
+    if (this.response === undefined && connection.reused && !this.retried && this.pending.length === 0 && this.requestBodyless()) {
+      this.retried = true;
+      this.pendingCancel = (this.cluster as UpstreamCluster).acquire(this.host as UpstreamHost, this);
+      return;
+    }
+    this.upstreamFailed(error ? `connection failure: ${error.message}` : 'connection termination');
+  }
+
+  private requestBodyless(): boolean {
+    const request = (this.stream as HttpStream).request;
+    return !request.chunked && request.contentLength <= 0;
+  }
+
+  private upstreamFailed(reason: string): void {
+    this.localReply(503, `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`);
+  }
+
+  onTimeout(): void {
+    this.timer = undefined;
+    this.cluster?.stats.upstreamRqTimeout.inc();
+    this.localReply(504, 'upstream request timeout');
+  }
+
+  /** Ends the exchange with a reply from the proxy, or a reset when the response already started. */
+  private localReply(status: number, body: string): void {
+    const stream = this.stream;
+    if (this.finished || stream === undefined) return;
+    if (stream.responseStarted) stream.reset();
+    else stream.sendLocalReply(status, body);
+  }
+
+  private complete(connectionClean: boolean): void {
+    const connection = this.connection;
+    this.connection = undefined;
+    if (connection) {
+      connection.handler = undefined;
+      connection.socket.resume();
+      const reusable = connectionClean && this.upstreamKeepAlive && this.requestComplete && this.pending.length === 0;
+      (this.cluster as UpstreamCluster).release(connection, reusable);
+    }
+    this.stream?.encodeEnd();
+  }
+
+  onDestroy(): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.pendingCancel?.cancel();
+    this.pendingCancel = undefined;
+    const connection = this.connection;
+    this.connection = undefined;
+    if (connection) {
+      connection.handler = undefined;
+      (this.cluster as UpstreamCluster).release(connection, false);
+    }
+    if (this.cluster && this.host) {
+      this.host.activeRequests--;
+      this.cluster.stats.upstreamRqActive.dec();
+    }
+    this.stream = undefined;
+  }
+}

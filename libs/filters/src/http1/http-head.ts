@@ -1,0 +1,158 @@
+import { hasToken, type HeaderList } from './headers.ts';
+
+/** Malformed HTTP/1.1 input; `status` is what a server answers (400, 431, 501, 505). */
+export class HttpParseError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.name = 'HttpParseError';
+    this.status = status;
+  }
+}
+
+export interface MessageFraming {
+  /** Body length from Content-Length, or -1 when there is none. */
+  contentLength: number;
+  chunked: boolean;
+  /** Whether the connection may carry another message after this one. */
+  keepAlive: boolean;
+  /** HTTP/1.x minor version: 0 or 1. */
+  minorVersion: number;
+}
+
+export interface RequestHead extends MessageFraming {
+  method: string;
+  path: string;
+  headers: HeaderList;
+}
+
+export interface ResponseHead extends MessageFraming {
+  status: number;
+  reason: string;
+  headers: HeaderList;
+}
+
+export const CRLFCRLF = Buffer.from('\r\n\r\n');
+
+// RFC 9110 tchar, as a lookup table so validation is a loop of array reads.
+const TOKEN = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~") TOKEN[c.charCodeAt(0)] = 1;
+for (let c = 0x30; c <= 0x39; c++) TOKEN[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) TOKEN[c] = 1;
+for (let c = 0x61; c <= 0x7a; c++) TOKEN[c] = 1;
+
+function isToken(s: string, from: number, to: number): boolean {
+  if (from >= to) return false;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 127 || TOKEN[c] === 0) return false;
+  }
+  return true;
+}
+
+/** Field values may hold visible characters, spaces, tabs and obs-text, never other controls. */
+function isFieldValue(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return false;
+  }
+  return true;
+}
+
+function isRequestTarget(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 0x20 || c === 0x7f) return false;
+  }
+  return true;
+}
+
+/**
+ * Parses header lines [first, lines.length) into a lowercased flat list and works out the
+ * body framing. Shared by requests and responses.
+ */
+function parseFields(lines: string[], minorVersion: number, headers: HeaderList): MessageFraming {
+  let contentLength = -1;
+  let transferEncoding: string | undefined;
+  let connection: string | undefined;
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i];
+    const colon = line.indexOf(':');
+    // A leading space or tab is obsolete line folding, which RFC 9112 lets us reject.
+    if (colon <= 0 || !isToken(line, 0, colon)) throw new HttpParseError(400, `invalid header line "${line.slice(0, 64)}"`);
+    const name = line.slice(0, colon).toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    if (!isFieldValue(value)) throw new HttpParseError(400, `invalid characters in header "${name}"`);
+    if (name === 'content-length') {
+      if (!/^\d{1,15}$/.test(value)) throw new HttpParseError(400, `invalid content-length "${value}"`);
+      const n = Number(value);
+      if (contentLength !== -1 && contentLength !== n) throw new HttpParseError(400, 'conflicting content-length headers');
+      contentLength = n;
+    } else if (name === 'transfer-encoding') {
+      transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
+    } else if (name === 'connection') {
+      connection = connection === undefined ? value : `${connection}, ${value}`;
+    }
+    headers.push(name, value);
+  }
+  let chunked = false;
+  if (transferEncoding !== undefined) {
+    if (transferEncoding.toLowerCase() !== 'chunked') throw new HttpParseError(501, `unsupported transfer-encoding "${transferEncoding}"`);
+    // Both framings at once is the classic request-smuggling shape: refuse it.
+    if (contentLength !== -1) throw new HttpParseError(400, 'both content-length and transfer-encoding');
+    if (minorVersion === 0) throw new HttpParseError(400, 'transfer-encoding in an HTTP/1.0 message');
+    chunked = true;
+  }
+  const keepAlive = minorVersion === 1 ? !hasToken(connection, 'close') : hasToken(connection, 'keep-alive');
+  return { contentLength, chunked, keepAlive, minorVersion };
+}
+
+function minorVersionOf(version: string): number {
+  if (version === 'HTTP/1.1') return 1;
+  if (version === 'HTTP/1.0') return 0;
+  if (/^HTTP\/\d\.\d$/.test(version)) throw new HttpParseError(505, `unsupported version "${version}"`);
+  throw new HttpParseError(400, `invalid HTTP version "${version.slice(0, 16)}"`);
+}
+
+function splitLines(buf: Buffer, start: number, end: number): string[] {
+  const text = buf.toString('latin1', start, end);
+  const lines = text.split('\r\n');
+  // A bare CR or LF inside a line is a framing ambiguity; reject rather than guess.
+  for (const line of lines) if (line.includes('\n') || line.includes('\r')) throw new HttpParseError(400, 'bare CR or LF in message head');
+  return lines;
+}
+
+/** Parses a request head; `end` is the index of the blank line's CRLFCRLF. */
+export function parseRequestHead(buf: Buffer, start: number, end: number): RequestHead {
+  const lines = splitLines(buf, start, end);
+  const requestLine = lines[0];
+  const sp1 = requestLine.indexOf(' ');
+  const sp2 = requestLine.indexOf(' ', sp1 + 1);
+  if (sp1 <= 0 || sp2 < 0 || requestLine.indexOf(' ', sp2 + 1) !== -1) throw new HttpParseError(400, `invalid request line "${requestLine.slice(0, 64)}"`);
+  if (!isToken(requestLine, 0, sp1)) throw new HttpParseError(400, 'invalid method');
+  const method = requestLine.slice(0, sp1);
+  const path = requestLine.slice(sp1 + 1, sp2);
+  if (!isRequestTarget(path)) throw new HttpParseError(400, 'invalid request target');
+  const minorVersion = minorVersionOf(requestLine.slice(sp2 + 1));
+  const headers: HeaderList = [];
+  const framing = parseFields(lines, minorVersion, headers);
+  return { method, path, headers, ...framing };
+}
+
+/** Parses a response head; `end` is the index of the blank line's CRLFCRLF. */
+export function parseResponseHead(buf: Buffer, start: number, end: number): ResponseHead {
+  const lines = splitLines(buf, start, end);
+  const statusLine = lines[0];
+  const sp1 = statusLine.indexOf(' ');
+  if (sp1 <= 0) throw new HttpParseError(502, `invalid status line "${statusLine.slice(0, 64)}"`);
+  const minorVersion = minorVersionOf(statusLine.slice(0, sp1));
+  const code = statusLine.slice(sp1 + 1, sp1 + 4);
+  const status = /^[1-9]\d\d$/.test(code) ? Number(code) : NaN;
+  const after = statusLine.charCodeAt(sp1 + 4);
+  if (Number.isNaN(status) || (statusLine.length > sp1 + 4 && after !== 0x20)) throw new HttpParseError(502, `invalid status line "${statusLine.slice(0, 64)}"`);
+  const reason = statusLine.slice(sp1 + 5);
+  const headers: HeaderList = [];
+  const framing = parseFields(lines, minorVersion, headers);
+  return { status, reason, headers, ...framing };
+}

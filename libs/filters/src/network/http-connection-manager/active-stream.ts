@@ -1,0 +1,188 @@
+import { randomUUID } from 'node:crypto';
+import { getHeader, setHeader, type HeaderList } from '../../http1/headers.ts';
+import type { RequestHead } from '../../http1/http-head.ts';
+import { statusText } from '../../http1/status-text.ts';
+import { BODY_NONE, BODY_UNKNOWN, type HttpStream } from '../../http-stream.ts';
+import type { DownstreamConnection, HttpFilter } from '../../registry.ts';
+import type { ConnectionManagerConfig } from './connection-manager-config.ts';
+import { findRoute, type RouteEntry } from './route-table.ts';
+
+/** What an active stream needs from the connection that carries it. */
+export interface StreamOwner {
+  readonly connection: DownstreamConnection;
+  /** The connection will close after this response (client asked, or draining). */
+  willClose(): boolean;
+  /** Makes the connection close after this response. */
+  closeAfterResponse(): void;
+  write(data: Buffer | string): boolean;
+  onResponseComplete(stream: ActiveStream): void;
+  readDisable(disable: boolean): void;
+  resetConnection(): void;
+}
+
+const CHUNK_END = Buffer.from('\r\n');
+const LAST_CHUNK = Buffer.from('0\r\n\r\n');
+
+let cachedDateSecond = 0;
+let cachedDate = '';
+/** The Date header, formatted once per second. */
+function httpDate(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== cachedDateSecond) {
+    cachedDateSecond = second;
+    cachedDate = new Date(now).toUTCString();
+  }
+  return cachedDate;
+}
+
+/** One request/response exchange on an HTTP/1.1 connection, driven through the HTTP filters. */
+export class ActiveStream implements HttpStream {
+  readonly request: RequestHead;
+  readonly authority: string;
+  readonly route: RouteEntry | undefined;
+  readonly startTime = performance.now();
+  responseStarted = false;
+  responseComplete = false;
+  requestComplete = false;
+  private readonly owner: StreamOwner;
+  private readonly config: ConnectionManagerConfig;
+  private readonly filters: HttpFilter[];
+  private chunkedResponse = false;
+  private bodyAllowed = true;
+  private destroyed = false;
+  /** Index of the filter that stopped header iteration; body data goes up to it. */
+  private stoppedAt = -1;
+
+  constructor(owner: StreamOwner, config: ConnectionManagerConfig, request: RequestHead) {
+    this.owner = owner;
+    this.config = config;
+    this.request = request;
+    this.authority = getHeader(request.headers, 'host') ?? '';
+    const table = config.routes.current;
+    this.route = table ? findRoute(table, { method: request.method, path: request.path, authority: this.authority, headers: request.headers }) : undefined;
+    if (!this.route) config.stats.noRoute.inc();
+    this.filters = config.filters.map((f) => f.createFilter());
+    this.prepareRequestHeaders();
+  }
+
+  get connection(): DownstreamConnection {
+    return this.owner.connection;
+  }
+
+  private prepareRequestHeaders(): void {
+    const headers = this.request.headers;
+    if (this.config.generateRequestId && getHeader(headers, 'x-request-id') === undefined) headers.push('x-request-id', randomUUID());
+    if (getHeader(headers, 'x-forwarded-proto') === undefined) headers.push('x-forwarded-proto', 'http');
+    if (this.config.useRemoteAddress) {
+      const remote = this.owner.connection.socket.remoteAddress ?? '';
+      const xff = getHeader(headers, 'x-forwarded-for');
+      setHeader(headers, 'x-forwarded-for', xff ? `${xff},${remote}` : remote);
+    }
+  }
+
+  decodeHeaders(endStream: boolean): void {
+    for (let i = 0; i < this.filters.length && !this.destroyed; i++) {
+      if (this.filters[i].decodeHeaders(this, endStream) === 'stop') {
+        this.stoppedAt = i;
+        return;
+      }
+    }
+  }
+
+  decodeData(data: Buffer, endStream: boolean): void {
+    if (endStream) this.requestComplete = true;
+    const last = this.stoppedAt === -1 ? this.filters.length - 1 : this.stoppedAt;
+    for (let i = 0; i <= last && !this.destroyed; i++) {
+      if (this.filters[i].decodeData(this, data, endStream) === 'stop') return;
+    }
+  }
+
+  onDownstreamDrain(): void {
+    for (const f of this.filters) f.onDownstreamDrain(this);
+  }
+
+  sendLocalReply(status: number, body: string): void {
+    if (this.responseStarted) {
+      this.reset();
+      return;
+    }
+    const length = Buffer.byteLength(body);
+    const headers: HeaderList = length > 0 ? ['content-type', 'text/plain'] : [];
+    this.encodeHeaders(status, statusText(status), headers, length);
+    if (length > 0 && this.bodyAllowed) this.owner.write(body);
+    this.encodeEnd();
+  }
+
+  encodeHeaders(status: number, reason: string, headers: HeaderList, bodyLength: number): void {
+    this.responseStarted = true;
+    const config = this.config;
+    let close = this.owner.willClose();
+    const minor = this.request.minorVersion;
+    let head = `HTTP/1.${minor} ${status} ${reason}\r\n`;
+    let hasServer = false;
+    let hasDate = false;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i];
+      if (name === 'server') {
+        if (config.serverHeaderTransformation === 'OVERWRITE') continue;
+        hasServer = true;
+      } else if (name === 'date') hasDate = true;
+      head += `${name}: ${headers[i + 1]}\r\n`;
+    }
+    if (!hasServer && config.serverHeaderTransformation !== 'PASS_THROUGH') head += `server: ${config.serverName}\r\n`;
+    if (!hasDate) head += `date: ${httpDate()}\r\n`;
+    this.bodyAllowed = this.request.method !== 'HEAD' && status !== 204 && status !== 304 && bodyLength !== BODY_NONE;
+    if (bodyLength >= 0) head += `content-length: ${bodyLength}\r\n`;
+    else if (bodyLength === BODY_UNKNOWN) {
+      if (minor === 1) {
+        if (this.bodyAllowed) {
+          head += 'transfer-encoding: chunked\r\n';
+          this.chunkedResponse = true;
+        }
+      } else if (this.bodyAllowed) {
+        // HTTP/1.0 has no chunked framing: the body ends when the connection closes.
+        this.owner.closeAfterResponse();
+        close = true;
+      }
+    }
+    if (close) head += 'connection: close\r\n';
+    else if (minor === 0) head += 'connection: keep-alive\r\n';
+    head += '\r\n';
+    const cls = (status / 100) | 0;
+    this.config.stats.rqClass[cls]?.inc();
+    this.owner.write(head);
+  }
+
+  encodeData(data: Buffer): boolean {
+    if (!this.bodyAllowed || data.length === 0) return true;
+    if (!this.chunkedResponse) return this.owner.write(data);
+    this.owner.write(`${data.length.toString(16)}\r\n`);
+    this.owner.write(data);
+    return this.owner.write(CHUNK_END);
+  }
+
+  encodeEnd(): void {
+    if (this.responseComplete) return;
+    if (this.chunkedResponse) this.owner.write(LAST_CHUNK);
+    this.responseComplete = true;
+    this.destroy();
+    this.owner.onResponseComplete(this);
+  }
+
+  readDisable(disable: boolean): void {
+    if (!this.destroyed) this.owner.readDisable(disable);
+  }
+
+  reset(): void {
+    this.destroy();
+    this.owner.resetConnection();
+  }
+
+  /** Tells every filter the stream is over; safe to call more than once. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const f of this.filters) f.onDestroy(this);
+  }
+}

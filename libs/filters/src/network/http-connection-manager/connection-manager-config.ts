@@ -1,0 +1,120 @@
+import { ConfigError } from '../../config-error.ts';
+import {
+  asObject, onlyFields, optionalArray, optionalBoolean, optionalDurationMs, optionalInteger, optionalObject, optionalString,
+  requiredString, oneOf, type JsonObject,
+} from '../../config-reader.ts';
+import { createHttpFilterConfig, type FilterFactoryContext, type HttpFilterConfig } from '../../registry.ts';
+import { statusClassCounters, type Counter, type Gauge } from '../../stats.ts';
+import type { RouteConfigHandle } from './route-config-provider.ts';
+import { compileRouteTable } from './route-table.ts';
+
+export const HTTP_CONNECTION_MANAGER_TYPE_URL =
+  'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+
+export type ServerHeaderTransformation = 'OVERWRITE' | 'APPEND_IF_ABSENT' | 'PASS_THROUGH';
+
+export interface ConnectionManagerStats {
+  readonly cxTotal: Counter;
+  readonly cxActive: Gauge;
+  readonly cxHttp1Total: Counter;
+  readonly cxProtocolError: Counter;
+  readonly cxDrainClose: Counter;
+  readonly rqTotal: Counter;
+  readonly rqHttp1Total: Counter;
+  readonly rqActive: Gauge;
+  readonly rqClass: Counter[];
+  readonly rqCompleted: Counter;
+  readonly noRoute: Counter;
+}
+
+export interface ConnectionManagerConfig {
+  readonly statPrefix: string;
+  readonly routes: RouteConfigHandle;
+  readonly filters: HttpFilterConfig[];
+  readonly serverName: string;
+  readonly serverHeaderTransformation: ServerHeaderTransformation;
+  readonly generateRequestId: boolean;
+  readonly useRemoteAddress: boolean;
+  /** 0 disables. */
+  readonly idleTimeoutMs: number;
+  readonly maxRequestHeadersBytes: number;
+  readonly stats: ConnectionManagerStats;
+}
+
+// Envoy's defaults.
+const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
+const DEFAULT_MAX_HEADERS_KB = 60;
+
+function routeSource(obj: JsonObject, path: string, context: FilterFactoryContext): RouteConfigHandle {
+  const inline = optionalObject(obj, 'route_config', path);
+  const rds = optionalObject(obj, 'rds', path);
+  if ((inline === undefined) === (rds === undefined)) throw new ConfigError(path, 'exactly one of route_config, rds is required');
+  if (inline) return { current: compileRouteTable(inline, `${path}.route_config`) };
+  const rpath = `${path}.rds`;
+  const r = rds as JsonObject;
+  onlyFields(r, rpath, ['route_config_name', 'config_source']);
+  const source = optionalObject(r, 'config_source', rpath);
+  if (source) {
+    const spath = `${rpath}.config_source`;
+    onlyFields(source, spath, ['ads', 'resource_api_version', 'initial_fetch_timeout']);
+    if (!source.ads) throw new ConfigError(`${spath}`, 'only { ads: {} } config sources are supported');
+  }
+  return context.routeConfigs.subscribe(requiredString(r, 'route_config_name', rpath));
+}
+
+function httpFilters(obj: JsonObject, path: string, context: FilterFactoryContext): HttpFilterConfig[] {
+  const list = optionalArray(obj, 'http_filters', path);
+  if (list.length === 0) throw new ConfigError(`${path}.http_filters`, 'at least the router filter is required');
+  return list.map((f, i) => {
+    const fpath = `${path}.http_filters[${i}]`;
+    const fo = asObject(f, fpath);
+    onlyFields(fo, fpath, ['name', 'typed_config']);
+    requiredString(fo, 'name', fpath);
+    const config = createHttpFilterConfig(asObject(fo.typed_config, `${fpath}.typed_config`), context, `${fpath}.typed_config`);
+    if (config.terminal !== (i === list.length - 1)) {
+      throw new ConfigError(fpath, config.terminal ? 'a terminal filter must be the last HTTP filter' : 'the last HTTP filter must be terminal (the router)');
+    }
+    return config;
+  });
+}
+
+/** Compiles an HttpConnectionManager config (Envoy JSON) or throws naming the field. */
+export function compileConnectionManagerConfig(obj: JsonObject, context: FilterFactoryContext, path: string): ConnectionManagerConfig {
+  onlyFields(obj, path, ['@type', 'stat_prefix', 'codec_type', 'route_config', 'rds', 'http_filters', 'server_name',
+    'server_header_transformation', 'generate_request_id', 'use_remote_address', 'common_http_protocol_options',
+    'max_request_headers_kb']);
+  oneOf(obj, 'codec_type', path, ['AUTO', 'HTTP1'], 'AUTO');
+  let idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS;
+  const common = optionalObject(obj, 'common_http_protocol_options', path);
+  if (common) {
+    onlyFields(common, `${path}.common_http_protocol_options`, ['idle_timeout']);
+    idleTimeoutMs = optionalDurationMs(common, 'idle_timeout', `${path}.common_http_protocol_options`) ?? idleTimeoutMs;
+  }
+  const statPrefix = requiredString(obj, 'stat_prefix', path);
+  const p = `http.${statPrefix}.`;
+  const stats = context.stats;
+  return {
+    statPrefix,
+    routes: routeSource(obj, path, context),
+    filters: httpFilters(obj, path, context),
+    serverName: optionalString(obj, 'server_name', path) ?? 'envoy',
+    serverHeaderTransformation: oneOf(obj, 'server_header_transformation', path, ['OVERWRITE', 'APPEND_IF_ABSENT', 'PASS_THROUGH'], 'OVERWRITE'),
+    generateRequestId: optionalBoolean(obj, 'generate_request_id', path) ?? true,
+    useRemoteAddress: optionalBoolean(obj, 'use_remote_address', path) ?? false,
+    idleTimeoutMs,
+    maxRequestHeadersBytes: (optionalInteger(obj, 'max_request_headers_kb', path, 1, 8192) ?? DEFAULT_MAX_HEADERS_KB) * 1024,
+    stats: {
+      cxTotal: stats.counter(`${p}downstream_cx_total`),
+      cxActive: stats.gauge(`${p}downstream_cx_active`),
+      cxHttp1Total: stats.counter(`${p}downstream_cx_http1_total`),
+      cxProtocolError: stats.counter(`${p}downstream_cx_protocol_error`),
+      cxDrainClose: stats.counter(`${p}downstream_cx_drain_close`),
+      rqTotal: stats.counter(`${p}downstream_rq_total`),
+      rqHttp1Total: stats.counter(`${p}downstream_rq_http1_total`),
+      rqActive: stats.gauge(`${p}downstream_rq_active`),
+      rqClass: statusClassCounters(stats, `${p}downstream_rq`),
+      rqCompleted: stats.counter(`${p}downstream_rq_completed`),
+      noRoute: stats.counter(`${p}no_route`),
+    },
+  };
+}

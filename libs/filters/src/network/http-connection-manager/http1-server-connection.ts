@@ -1,0 +1,226 @@
+import type { Socket } from 'node:net';
+import { BodyDecoder, type BodySink } from '../../http1/body-decoder.ts';
+import { CRLFCRLF, HttpParseError, parseRequestHead, type RequestHead } from '../../http1/http-head.ts';
+import { statusText } from '../../http1/status-text.ts';
+import type { DownstreamConnection, Logger } from '../../registry.ts';
+import { ActiveStream, type StreamOwner } from './active-stream.ts';
+import type { ConnectionManagerConfig } from './connection-manager-config.ts';
+
+const EMPTY = Buffer.alloc(0);
+
+/** The connection manager as its connections see it. */
+export interface ConnectionRegistry {
+  readonly config: ConnectionManagerConfig;
+  readonly draining: boolean;
+  readonly log: Logger;
+  remove(connection: Http1ServerConnection): void;
+}
+
+/**
+ * The server side of one downstream HTTP/1.1 connection: frames requests out of the byte
+ * stream, runs one stream at a time (pipelined requests wait in the buffer, unread), and
+ * writes responses in order.
+ */
+export class Http1ServerConnection implements StreamOwner, BodySink {
+  readonly connection: DownstreamConnection;
+  private readonly socket: Socket;
+  private readonly registry: ConnectionRegistry;
+  private readonly config: ConnectionManagerConfig;
+  private readonly decoder = new BodyDecoder();
+  private buffer: Buffer | undefined;
+  private stream: ActiveStream | undefined;
+  private processing = false;
+  private closing = false;
+  private closed = false;
+  private streamPaused = false;
+  private pipelinePaused = false;
+
+  constructor(registry: ConnectionRegistry, connection: DownstreamConnection) {
+    this.registry = registry;
+    this.config = registry.config;
+    this.connection = connection;
+    this.socket = connection.socket;
+    const stats = this.config.stats;
+    stats.cxTotal.inc();
+    stats.cxHttp1Total.inc();
+    stats.cxActive.inc();
+    this.socket.on('data', this.onData);
+    this.socket.on('drain', this.onSocketDrain);
+    this.socket.on('close', this.onSocketClose);
+    this.socket.on('error', this.onSocketError);
+    if (this.config.idleTimeoutMs > 0) {
+      this.socket.setTimeout(this.config.idleTimeoutMs);
+      this.socket.on('timeout', this.onIdleTimeout);
+    }
+  }
+
+  /** Closes now when idle, otherwise after the response in flight. */
+  drain(): void {
+    if (this.stream === undefined) {
+      this.config.stats.cxDrainClose.inc();
+      this.close();
+    }
+  }
+
+  willClose(): boolean {
+    return this.closing || this.registry.draining;
+  }
+
+  closeAfterResponse(): void {
+    this.closing = true;
+  }
+
+  write(data: Buffer | string): boolean {
+    if (this.closed) return true;
+    return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
+  }
+
+  readDisable(disable: boolean): void {
+    this.streamPaused = disable;
+    this.updateReading();
+  }
+
+  resetConnection(): void {
+    this.closed = true;
+    this.socket.destroy();
+  }
+
+  onResponseComplete(stream: ActiveStream): void {
+    if (stream !== this.stream) return;
+    const stats = this.config.stats;
+    stats.rqActive.dec();
+    stats.rqCompleted.inc();
+    this.stream = undefined;
+    this.streamPaused = false;
+    // A request whose body is still arriving cannot be skipped reliably: close instead.
+    if (!stream.requestComplete) this.closing = true;
+    if (this.willClose()) {
+      if (this.registry.draining) stats.cxDrainClose.inc();
+      this.close();
+      return;
+    }
+    this.pipelinePaused = false;
+    this.updateReading();
+    if (this.buffer) this.process();
+  }
+
+  onBodyData(data: Buffer): void {
+    this.stream?.decodeData(data, false);
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.buffer = this.buffer === undefined ? chunk : Buffer.concat([this.buffer, chunk]);
+    this.process();
+  };
+
+  private readonly onSocketDrain = (): void => {
+    this.stream?.onDownstreamDrain();
+  };
+
+  private readonly onSocketClose = (): void => {
+    this.closed = true;
+    this.config.stats.cxActive.dec();
+    if (this.stream) {
+      this.config.stats.rqActive.dec();
+      this.stream.destroy();
+      this.stream = undefined;
+    }
+    this.registry.remove(this);
+  };
+
+  private readonly onSocketError = (err: Error): void => {
+    this.registry.log.debug(`downstream connection error: ${err.message}`);
+  };
+
+  private readonly onIdleTimeout = (): void => {
+    if (this.stream === undefined) this.close();
+  };
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.end();
+  }
+
+  private updateReading(): void {
+    if (this.closed) return;
+    if (this.streamPaused || this.pipelinePaused) this.socket.pause();
+    else this.socket.resume();
+  }
+
+  private consume(n: number): void {
+    const buffer = this.buffer as Buffer;
+    this.buffer = n >= buffer.length ? undefined : buffer.subarray(n);
+  }
+
+  private process(): void {
+    if (this.processing) return;
+    this.processing = true;
+    try {
+      while (this.buffer !== undefined && !this.closed) {
+        const stream = this.stream;
+        if (stream === undefined) {
+          if (this.closing || this.registry.draining) {
+            this.buffer = undefined;
+            break;
+          }
+          if (!this.startStream(this.buffer)) break;
+        } else if (!stream.requestComplete) {
+          const buffer = this.buffer;
+          this.consume(this.decoder.consume(buffer, 0, buffer.length, this));
+          if (this.decoder.done && this.stream === stream && !stream.requestComplete) stream.decodeData(EMPTY, true);
+        } else {
+          // The next pipelined request waits, unread, until this response is written.
+          this.pipelinePaused = true;
+          this.updateReading();
+          break;
+        }
+      }
+    } catch (err) {
+      if (err instanceof HttpParseError) this.protocolError(err.status, err.message);
+      else {
+        this.registry.log.error(`HTTP connection manager ${this.config.statPrefix}: ${(err as Error).stack ?? err}`);
+        this.resetConnection();
+      }
+    } finally {
+      this.processing = false;
+    }
+  }
+
+  /** Parses a request head from the buffer; false when more bytes are needed. */
+  private startStream(buffer: Buffer): boolean {
+    const end = buffer.indexOf(CRLFCRLF);
+    if (end === -1) {
+      if (buffer.length > this.config.maxRequestHeadersBytes) throw new HttpParseError(431, 'request headers too large');
+      return false;
+    }
+    if (end > this.config.maxRequestHeadersBytes) throw new HttpParseError(431, 'request headers too large');
+    const head: RequestHead = parseRequestHead(buffer, 0, end);
+    this.consume(end + 4);
+    if (!head.keepAlive) this.closing = true;
+    const stats = this.config.stats;
+    stats.rqTotal.inc();
+    stats.rqHttp1Total.inc();
+    stats.rqActive.inc();
+    this.decoder.start(head.contentLength, head.chunked, false);
+    const stream = new ActiveStream(this, this.config, head);
+    this.stream = stream;
+    const endStream = this.decoder.done;
+    if (endStream) stream.requestComplete = true;
+    stream.decodeHeaders(endStream);
+    return true;
+  }
+
+  private protocolError(status: number, message: string): void {
+    this.config.stats.cxProtocolError.inc();
+    this.registry.log.debug(`HTTP connection manager ${this.config.statPrefix}: ${message}`);
+    if (this.stream?.responseStarted) {
+      this.resetConnection();
+      return;
+    }
+    this.stream?.destroy();
+    const body = statusText(status);
+    this.socket.write(`HTTP/1.1 ${status} ${body}\r\ncontent-length: ${body.length}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${body}`, 'latin1');
+    this.close();
+  }
+}

@@ -1,0 +1,315 @@
+import { ConfigError } from '../../config-error.ts';
+import {
+  asObject, onlyFields, optionalArray, optionalBoolean, optionalDurationMs, optionalInteger, optionalObject, optionalString,
+  requiredString, oneOf, type JsonObject,
+} from '../../config-reader.ts';
+import { getHeader, type HeaderList } from '../../http1/headers.ts';
+
+/** A compiled RouteConfiguration: virtual hosts indexed by domain, routes in order. */
+export interface RouteTable {
+  readonly name: string;
+  readonly exact: Map<string, VirtualHost>;
+  /** `*.example.com` wildcards, longest suffix first. */
+  readonly suffixes: { suffix: string; host: VirtualHost }[];
+  /** `example.*` wildcards, longest prefix first. */
+  readonly prefixes: { prefix: string; host: VirtualHost }[];
+  readonly any: VirtualHost | undefined;
+  readonly ignorePortInHostMatching: boolean;
+}
+
+export interface VirtualHost {
+  readonly name: string;
+  readonly routes: RouteEntry[];
+  readonly includeAttemptCount: boolean;
+}
+
+export interface HeaderMatcher {
+  readonly name: string;
+  /** Returns whether a present value matches; absent headers are handled by `present`. */
+  readonly test: ((value: string) => boolean) | undefined;
+  /** For present_match: whether the header must be present (true) or absent (false). */
+  readonly present: boolean;
+  readonly invert: boolean;
+  readonly missingAsEmpty: boolean;
+}
+
+export interface ClusterAction {
+  readonly kind: 'cluster';
+  /** The single cluster, or '' when weighted. */
+  readonly cluster: string;
+  readonly weighted: { name: string; weight: number }[] | undefined;
+  readonly totalWeight: number;
+  readonly prefixRewrite: string | undefined;
+  readonly hostRewrite: string | undefined;
+  /** 0 disables the timeout. */
+  readonly timeoutMs: number;
+  readonly clusterNotFoundStatus: number;
+}
+
+export interface DirectResponseAction {
+  readonly kind: 'direct';
+  readonly status: number;
+  readonly body: string;
+}
+
+export interface RouteEntry {
+  readonly name: string;
+  readonly prefix: string | undefined;
+  readonly path: string | undefined;
+  readonly regex: RegExp | undefined;
+  readonly caseSensitive: boolean;
+  readonly headers: HeaderMatcher[];
+  readonly action: ClusterAction | DirectResponseAction;
+  /** The virtual host this route belongs to (for x-envoy-attempt-count and stats). */
+  host: VirtualHost;
+}
+
+/** The request fields a route can look at. */
+export interface RouteRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly authority: string;
+  readonly headers: HeaderList;
+}
+
+// Envoy's default route timeout.
+const DEFAULT_TIMEOUT_MS = 15_000;
+
+function compileRegex(value: unknown, path: string): RegExp {
+  const obj = asObject(value, path);
+  onlyFields(obj, path, ['regex', 'google_re2']);
+  const source = requiredString(obj, 'regex', path);
+  try {
+    return new RegExp(`^(?:${source})$`, 'su');
+  } catch (err) {
+    throw new ConfigError(`${path}.regex`, `invalid regular expression: ${(err as Error).message}`);
+  }
+}
+
+function compileStringMatch(obj: JsonObject, path: string): (value: string) => boolean {
+  onlyFields(obj, path, ['exact', 'prefix', 'suffix', 'contains', 'safe_regex', 'ignore_case']);
+  const ignoreCase = optionalBoolean(obj, 'ignore_case', path) ?? false;
+  const norm = (s: string): string => (ignoreCase ? s.toLowerCase() : s);
+  const keys = ['exact', 'prefix', 'suffix', 'contains', 'safe_regex'].filter((k) => obj[k] !== undefined);
+  if (keys.length !== 1) throw new ConfigError(path, 'exactly one of exact, prefix, suffix, contains, safe_regex is required');
+  if (keys[0] === 'safe_regex') {
+    const re = compileRegex(obj.safe_regex, `${path}.safe_regex`);
+    return (v) => re.test(v);
+  }
+  const expected = norm(optionalString(obj, keys[0], path) ?? '');
+  switch (keys[0]) {
+    case 'exact': return (v) => norm(v) === expected;
+    case 'prefix': return (v) => norm(v).startsWith(expected);
+    case 'suffix': return (v) => norm(v).endsWith(expected);
+    default: return (v) => norm(v).includes(expected);
+  }
+}
+
+function compileHeaderMatcher(value: unknown, path: string): HeaderMatcher {
+  const obj = asObject(value, path);
+  onlyFields(obj, path, ['name', 'exact_match', 'safe_regex_match', 'present_match', 'prefix_match', 'suffix_match',
+    'contains_match', 'string_match', 'invert_match', 'treat_missing_header_as_empty']);
+  const name = requiredString(obj, 'name', path).toLowerCase();
+  const invert = optionalBoolean(obj, 'invert_match', path) ?? false;
+  const missingAsEmpty = optionalBoolean(obj, 'treat_missing_header_as_empty', path) ?? false;
+  const kinds = ['exact_match', 'safe_regex_match', 'present_match', 'prefix_match', 'suffix_match', 'contains_match', 'string_match']
+    .filter((k) => obj[k] !== undefined);
+  if (kinds.length > 1) throw new ConfigError(path, `only one match kind allowed, got ${kinds.join(', ')}`);
+  const kind = kinds[0];
+  if (kind === undefined) return { name, test: undefined, present: true, invert, missingAsEmpty };
+  if (kind === 'present_match') {
+    return { name, test: undefined, present: optionalBoolean(obj, 'present_match', path) ?? true, invert, missingAsEmpty };
+  }
+  let stringMatch: JsonObject;
+  if (kind === 'string_match') stringMatch = asObject(obj.string_match, `${path}.string_match`);
+  else if (kind === 'safe_regex_match') stringMatch = { safe_regex: obj.safe_regex_match };
+  else stringMatch = { [kind.slice(0, -'_match'.length)]: obj[kind] };
+  return { name, test: compileStringMatch(stringMatch, `${path}.${kind}`), present: true, invert, missingAsEmpty };
+}
+
+const NOT_FOUND_CODES = { SERVICE_UNAVAILABLE: 503, NOT_FOUND: 404, INTERNAL_SERVER_ERROR: 500 } as const;
+
+function compileRouteAction(obj: JsonObject, path: string): ClusterAction {
+  onlyFields(obj, path, ['cluster', 'weighted_clusters', 'prefix_rewrite', 'host_rewrite_literal', 'timeout', 'cluster_not_found_response_code']);
+  const cluster = optionalString(obj, 'cluster', path);
+  const weightedJson = optionalObject(obj, 'weighted_clusters', path);
+  if ((cluster === undefined) === (weightedJson === undefined)) throw new ConfigError(path, 'exactly one of cluster, weighted_clusters is required');
+  let weighted: { name: string; weight: number }[] | undefined;
+  let totalWeight = 0;
+  if (weightedJson) {
+    const wpath = `${path}.weighted_clusters`;
+    onlyFields(weightedJson, wpath, ['clusters', 'total_weight']);
+    weighted = optionalArray(weightedJson, 'clusters', wpath).map((c, i) => {
+      const cpath = `${wpath}.clusters[${i}]`;
+      const co = asObject(c, cpath);
+      onlyFields(co, cpath, ['name', 'weight']);
+      return { name: requiredString(co, 'name', cpath), weight: optionalInteger(co, 'weight', cpath) ?? 0 };
+    });
+    totalWeight = weighted.reduce((sum, c) => sum + c.weight, 0);
+    if (weighted.length === 0 || totalWeight === 0) throw new ConfigError(`${wpath}.clusters`, 'needs at least one cluster with a positive weight');
+  }
+  const notFound = oneOf(obj, 'cluster_not_found_response_code', path, ['SERVICE_UNAVAILABLE', 'NOT_FOUND', 'INTERNAL_SERVER_ERROR'], 'SERVICE_UNAVAILABLE');
+  return {
+    kind: 'cluster',
+    cluster: cluster ?? '',
+    weighted,
+    totalWeight,
+    prefixRewrite: optionalString(obj, 'prefix_rewrite', path),
+    hostRewrite: optionalString(obj, 'host_rewrite_literal', path),
+    timeoutMs: optionalDurationMs(obj, 'timeout', path) ?? DEFAULT_TIMEOUT_MS,
+    clusterNotFoundStatus: NOT_FOUND_CODES[notFound],
+  };
+}
+
+function compileDirectResponse(obj: JsonObject, path: string): DirectResponseAction {
+  onlyFields(obj, path, ['status', 'body']);
+  const status = optionalInteger(obj, 'status', path, 100, 599);
+  if (status === undefined) throw new ConfigError(`${path}.status`, 'required');
+  const body = optionalObject(obj, 'body', path);
+  let text = '';
+  if (body) {
+    onlyFields(body, `${path}.body`, ['inline_string', 'inline_bytes']);
+    const bytes = optionalString(body, 'inline_bytes', `${path}.body`);
+    text = optionalString(body, 'inline_string', `${path}.body`) ?? (bytes ? Buffer.from(bytes, 'base64').toString('latin1') : '');
+  }
+  return { kind: 'direct', status, body: text };
+}
+
+function compileRoute(value: unknown, path: string, host: VirtualHost): RouteEntry {
+  const obj = asObject(value, path);
+  // decorator and metadata only describe the route (tracing, config origin); nothing to enforce.
+  onlyFields(obj, path, ['name', 'match', 'route', 'direct_response', 'decorator', 'metadata']);
+  const match = optionalObject(obj, 'match', path);
+  if (!match) throw new ConfigError(`${path}.match`, 'required');
+  const mpath = `${path}.match`;
+  onlyFields(match, mpath, ['prefix', 'path', 'safe_regex', 'case_sensitive', 'headers']);
+  const specifiers = ['prefix', 'path', 'safe_regex'].filter((k) => match[k] !== undefined);
+  if (specifiers.length !== 1) throw new ConfigError(mpath, 'exactly one of prefix, path, safe_regex is required');
+  const caseSensitive = optionalBoolean(match, 'case_sensitive', mpath) ?? true;
+  const lower = (s: string | undefined): string | undefined => (s === undefined || caseSensitive ? s : s.toLowerCase());
+  const routeJson = optionalObject(obj, 'route', path);
+  const directJson = optionalObject(obj, 'direct_response', path);
+  if ((routeJson === undefined) === (directJson === undefined)) throw new ConfigError(path, 'exactly one of route, direct_response is required');
+  return {
+    name: optionalString(obj, 'name', path) ?? '',
+    prefix: lower(optionalString(match, 'prefix', mpath)),
+    path: lower(optionalString(match, 'path', mpath)),
+    regex: match.safe_regex === undefined ? undefined : compileRegex(match.safe_regex, `${mpath}.safe_regex`),
+    caseSensitive,
+    headers: optionalArray(match, 'headers', mpath).map((h, i) => compileHeaderMatcher(h, `${mpath}.headers[${i}]`)),
+    action: routeJson ? compileRouteAction(routeJson, `${path}.route`) : compileDirectResponse(directJson as JsonObject, `${path}.direct_response`),
+    host,
+  };
+}
+
+/** Compiles a RouteConfiguration (Envoy JSON) or throws a ConfigError naming the field. */
+export function compileRouteTable(json: unknown, path = 'RouteConfiguration'): RouteTable {
+  const obj = asObject(json, path);
+  onlyFields(obj, path, ['@type', 'name', 'virtual_hosts', 'validate_clusters', 'ignore_port_in_host_matching']);
+  const table: RouteTable = {
+    name: optionalString(obj, 'name', path) ?? '',
+    exact: new Map(),
+    suffixes: [],
+    prefixes: [],
+    any: undefined,
+    ignorePortInHostMatching: optionalBoolean(obj, 'ignore_port_in_host_matching', path) ?? false,
+  };
+  let any: VirtualHost | undefined;
+  const seen = new Set<string>();
+  optionalArray(obj, 'virtual_hosts', path).forEach((v, i) => {
+    const vpath = `${path}.virtual_hosts[${i}]`;
+    const vo = asObject(v, vpath);
+    onlyFields(vo, vpath, ['name', 'domains', 'routes', 'include_request_attempt_count']);
+    const host: VirtualHost = {
+      name: requiredString(vo, 'name', vpath),
+      routes: [],
+      includeAttemptCount: optionalBoolean(vo, 'include_request_attempt_count', vpath) ?? false,
+    };
+    optionalArray(vo, 'routes', vpath).forEach((r, j) => host.routes.push(compileRoute(r, `${vpath}.routes[${j}]`, host)));
+    const domains = optionalArray(vo, 'domains', vpath);
+    if (domains.length === 0) throw new ConfigError(`${vpath}.domains`, 'at least one domain is required');
+    domains.forEach((d, j) => {
+      const dpath = `${vpath}.domains[${j}]`;
+      if (typeof d !== 'string' || d === '') throw new ConfigError(dpath, 'must be a non-empty string');
+      const domain = d.toLowerCase();
+      if (seen.has(domain)) throw new ConfigError(dpath, `duplicate domain "${d}" in route configuration "${table.name}"`);
+      seen.add(domain);
+      if (domain === '*') any = host;
+      else if (domain.startsWith('*')) table.suffixes.push({ suffix: domain.slice(1), host });
+      else if (domain.endsWith('*')) table.prefixes.push({ prefix: domain.slice(0, -1), host });
+      else if (domain.includes('*')) throw new ConfigError(dpath, `wildcard only allowed at the start or end: "${d}"`);
+      else table.exact.set(domain, host);
+    });
+  });
+  table.suffixes.sort((a, b) => b.suffix.length - a.suffix.length);
+  table.prefixes.sort((a, b) => b.prefix.length - a.prefix.length);
+  return { ...table, any };
+}
+
+/** Picks the virtual host for an authority, with Envoy's precedence: exact, longest
+ *  `*suffix`, longest `prefix*`, then `*`. */
+export function findVirtualHost(table: RouteTable, authority: string): VirtualHost | undefined {
+  let host = authority.toLowerCase();
+  if (table.ignorePortInHostMatching) {
+    const colon = host.lastIndexOf(':');
+    if (colon > 0 && host.indexOf(']', colon) === -1) host = host.slice(0, colon);
+  }
+  const exact = table.exact.get(host);
+  if (exact) return exact;
+  for (const s of table.suffixes) if (host.length > s.suffix.length && host.endsWith(s.suffix)) return s.host;
+  for (const p of table.prefixes) if (host.length > p.prefix.length && host.startsWith(p.prefix)) return p.host;
+  return table.any;
+}
+
+function pseudoHeader(request: RouteRequest, name: string): string | undefined {
+  switch (name) {
+    case ':method': return request.method;
+    case ':path': return request.path;
+    case ':authority': return request.authority;
+    case ':scheme': return 'http';
+    default: return getHeader(request.headers, name);
+  }
+}
+
+function headersMatch(matchers: HeaderMatcher[], request: RouteRequest): boolean {
+  for (const m of matchers) {
+    let value = m.name.charCodeAt(0) === 0x3a ? pseudoHeader(request, m.name) : getHeader(request.headers, m.name);
+    if (value === undefined && m.missingAsEmpty) value = '';
+    let ok: boolean;
+    if (m.test === undefined) ok = (value !== undefined) === m.present;
+    else ok = value !== undefined && m.test(value);
+    if (ok === m.invert) return false;
+  }
+  return true;
+}
+
+function routeMatches(route: RouteEntry, request: RouteRequest, pathOnly: string): boolean {
+  const path = route.caseSensitive ? pathOnly : pathOnly.toLowerCase();
+  if (route.prefix !== undefined) {
+    if (!path.startsWith(route.prefix)) return false;
+  } else if (route.path !== undefined) {
+    if (path !== route.path) return false;
+  } else if (route.regex !== undefined && !route.regex.test(pathOnly)) return false;
+  return route.headers.length === 0 || headersMatch(route.headers, request);
+}
+
+/** The first route of the matching virtual host that matches the request, as Envoy does. */
+export function findRoute(table: RouteTable, request: RouteRequest): RouteEntry | undefined {
+  const host = findVirtualHost(table, request.authority);
+  if (!host) return undefined;
+  const q = request.path.indexOf('?');
+  const pathOnly = q === -1 ? request.path : request.path.slice(0, q);
+  for (const route of host.routes) if (routeMatches(route, request, pathOnly)) return route;
+  return undefined;
+}
+
+/** The cluster a route sends this request to (a weighted pick when the route splits traffic). */
+export function pickCluster(action: ClusterAction, random: number): string {
+  if (!action.weighted) return action.cluster;
+  let point = random * action.totalWeight;
+  for (const c of action.weighted) {
+    if (point < c.weight) return c.name;
+    point -= c.weight;
+  }
+  return action.weighted[action.weighted.length - 1].name;
+}

@@ -1,0 +1,127 @@
+import type { Socket } from 'node:net';
+import type { ClusterManager, PoolCallbacks, PooledConnection } from '../../cluster-manager.ts';
+import { ConfigError } from '../../config-error.ts';
+import { onlyFields, optionalDurationMs, requiredString, type JsonObject } from '../../config-reader.ts';
+import { registerNetworkFilter, type DownstreamConnection, type FilterFactoryContext, type Logger, type NetworkFilter } from '../../registry.ts';
+import type { Counter, Gauge } from '../../stats.ts';
+
+export const TCP_PROXY_TYPE_URL = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
+
+// Envoy's default idle timeout for tcp_proxy.
+const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
+
+interface TcpProxyConfig {
+  readonly cluster: string;
+  readonly idleTimeoutMs: number;
+  readonly cxTotal: Counter;
+  readonly cxNoRoute: Counter;
+  readonly cxActive: Gauge;
+}
+
+/** One proxied connection: waits for the upstream, then pipes bytes both ways. */
+class TcpSession implements PoolCallbacks {
+  private readonly downstream: Socket;
+  private readonly config: TcpProxyConfig;
+  private upstream: Socket | undefined;
+  private pending: { cancel(): void } | undefined;
+
+  constructor(downstream: Socket, config: TcpProxyConfig) {
+    this.downstream = downstream;
+    this.config = config;
+    config.cxTotal.inc();
+    config.cxActive.inc();
+    downstream.pause();
+    downstream.on('error', () => this.close());
+    downstream.on('close', () => {
+      config.cxActive.dec();
+      this.close();
+    });
+  }
+
+  start(clusters: ClusterManager, connection: DownstreamConnection): void {
+    const cluster = clusters.getCluster(this.config.cluster);
+    const host = cluster?.chooseHost(connection);
+    if (cluster === undefined || host === undefined) {
+      if (cluster) cluster.stats.upstreamCxNoneHealthy.inc();
+      else this.config.cxNoRoute.inc();
+      this.downstream.destroy();
+      return;
+    }
+    this.pending = cluster.connect(host, this);
+  }
+
+  onPoolReady(connection: PooledConnection): void {
+    this.pending = undefined;
+    const upstream = connection.socket;
+    this.upstream = upstream;
+    if (this.downstream.destroyed) {
+      upstream.destroy();
+      return;
+    }
+    upstream.on('error', () => this.close());
+    upstream.on('close', () => this.close());
+    const idle = this.config.idleTimeoutMs;
+    if (idle > 0) {
+      // Idle means neither side moved a byte; either socket's timer firing is enough.
+      this.downstream.setTimeout(idle, () => this.close());
+      upstream.setTimeout(idle, () => this.close());
+    }
+    this.downstream.pipe(upstream);
+    upstream.pipe(this.downstream);
+    this.downstream.resume();
+  }
+
+  onPoolFailure(): void {
+    this.pending = undefined;
+    this.downstream.destroy();
+  }
+
+  close(): void {
+    this.pending?.cancel();
+    this.pending = undefined;
+    this.downstream.destroy();
+    this.upstream?.destroy();
+  }
+}
+
+/** envoy.filters.network.tcp_proxy: forwards the connection's bytes to a cluster. */
+class TcpProxy implements NetworkFilter {
+  private readonly config: TcpProxyConfig;
+  private readonly clusters: ClusterManager;
+  private readonly log: Logger;
+
+  constructor(config: TcpProxyConfig, clusters: ClusterManager, log: Logger) {
+    this.config = config;
+    this.clusters = clusters;
+    this.log = log;
+  }
+
+  onNewConnection(connection: DownstreamConnection): void {
+    try {
+      new TcpSession(connection.socket, this.config).start(this.clusters, connection);
+    } catch (err) {
+      this.log.error(`tcp_proxy: ${(err as Error).message}`);
+      connection.socket.destroy();
+    }
+  }
+
+  /** Proxied connections have no request boundary to stop at; the listener closes what is left
+   *  when its drain time ends. */
+  drain(): void {}
+}
+
+export function createTcpProxy(obj: JsonObject, context: FilterFactoryContext, path: string): NetworkFilter {
+  onlyFields(obj, path, ['@type', 'stat_prefix', 'cluster', 'idle_timeout']);
+  if (obj.cluster === undefined) throw new ConfigError(`${path}.cluster`, 'required (weighted_clusters is not supported)');
+  const prefix = `tcp.${requiredString(obj, 'stat_prefix', path)}.`;
+  const config: TcpProxyConfig = {
+    cluster: requiredString(obj, 'cluster', path),
+    idleTimeoutMs: optionalDurationMs(obj, 'idle_timeout', path) ?? DEFAULT_IDLE_TIMEOUT_MS,
+    cxTotal: context.stats.counter(`${prefix}downstream_cx_total`),
+    cxNoRoute: context.stats.counter(`${prefix}downstream_cx_no_route`),
+    cxActive: context.stats.gauge(`${prefix}downstream_cx_active`),
+  };
+  return new TcpProxy(config, context.clusterManager, context.log);
+}
+
+registerNetworkFilter(TCP_PROXY_TYPE_URL, createTcpProxy);

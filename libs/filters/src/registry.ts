@@ -1,0 +1,94 @@
+import type { Socket } from 'node:net';
+import type { ClusterManager } from './cluster-manager.ts';
+import type { JsonObject } from './config-reader.ts';
+import { ConfigError } from './config-error.ts';
+import type { HttpStream } from './http-stream.ts';
+import type { StatsStore } from './stats.ts';
+import type { RouteConfigProvider } from './network/http-connection-manager/route-config-provider.ts';
+
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** What the proxy lends to filter factories. Everything a filter needs from the proxy comes
+ *  through here, so the filters never import the proxy. */
+export interface FilterFactoryContext {
+  readonly clusterManager: ClusterManager;
+  readonly stats: StatsStore;
+  /** Route configurations by name, for HTTP connection managers that use RDS. */
+  readonly routeConfigs: RouteConfigProvider;
+  readonly log: Logger;
+}
+
+/** An accepted downstream connection after the filter chain match. */
+export interface DownstreamConnection {
+  readonly socket: Socket;
+  /** The destination the client meant (the socket's local address, or the captured original). */
+  readonly originalDstAddress: string;
+  readonly originalDstPort: number;
+}
+
+/** A terminal network filter: it owns the connection from here on. */
+export interface NetworkFilter {
+  onNewConnection(connection: DownstreamConnection): void;
+  /** The listener that built this filter is going away: finish what is in flight and close. */
+  drain(): void;
+}
+
+export type NetworkFilterFactory = (config: JsonObject, context: FilterFactoryContext, path: string) => NetworkFilter;
+
+export type FilterStatus = 'continue' | 'stop';
+
+/** One request's instance of an HTTP filter. */
+export interface HttpFilter {
+  decodeHeaders(stream: HttpStream, endStream: boolean): FilterStatus;
+  decodeData(stream: HttpStream, data: Buffer, endStream: boolean): FilterStatus;
+  /** The downstream socket drained after a write that returned false. */
+  onDownstreamDrain(stream: HttpStream): void;
+  /** The stream ended or was reset: release whatever the filter holds. */
+  onDestroy(stream: HttpStream): void;
+}
+
+export interface HttpFilterConfig {
+  /** A terminal filter (the router) answers the request and must come last. */
+  readonly terminal: boolean;
+  createFilter(): HttpFilter;
+}
+
+export type HttpFilterFactory = (config: JsonObject, context: FilterFactoryContext, path: string) => HttpFilterConfig;
+
+const networkFilters = new Map<string, NetworkFilterFactory>();
+const httpFilters = new Map<string, HttpFilterFactory>();
+
+/** Registers a network filter under the type URL of its config (as grpc-js registers load
+ *  balancers), so adding a filter never touches a central switch. */
+export function registerNetworkFilter(typeUrl: string, factory: NetworkFilterFactory): void {
+  networkFilters.set(typeUrl, factory);
+}
+
+export function registerHttpFilter(typeUrl: string, factory: HttpFilterFactory): void {
+  httpFilters.set(typeUrl, factory);
+}
+
+function typeUrlOf(config: JsonObject, path: string): string {
+  const typeUrl = config['@type'];
+  if (typeof typeUrl !== 'string') throw new ConfigError(path, 'missing "@type"');
+  return typeUrl;
+}
+
+export function createNetworkFilter(config: JsonObject, context: FilterFactoryContext, path: string): NetworkFilter {
+  const typeUrl = typeUrlOf(config, path);
+  const factory = networkFilters.get(typeUrl);
+  if (!factory) throw new ConfigError(path, `unknown network filter type "${typeUrl}" (known: ${[...networkFilters.keys()].join(', ')})`);
+  return factory(config, context, path);
+}
+
+export function createHttpFilterConfig(config: JsonObject, context: FilterFactoryContext, path: string): HttpFilterConfig {
+  const typeUrl = typeUrlOf(config, path);
+  const factory = httpFilters.get(typeUrl);
+  if (!factory) throw new ConfigError(path, `unknown HTTP filter type "${typeUrl}" (known: ${[...httpFilters.keys()].join(', ')})`);
+  return factory(config, context, path);
+}
