@@ -13,9 +13,11 @@ export async function applyCapture(config: CaptureConfig): Promise<string[]> {
   const routing = buildRoutingCommands(config);
   const applied = [await reconcileFamily(IPV4_TOOLS, rules.ipv4, rules.ipv4)];
   if (config.ipv6) applied.push(await reconcileFamily(IPV6_TOOLS, rules.ipv6, rules.ipv6));
-  for (const command of [...routing.ipv4, ...routing.ipv6]) {
-    const result = await run(command[0], command.slice(1));
-    if (result.code !== 0) throw new Error(`${command.join(' ')} failed: ${result.stderr.trim()}`);
+  for (const { argv, replaces } of [...routing.ipv4, ...routing.ipv6]) {
+    // Remove every copy an earlier run left (the command fails once there is none).
+    for (let i = 0; replaces && i < 100 && (await run(replaces[0], replaces.slice(1))).code === 0; i++);
+    const result = await run(argv[0], argv.slice(1));
+    if (result.code !== 0) throw new Error(`${argv.join(' ')} failed: ${result.stderr.trim()}`);
   }
   return applied;
 }

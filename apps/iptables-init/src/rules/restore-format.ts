@@ -1,4 +1,5 @@
 import { isOwnChain, ruleTarget, type Rule } from './rule.ts';
+import type { RoutingCommand } from './routing-commands.ts';
 
 export const TABLE_ORDER = ['mangle', 'nat', 'raw', 'filter', 'security'];
 
@@ -38,9 +39,9 @@ export function formatRestore(rules: Rule[]): string {
 }
 
 /** What --dry-run prints: each family's iptables-restore input, then the routing commands. */
-export function formatPlan(rules: { ipv4: Rule[]; ipv6: Rule[] }, routing: { ipv4: string[][]; ipv6: string[][] }): string {
+export function formatPlan(rules: { ipv4: Rule[]; ipv6: Rule[] }, routing: { ipv4: RoutingCommand[]; ipv6: RoutingCommand[] }): string {
   let text = '# IPv4: iptables-restore --noflush\n' + formatRestore(rules.ipv4);
   if (rules.ipv6.length > 0) text += '# IPv6: ip6tables-restore --noflush\n' + formatRestore(rules.ipv6);
-  for (const command of [...routing.ipv4, ...routing.ipv6]) text += `# ${command.join(' ')}\n`;
+  for (const command of [...routing.ipv4, ...routing.ipv6]) text += `# ${command.argv.join(' ')}\n`;
   return text;
 }
