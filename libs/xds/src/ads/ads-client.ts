@@ -5,7 +5,7 @@ import { unpackAny, type JsonObject } from '../json/codec.ts';
 import type { DiscoveryRequest } from '../resources/discovery.ts';
 import { adsMethodPath, channelOptions, serializeRequest, deserializeResponse, type WireResponse } from './ads-wire.ts';
 import { backoffDelay, defaultBackoff, type BackoffPolicy } from './backoff.ts';
-import { clientRespond, clientResume, clientSubscribe, emptyClientStreamState, type ClientStreamState } from './client-stream-state.ts';
+import { clientAcceptedOnOldStream, clientRespond, clientResume, clientSubscribe, emptyClientStreamState, type ClientStreamState } from './client-stream-state.ts';
 
 export interface AdsClientOptions {
   /** "host:port" of the ADS server. */
@@ -43,7 +43,7 @@ export class AdsClient {
   subscribe(typeUrl: string, resourceNames: string[]): void {
     const { state, request } = clientSubscribe(this.#state, typeUrl, resourceNames);
     this.#state = state;
-    this.#send(request);
+    if (request) this.#send(request);
   }
 
   close(): void {
@@ -95,13 +95,20 @@ export class AdsClient {
   }
 
   async #apply(stream: AdsStream, response: WireResponse): Promise<void> {
+    // A response still queued from a lost stream is dropped: the new stream resends the state.
+    if (this.#stream !== stream || this.#closed) return;
     const error = await this.#validateAndApply(response);
     if (error !== undefined) {
       this.#options.onError?.(new Error(`NACK ${response.type_url} version ${response.version_info}: ${error}`));
     }
+    if (this.#stream !== stream) {
+      // The stream was lost while the response was being applied.
+      if (error === undefined) this.#state = clientAcceptedOnOldStream(this.#state, response.type_url, response.version_info);
+      return;
+    }
     const { state, request } = clientRespond(this.#state, response, error);
     this.#state = state;
-    if (this.#stream === stream) this.#send(request);
+    this.#send(request);
   }
 
   /** Unpacks and applies a response; returns the reason to NACK, if any. */

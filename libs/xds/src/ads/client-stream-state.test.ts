@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { TypeUrl } from '../resources/type-url.ts';
-import { clientRespond, clientResume, clientSubscribe, emptyClientStreamState } from './client-stream-state.ts';
+import {
+  clientAcceptedOnOldStream,
+  clientRespond,
+  clientResume,
+  clientSubscribe,
+  emptyClientStreamState,
+} from './client-stream-state.ts';
 
 const lds = TypeUrl.Listener;
 const rds = TypeUrl.RouteConfiguration;
@@ -53,5 +59,29 @@ describe('client stream state', () => {
       { type_url: rds, resource_names: ['80'], version_info: '' },
     ]);
     expect(next.types[lds]?.nonce).toBe('');
+  });
+
+  it('sends nothing when the names have not changed', () => {
+    let state = clientSubscribe(emptyClientStreamState(), rds, ['80', '9080']).state;
+    state = clientRespond(state, { type_url: rds, version_info: 'v1', nonce: 'n1' }).state;
+    const again = clientSubscribe(state, rds, ['9080', '80']);
+    expect(again.request).toBeNull();
+    expect(again.state).toBe(state);
+  });
+
+  it('keeps the version but not the nonce of a response applied after its stream was lost', () => {
+    let state = clientSubscribe(emptyClientStreamState(), lds, []).state;
+    state = clientResume(state).state;
+    state = clientAcceptedOnOldStream(state, lds, 'v5');
+    expect(state.types[lds]).toEqual({ subscribed: true, resourceNames: [], ackedVersion: 'v5', nonce: '' });
+  });
+
+  it('ACKs a type the server sent unasked, and still subscribes to it when asked', () => {
+    let state = clientRespond(emptyClientStreamState(), { type_url: lds, version_info: 'v1', nonce: 'n1' }).state;
+    expect(clientResume(state).requests).toEqual([]);
+    const asked = clientSubscribe(state, lds, []);
+    expect(asked.request).toEqual({ type_url: lds, resource_names: [], version_info: 'v1', response_nonce: 'n1' });
+    state = asked.state;
+    expect(clientResume(state).requests).toHaveLength(1);
   });
 });

@@ -3,6 +3,8 @@
 import type { DiscoveryRequest } from '../resources/discovery.ts';
 
 export interface ClientTypeState {
+  /** False for a type the server sent without being asked; it is ACKed but not resubscribed. */
+  subscribed: boolean;
   resourceNames: string[];
   /** The last version the client accepted ("" before the first). */
   ackedVersion: string;
@@ -32,16 +34,26 @@ function withType(state: ClientStreamState, typeUrl: string, type: ClientTypeSta
 }
 
 function typeOf(state: ClientStreamState, typeUrl: string): ClientTypeState {
-  return state.types[typeUrl] ?? { resourceNames: [], ackedVersion: '', nonce: '' };
+  return state.types[typeUrl] ?? { subscribed: false, resourceNames: [], ackedVersion: '', nonce: '' };
 }
 
-/** Asks for a type (or changes its names); the request echoes the latest nonce, as Envoy does. */
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  const set = new Set(a);
+  return a.length === b.length && b.every((name) => set.has(name));
+}
+
+/**
+ * Asks for a type (or changes its names); the request echoes the latest nonce, as Envoy does.
+ * Asking again for the same names sends nothing (request is null).
+ */
 export function clientSubscribe(
   state: ClientStreamState,
   typeUrl: string,
   resourceNames: string[],
-): { state: ClientStreamState; request: DiscoveryRequest } {
-  const type = { ...typeOf(state, typeUrl), resourceNames: [...resourceNames] };
+): { state: ClientStreamState; request: DiscoveryRequest | null } {
+  const current = state.types[typeUrl];
+  if (current?.subscribed && sameNames(current.resourceNames, resourceNames)) return { state, request: null };
+  const type = { ...typeOf(state, typeUrl), subscribed: true, resourceNames: [...resourceNames] };
   return { state: withType(state, typeUrl, type), request: request(typeUrl, type) };
 }
 
@@ -62,8 +74,19 @@ export function clientRespond(
   return { state: withType(state, response.type_url, type), request: out };
 }
 
+/**
+ * A response from a stream that has since been replaced was applied: keep its version, but
+ * not its nonce, which means nothing to the new stream.
+ */
+export function clientAcceptedOnOldStream(state: ClientStreamState, typeUrl: string, version: string): ClientStreamState {
+  return withType(state, typeUrl, { ...typeOf(state, typeUrl), ackedVersion: version });
+}
+
 /** A new stream: nonces belong to the old one; resubscribe everything with the accepted versions. */
 export function clientResume(state: ClientStreamState): { state: ClientStreamState; requests: DiscoveryRequest[] } {
   const types = Object.fromEntries(Object.entries(state.types).map(([url, type]) => [url, { ...type, nonce: '' }]));
-  return { state: { types }, requests: Object.entries(types).map(([url, type]) => request(url, type)) };
+  const requests = Object.entries(types)
+    .filter(([, type]) => type.subscribed)
+    .map(([url, type]) => request(url, type));
+  return { state: { types }, requests };
 }

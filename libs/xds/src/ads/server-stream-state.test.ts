@@ -81,4 +81,18 @@ describe('server stream state', () => {
       { kind: 'invalid', reason: 'DiscoveryRequest.type_url is empty' },
     ]);
   });
+
+  it('reads the answer to an unasked push as an ACK and a subscription', () => {
+    const state = afterPush(emptyServerStreamState(), cds, 'v1', 'n1');
+    const result = onServerRequest(state, { type_url: cds, version_info: 'v1', response_nonce: 'n1' });
+    expect(result.decisions).toEqual([
+      { kind: 'ack', typeUrl: cds, version: 'v1', nonce: 'n1' },
+      { kind: 'subscribe', typeUrl: cds, resourceNames: [], knownVersion: 'v1' },
+    ]);
+  });
+
+  it('ignores a repeated first request with the same names', () => {
+    const state = onServerRequest(emptyServerStreamState(), { type_url: cds }).state;
+    expect(onServerRequest(state, { type_url: cds }).decisions).toEqual([]);
+  });
 });

@@ -52,7 +52,7 @@ export function onServerRequest(
   const version = request.version_info ?? '';
   const current = state.types[typeUrl];
 
-  if (!current?.subscribed || nonce === '') {
+  if (!current || nonce === '') {
     // A first request (also the first after a reconnect, which may carry the version it has).
     const base = current ?? { sentNonce: '', sentVersion: '', ackedVersion: version };
     const changed = !current?.subscribed || !sameNames(current.resourceNames, names);
@@ -68,14 +68,14 @@ export function onServerRequest(
   }
 
   const decisions: ServerDecision[] = [];
-  let next: ServerTypeState = { ...current, resourceNames: names };
+  let next: ServerTypeState = { ...current, resourceNames: names, subscribed: true };
   if (request.error_detail) {
     decisions.push({ kind: 'nack', typeUrl, version, nonce, error: request.error_detail.message ?? '' });
   } else {
     decisions.push({ kind: 'ack', typeUrl, version, nonce });
     next = { ...next, ackedVersion: version };
   }
-  if (!sameNames(current.resourceNames, names)) {
+  if (!current.subscribed || !sameNames(current.resourceNames, names)) {
     decisions.push({ kind: 'subscribe', typeUrl, resourceNames: names, knownVersion: next.ackedVersion });
   }
   return { state: withType(state, typeUrl, next), decisions };
