@@ -21,17 +21,15 @@ describe('istiod', () => {
     [['--config-dir', '.', '--xds-address', 'nowhere'], "option '--xds-address <host:port>' argument 'nowhere' is invalid"],
     [['--config-dir', '.', '--http-address', '0.0.0.0:99999'], 'with a port from 0 to 65535'],
   ])('exits 2 naming a bad flag: %j', async (args, message) => {
-    const result = await runScript(main, args);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain(message);
+    const { code, stderr } = await runScript(main, args);
+    expect({ code, stderr }).toEqual({ code: 2, stderr: expect.stringContaining(message) });
   });
 
   it('exits 1 when a config folder is missing', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mizzen-istiod-'));
     try {
-      const result = await runScript(main, ['--config-dir', join(dir, 'missing'), '--xds-address', '127.0.0.1:0', '--http-address', '127.0.0.1:0']);
-      expect(result.code).toBe(1);
-      expect(result.stderr).toContain('does not exist');
+      const { code, stderr } = await runScript(main, ['--config-dir', join(dir, 'missing'), '--xds-address', '127.0.0.1:0', '--http-address', '127.0.0.1:0']);
+      expect({ code, stderr }).toEqual({ code: 1, stderr: expect.stringContaining('does not exist') });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

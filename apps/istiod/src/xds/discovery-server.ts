@@ -58,7 +58,7 @@ export class DiscoveryServer {
   constructor(store: ConfigStore, options: { log?: Log; debounceMs?: number } = {}) {
     this.#store = store;
     this.#log = options.log ?? ((message) => console.log(message));
-    this.#push = this.#buildPushContext();
+    this.#push = this.#buildPushContext(undefined);
     this.#queue = new PushQueue(() => this.#onConfigChange(), { quietMs: options.debounceMs ?? 100 });
     this.#unsubscribe = store.subscribe(() => this.#queue.enqueue());
   }
@@ -141,16 +141,18 @@ export class DiscoveryServer {
   }
 
   #onConfigChange(): void {
-    this.#push = this.#buildPushContext();
+    this.#push = this.#buildPushContext(this.#push);
     for (const connection of this.connections.values()) {
       for (const typeUrl of connection.types.keys()) this.#send(connection, typeUrl, false);
     }
   }
 
-  #buildPushContext(): PushContext {
+  #buildPushContext(previous: PushContext | undefined): PushContext {
     this.#pushCount += 1;
     const push = buildPushContext(this.#store, `${new Date().toISOString()}/${this.#pushCount}`);
-    for (const warning of push.registry.warnings) this.#log(`registry: ${warning}`);
+    // Each warning is logged when it first appears, not on every rebuild.
+    const known = new Set(previous?.registry.warnings);
+    for (const warning of push.registry.warnings) if (!known.has(warning)) this.#log(`registry: ${warning}`);
     return push;
   }
 

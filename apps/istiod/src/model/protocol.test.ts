@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { isHttp, portProtocol } from './protocol.ts';
+
+describe('portProtocol', () => {
+  it.each([
+    [{ name: 'http' }, 'HTTP'],
+    [{ name: 'http-web' }, 'HTTP'],
+    [{ name: 'http2-api' }, 'HTTP2'],
+    [{ name: 'grpc' }, 'GRPC'],
+    [{ name: 'tcp-db' }, 'TCP'],
+    [{ name: 'tls-x' }, 'TLS'],
+    [{ name: 'httpx' }, 'TCP'],
+    [{ name: 'web', appProtocol: 'HTTP' }, 'HTTP'],
+    [{ name: 'http', appProtocol: 'grpc' }, 'GRPC'],
+    [{ name: 'dns', protocol: 'UDP' }, 'UDP'],
+    [{}, 'TCP'],
+  ])('%j is %s', (port, protocol) => {
+    expect(portProtocol(port)).toBe(protocol);
+  });
+
+  it('knows which protocols are HTTP', () => {
+    expect(['HTTP', 'HTTP2', 'GRPC', 'TCP', 'TLS'].map((p) => isHttp(p as never))).toEqual([true, true, true, false, false]);
+  });
+});
