@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { normalize } from '@mizzen/xds';
 import { describe, expect, it } from 'vitest';
 import { buildBootstrap, type BootstrapInput } from './bootstrap.ts';
 import { readPodIdentity } from './pod-identity.ts';
@@ -52,8 +53,14 @@ describe('buildBootstrap', () => {
     expectGolden('bare-pod-ipv6', bootstrap);
   });
 
+  it('is a valid Envoy v3 bootstrap, already in canonical form', () => {
+    for (const bootstrap of [buildBootstrap(input(reviews)), buildBootstrap(input({ INSTANCE_IP: 'fd00::5' }, { discovery: { host: 'fd00::10', ip: 'fd00::10', port: 15010 } }))]) {
+      expect(normalize('envoy.config.bootstrap.v3.Bootstrap', bootstrap)).toEqual(bootstrap);
+    }
+  });
+
   it('derives the node id and cluster as istiod expects', () => {
-    const node = buildBootstrap(input(reviews)).node as { id: string; cluster: string };
+    const node = buildBootstrap(input(reviews)).node!;
     expect(node.id).toBe('sidecar~10.244.0.7~reviews-v1-7d8f9c-x2x4z.bookinfo~bookinfo.svc.cluster.local');
     expect(node.cluster).toBe('reviews.bookinfo');
   });

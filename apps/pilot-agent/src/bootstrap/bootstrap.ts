@@ -1,8 +1,7 @@
+import type { Bootstrap, Cluster, JsonObject, Node, SocketAddress } from '@mizzen/xds';
 import { formatDuration } from '../cli/duration.ts';
 import { formatHostPort } from './discovery-address.ts';
 import type { PodIdentity } from './pod-identity.ts';
-
-type JsonObject = { [key: string]: unknown };
 
 /** Everything the bootstrap depends on; building it has no side effects. */
 export interface BootstrapInput {
@@ -23,7 +22,7 @@ export interface BootstrapInput {
 export const XDS_CLUSTER = 'xds-grpc';
 
 /** The Envoy v3 bootstrap (proto3 JSON, snake_case) that points the proxy at the discovery server. */
-export function buildBootstrap(input: BootstrapInput): JsonObject {
+export function buildBootstrap(input: BootstrapInput): Bootstrap {
   return {
     node: buildNode(input),
     admin: { address: socketAddress('127.0.0.1', input.adminPort) },
@@ -42,7 +41,7 @@ export function buildBootstrap(input: BootstrapInput): JsonObject {
 }
 
 /** The node Istio's agent sends: istiod reads the pod's identity, labels and capture mode from it. */
-export function buildNode(input: BootstrapInput): JsonObject {
+export function buildNode(input: BootstrapInput): Node {
   const { identity } = input;
   const app = identity.labels.app ?? identity.podName;
   const metadata: JsonObject = {
@@ -82,18 +81,18 @@ function proxyConfig(input: BootstrapInput): JsonObject {
   };
 }
 
-function adsConfigSource(): JsonObject {
-  return { ads: {}, initial_fetch_timeout: '0s', resource_api_version: 'V3' };
+function adsConfigSource() {
+  return { ads: {}, initial_fetch_timeout: '0s', resource_api_version: 'V3' } as const;
 }
 
 // The discovery address is resolved once at start, so the cluster is STATIC; xDS is gRPC, so
-// the cluster speaks HTTP/2, with keepalives so that a silent peer is noticed.
-function xdsCluster(ip: string, port: number): JsonObject {
+// the cluster speaks HTTP/2, with keepalive pings so that a silent peer is noticed. Defaults
+// (TCP, ROUND_ROBIN) are left out, as in canonical proto3 JSON.
+function xdsCluster(ip: string, port: number): Cluster {
   return {
     name: XDS_CLUSTER,
     type: 'STATIC',
     connect_timeout: '1s',
-    lb_policy: 'ROUND_ROBIN',
     load_assignment: {
       cluster_name: XDS_CLUSTER,
       endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress(ip, port) } }] }],
@@ -106,10 +105,9 @@ function xdsCluster(ip: string, port: number): JsonObject {
         },
       },
     },
-    upstream_connection_options: { tcp_keepalive: { keepalive_time: 300 } },
   };
 }
 
-function socketAddress(address: string, port: number): JsonObject {
-  return { socket_address: { protocol: 'TCP', address, port_value: port } };
+function socketAddress(address: string, port: number): { socket_address: SocketAddress } {
+  return { socket_address: { address, port_value: port } };
 }
