@@ -102,11 +102,11 @@ export class Cluster implements UpstreamCluster {
       callbacks.onPoolReady(connection);
       return NO_PENDING;
     }
-    return this.connect(host, callbacks);
+    return new UpstreamConnection(host, this.connectOptions, callbacks, this.onConnectionClosed, true);
   }
 
   connect(host: Host, callbacks: PoolCallbacks): { cancel(): void } {
-    return new UpstreamConnection(host, this.connectOptions, callbacks, this.onConnectionClosed);
+    return new UpstreamConnection(host, this.connectOptions, callbacks, this.onConnectionClosed, false);
   }
 
   private readonly onConnectionClosed = (connection: UpstreamConnection): void => {

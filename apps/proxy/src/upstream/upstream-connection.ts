@@ -22,7 +22,9 @@ export class UpstreamConnection implements PooledConnection {
   private readonly stats: ClusterStats;
   private readonly onClosed: (c: UpstreamConnection) => void;
 
-  constructor(host: Host, options: ConnectOptions, callbacks: PoolCallbacks, onClosed: (c: UpstreamConnection) => void) {
+  /** `pooled` connections carry HTTP/1.1 for whoever borrows them; others are handed over raw
+   *  (TCP proxying) and get no data listener here. */
+  constructor(host: Host, options: ConnectOptions, callbacks: PoolCallbacks, onClosed: (c: UpstreamConnection) => void, pooled: boolean) {
     this.host = host;
     this.stats = options.stats;
     this.callbacks = callbacks;
@@ -33,8 +35,10 @@ export class UpstreamConnection implements PooledConnection {
     if (options.keepaliveSeconds > 0) this.socket.setKeepAlive(true, options.keepaliveSeconds * 1000);
     if (options.connectTimeoutMs > 0) this.connectTimer = setTimeout(this.onConnectTimeout, options.connectTimeoutMs);
     this.socket.once('connect', this.onConnect);
-    this.socket.on('data', this.onData);
-    this.socket.on('drain', this.onDrain);
+    if (pooled) {
+      this.socket.on('data', this.onData);
+      this.socket.on('drain', this.onDrain);
+    }
     this.socket.on('error', this.onError);
     this.socket.on('close', this.onClose);
   }

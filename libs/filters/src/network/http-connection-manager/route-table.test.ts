@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../config-error.ts';
+import { compileRouteTable, findRoute, findVirtualHost, pickCluster, type ClusterAction, type RouteTable } from './route-table.ts';
+
+function table(virtualHosts: unknown[], extra: object = {}): RouteTable {
+  return compileRouteTable({ name: 'test', virtual_hosts: virtualHosts, ...extra });
+}
+
+const to = (cluster: string) => ({ route: { cluster } });
+
+function request(path: string, authority = 'example.com', headers: string[] = [], method = 'GET') {
+  return { method, path, authority, headers };
+}
+
+describe('virtual host selection', () => {
+  const t = table([
+    { name: 'exact', domains: ['api.example.com', 'api.example.com:8080'], routes: [] },
+    { name: 'suffix', domains: ['*.example.com'], routes: [] },
+    { name: 'longer-suffix', domains: ['*.api.example.com'], routes: [] },
+    { name: 'prefix', domains: ['api.*'], routes: [] },
+    { name: 'any', domains: ['*'], routes: [] },
+  ]);
+
+  it.each([
+    ['api.example.com', 'exact'],
+    ['API.Example.com', 'exact'],
+    ['api.example.com:8080', 'exact'],
+    ['v1.api.example.com', 'longer-suffix'],
+    ['www.example.com', 'suffix'],
+    ['api.other.org', 'prefix'],
+    ['example.com', 'any'],
+    ['api.example.com:9090', 'prefix'],
+    ['www.example.com:80', 'any'],
+  ])('%s goes to %s', (authority, name) => {
+    expect(findVirtualHost(t, authority)?.name).toBe(name);
+  });
+
+  it('strips the port only when asked to', () => {
+    const strict = table([{ name: 'a', domains: ['a.com'], routes: [] }]);
+    expect(findVirtualHost(strict, 'a.com:80')).toBeUndefined();
+    const loose = table([{ name: 'a', domains: ['a.com'], routes: [] }], { ignore_port_in_host_matching: true });
+    expect(findVirtualHost(loose, 'a.com:80')?.name).toBe('a');
+  });
+});
+
+describe('route matching', () => {
+  const t = table([{
+    name: 'all',
+    domains: ['*'],
+    routes: [
+      { name: 'exact', match: { path: '/exact' }, ...to('exact') },
+      { name: 'regex', match: { safe_regex: { regex: '/items/[0-9]+' } }, ...to('regex') },
+      { name: 'header', match: { prefix: '/h', headers: [{ name: 'x-version', string_match: { exact: 'v2' } }] }, ...to('v2') },
+      { name: 'absent', match: { prefix: '/h', headers: [{ name: 'x-debug', present_match: true, invert_match: true }] }, ...to('nodebug') },
+      { name: 'method', match: { prefix: '/m', headers: [{ name: ':method', exact_match: 'POST' }] }, ...to('post') },
+      { name: 'nocase', match: { prefix: '/CaSe', case_sensitive: false }, ...to('case') },
+      { name: 'direct', match: { prefix: '/direct' }, direct_response: { status: 418, body: { inline_string: 'teapot' } } },
+      { name: 'rest', match: { prefix: '/' }, ...to('default') },
+    ],
+  }]);
+  const route = (path: string, headers: string[] = [], method = 'GET') => findRoute(t, request(path, 'x', headers, method))?.name;
+
+  it('takes the first match in order', () => {
+    expect(route('/exact')).toBe('exact');
+    expect(route('/exact?q=1')).toBe('exact');
+    expect(route('/exactly')).toBe('rest');
+    expect(route('/items/42')).toBe('regex');
+    expect(route('/items/42x')).toBe('rest');
+    expect(route('/h', ['x-version', 'v2'])).toBe('header');
+    expect(route('/h', ['x-version', 'v1'])).toBe('absent');
+    expect(route('/h', ['x-debug', '1'])).toBe('rest');
+    expect(route('/m', [], 'POST')).toBe('method');
+    expect(route('/m')).toBe('rest');
+    expect(route('/case/x')).toBe('nocase');
+  });
+
+  it('keeps direct responses', () => {
+    expect(findRoute(t, request('/direct'))?.action).toEqual({ kind: 'direct', status: 418, body: 'teapot' });
+  });
+
+  it('splits traffic by weight', () => {
+    const w = table([{ name: 'w', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { weighted_clusters: { clusters: [{ name: 'a', weight: 90 }, { name: 'b', weight: 10 }] } } }] }]);
+    const action = findRoute(w, request('/'))?.action as ClusterAction;
+    expect(pickCluster(action, 0)).toBe('a');
+    expect(pickCluster(action, 0.899)).toBe('a');
+    expect(pickCluster(action, 0.9)).toBe('b');
+    expect(pickCluster(action, 0.9999)).toBe('b');
+  });
+
+  it('reads rewrite and timeout settings', () => {
+    const r = table([{ name: 'r', domains: ['*'], routes: [{ match: { prefix: '/api' }, route: { cluster: 'c', prefix_rewrite: '/', host_rewrite_literal: 'h', timeout: '0s' } }] }]);
+    expect(findRoute(r, request('/api/x'))?.action).toMatchObject({ prefixRewrite: '/', hostRewrite: 'h', timeoutMs: 0 });
+  });
+});
+
+describe('route configuration errors', () => {
+  it.each([
+    [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'c', retry_policy: {} } }] }] }, 'RouteConfiguration.virtual_hosts[0].routes[0].route.retry_policy: not supported'],
+    [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' } }] }] }, 'exactly one of route, direct_response'],
+    [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { safe_regex: { regex: '(' } }, route: { cluster: 'c' } }] }] }, 'match.safe_regex.regex: invalid regular expression'],
+    [{ virtual_hosts: [{ name: 'a', domains: ['x'] }, { name: 'b', domains: ['X'] }] }, 'virtual_hosts[1].domains[0]: duplicate domain'],
+    [{ virtual_hosts: [{ name: 'a', domains: ['a.*.com'] }] }, 'wildcard only allowed'],
+    [{ virtual_hosts: [{ name: 'a', domains: [] }] }, 'at least one domain'],
+  ])('rejects %j', (json, message) => {
+    expect(() => compileRouteTable({ name: 'r', ...json })).toThrow(ConfigError);
+    expect(() => compileRouteTable({ name: 'r', ...json })).toThrow(message);
+  });
+});
