@@ -35,7 +35,13 @@ export class AdsClient {
 
   constructor(options: AdsClientOptions) {
     this.#options = options;
-    this.#client = new grpc.Client(options.target, grpc.credentials.createInsecure(), channelOptions);
+    const backoff = options.backoff ?? defaultBackoff;
+    // gRPC's own connection backoff (1 s to 120 s by default) would outlast ours; keep it in step.
+    this.#client = new grpc.Client(options.target, grpc.credentials.createInsecure(), {
+      ...channelOptions,
+      'grpc.initial_reconnect_backoff_ms': backoff.initialMs,
+      'grpc.max_reconnect_backoff_ms': backoff.maxMs,
+    });
     this.#connect();
   }
 
@@ -118,7 +124,11 @@ export class AdsClient {
         if (any.type_url !== response.type_url) {
           throw new Error(`resources[${i}] is a ${any.type_url}, not a ${response.type_url}`);
         }
-        return unpackAny(any);
+        try {
+          return unpackAny(any);
+        } catch (error) {
+          throw new Error(`resources[${i}]: ${(error as Error).message}`);
+        }
       });
       const result = await this.#options.onResources(response.type_url, resources, response.version_info);
       return typeof result === 'string' && result !== '' ? result : undefined;

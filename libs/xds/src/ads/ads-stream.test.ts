@@ -7,7 +7,7 @@ import type { DiscoveryRequest } from '../resources/discovery.ts';
 import { TypeUrl } from '../resources/type-url.ts';
 import { AdsClient } from './ads-client.ts';
 import { AdsServer, type AdsServerHandler } from './ads-server.ts';
-import { adsMethodPath, deserializeResponse, serializeRequest } from './ads-wire.ts';
+import { adsMethodPath, adsServiceDefinition, deserializeResponse, serializeRequest, type WireResponse } from './ads-wire.ts';
 
 type Event =
   | { kind: 'open'; id: string; node: JsonObject }
@@ -175,5 +175,40 @@ describe('ADS over gRPC', () => {
     );
     expect(() => server.push(id, TypeUrl.Cluster, [{ '@type': TypeUrl.Listener, name: 'l' }], '1')).toThrow(/resources\[0\]/);
     expect(server.push('no-such-stream', TypeUrl.Cluster, [], '1')).toBe(false);
+  });
+
+  it('NACKs a response with a resource that does not decode, without calling the handler', async () => {
+    // A server of our own making, to put bytes on the wire that no proper server would send.
+    const requests: DiscoveryRequest[] = [];
+    let answered!: () => void;
+    const nacked = new Promise<void>((resolve) => (answered = resolve));
+    const raw = new grpc.Server();
+    raw.addService(adsServiceDefinition, {
+      StreamAggregatedResources: (call: grpc.ServerDuplexStream<DiscoveryRequest, WireResponse>) => {
+        call.on('data', (request: DiscoveryRequest) => {
+          requests.push(request);
+          if (requests.length === 1) {
+            const garbage = { type_url: TypeUrl.Cluster, value: new Uint8Array([0x0a, 0x40, 0x01]) };
+            call.write({ version_info: 'v1', type_url: TypeUrl.Cluster, nonce: 'n1', resources: [garbage] });
+          } else answered();
+        });
+        call.on('end', () => call.end());
+      },
+    });
+    cleanups.push(() => raw.forceShutdown());
+    const port = await new Promise<number>((resolve, reject) =>
+      raw.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    );
+    let applied = 0;
+    const client = new AdsClient({ target: `127.0.0.1:${port}`, node, onResources: () => void applied++ });
+    cleanups.push(() => client.close());
+    client.subscribe(TypeUrl.Cluster, []);
+    await nacked;
+    expect(requests[0]?.node).toEqual(node);
+    expect(requests[1]).toMatchObject({ type_url: TypeUrl.Cluster, response_nonce: 'n1', error_detail: { code: 3 } });
+    expect(requests[1]?.version_info).toBeUndefined();
+    expect(requests[1]?.node).toBeUndefined();
+    expect(requests[1]?.error_detail?.message).toMatch(/^resources\[0\]: Any: cannot decode Cluster/);
+    expect(applied).toBe(0);
   });
 });
