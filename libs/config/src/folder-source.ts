@@ -73,10 +73,15 @@ export class FolderSource {
       this.#scanning = undefined;
       if (this.#rescanAgain && !this.#closed) {
         this.#rescanAgain = false;
-        void this.rescan();
+        this.#rescanReporting();
       }
     });
     return this.#scanning;
+  }
+
+  /** A rescan started by a file event: a failure is reported, never thrown at the process. */
+  #rescanReporting(): void {
+    this.rescan().catch((error: Error) => this.#onError(new ConfigError({ file: this.directories.join(', '), reason: `rescan failed: ${error.message}` })));
   }
 
   close(): void {
@@ -97,7 +102,7 @@ export class FolderSource {
   #schedule(): void {
     if (this.#closed) return;
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.rescan(), this.#debounceMs);
+    this.#timer = setTimeout(() => this.#rescanReporting(), this.#debounceMs);
   }
 
   async #scan(): Promise<void> {

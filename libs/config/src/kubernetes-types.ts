@@ -61,7 +61,14 @@ export interface Container {
   command?: string[];
   args?: string[];
   ports?: ContainerPort[];
-  env?: { name: string; value?: string }[];
+  env?: EnvVar[];
+}
+
+export interface EnvVar {
+  name: string;
+  value?: string;
+  /** The downward API: one of the pod's own fields, such as status.podIP. */
+  valueFrom?: { fieldRef?: { fieldPath: string; apiVersion?: string } };
 }
 
 export interface PodSpec {
