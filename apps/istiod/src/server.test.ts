@@ -82,7 +82,7 @@ describe('istiod server', () => {
     const endpoints = await nextResponse((r) => r.typeUrl === TypeUrl.ClusterLoadAssignment);
     expect(JSON.stringify(endpoints.resources)).toContain('10.244.0.12');
     const listeners = await nextResponse((r) => r.typeUrl === TypeUrl.Listener);
-    expect(listeners.resources.map((l) => l.name)).toEqual(['10.244.0.10_9080', '127.0.0.1_27017']);
+    expect(listeners.resources.map((l) => l.name)).toEqual(['10.244.0.10_9080', '127.0.0.1_27017', '127.0.0.1_7070']);
 
     // Requests on a stream are handled in order: once RDS is answered, the ACKs and the NACK
     // sent before it have been recorded.

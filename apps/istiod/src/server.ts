@@ -29,7 +29,7 @@ export async function startIstiod(options: IstiodOptions): Promise<Istiod> {
   const source = await FolderSource.open(options.configDirs, { onError: (error) => log(`config: ${error.message}`) });
   const discovery = new DiscoveryServer(source.store, { log, debounceMs: options.debounceMs });
   const ads = new AdsServer(discovery);
-  discovery.setPusher((streamId, typeUrl, resources, version) => void ads.push(streamId, typeUrl, resources, version));
+  discovery.setPusher((streamId, typeUrl, resources, version) => ads.push(streamId, typeUrl, resources, version));
   const debug = createDebugServer({ store: source.store, configErrors: () => source.errors(), discovery });
   try {
     const xdsPort = await ads.listen(options.xdsAddress);

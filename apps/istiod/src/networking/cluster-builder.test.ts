@@ -17,6 +17,7 @@ describe('buildClusters', () => {
       'PassthroughCluster',
       'inbound|9080||',
       'outbound|27017||mongodb.default.svc.cluster.local',
+      'outbound|7070||ratings.default.svc.cluster.local',
       'outbound|9080||productpage.default.svc.cluster.local',
       'outbound|9080||ratings.default.svc.cluster.local',
       'outbound|9080||reviews.default.svc.cluster.local',

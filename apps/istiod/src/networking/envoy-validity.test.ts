@@ -16,6 +16,7 @@ describe('generated resources', () => {
     ['reviews-v1-1', 'NONE', '10.244.0.11', { app: 'reviews', version: 'v1' }],
     ['mongodb-v1-1', 'REDIRECT', '10.244.0.14', { app: 'mongodb' }],
     ['mongodb-v1-1', 'NONE', '10.244.0.14', { app: 'mongodb' }],
+    ['ratings-v1-1', 'REDIRECT', '10.244.0.13', { app: 'ratings' }],
   ];
 
   it.each(cases)('are valid Envoy JSON for %s in %s mode', (pod, mode, ip, labels) => {

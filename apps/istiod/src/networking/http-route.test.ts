@@ -12,15 +12,19 @@ describe('buildRoutes', () => {
   });
 
   it('has a virtual host per HTTP service on the port, and only REDIRECT passes unknown hosts through', () => {
-    const [redirect] = buildRoutes(push, productpage('REDIRECT'));
+    const [redirect] = buildRoutes(push, productpage('REDIRECT'), ['9080']);
     expect((redirect.virtual_hosts as { name: string }[]).map((v) => v.name)).toEqual([
       'productpage.default.svc.cluster.local:9080',
       'ratings.default.svc.cluster.local:9080',
       'reviews.default.svc.cluster.local:9080',
       'allow_any',
     ]);
-    const [none] = buildRoutes(push, productpage('NONE'));
+    const [none] = buildRoutes(push, productpage('NONE'), ['9080']);
     expect((none.virtual_hosts as { name: string }[]).map((v) => v.name)).not.toContain('allow_any');
+  });
+
+  it('has a route configuration per HTTP port, gRPC included', () => {
+    expect(buildRoutes(push, productpage('REDIRECT')).map((r) => r.name)).toEqual(['7070', '9080']);
   });
 
   it('returns only subscribed route names, and none for TCP ports', () => {

@@ -29,7 +29,9 @@ describe('DiscoveryServer', () => {
     sent = [];
     logs = [];
     server = new DiscoveryServer(store, { log: (m) => logs.push(m), debounceMs: 1 });
-    server.setPusher((streamId, typeUrl, resources, version) => sent.push({ streamId, typeUrl, resources, version }));
+    server.setPusher((streamId, typeUrl, resources, version) => {
+      sent.push({ streamId, typeUrl, resources, version });
+    });
     return () => server.close();
   });
 
@@ -42,7 +44,7 @@ describe('DiscoveryServer', () => {
     expect(sent.map((s) => [s.typeUrl, s.resources.map((r) => r.name ?? r.cluster_name)])).toEqual([
       [TypeUrl.Cluster, expect.arrayContaining(['inbound|9080||', 'outbound|9080||ratings.default.svc.cluster.local'])],
       [TypeUrl.ClusterLoadAssignment, ['outbound|9080||reviews.default.svc.cluster.local']],
-      [TypeUrl.Listener, ['10.244.0.10_9080', '127.0.0.1_27017']],
+      [TypeUrl.Listener, ['10.244.0.10_9080', '127.0.0.1_27017', '127.0.0.1_7070']],
       [TypeUrl.RouteConfiguration, []],
     ]);
   });

@@ -11,8 +11,8 @@ import { rds } from './rds.ts';
 
 export const generators: readonly Generator[] = [cds, eds, lds, rds];
 
-/** Sends resources of a type on a stream (AdsServer.push). */
-export type Pusher = (streamId: string, typeUrl: string, resources: JsonObject[], version: string) => void;
+/** Sends resources of a type on a stream (AdsServer.push); false when the stream is gone. */
+export type Pusher = (streamId: string, typeUrl: string, resources: JsonObject[], version: string) => boolean | void;
 
 export type Log = (message: string) => void;
 
@@ -176,7 +176,7 @@ export class DiscoveryServer {
     if (!always && digest === state.sentDigest) return;
     const version = this.#push.version;
     try {
-      this.#pusher(connection.streamId, typeUrl, resources, version);
+      if (this.#pusher(connection.streamId, typeUrl, resources, version) === false) return;
     } catch (error) {
       this.#log(`xds: sending ${generator.shortName} to ${connection.proxy.id} failed: ${(error as Error).message}`);
       return;
