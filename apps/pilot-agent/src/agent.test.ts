@@ -105,6 +105,18 @@ describe('pilot-agent supervising a proxy', () => {
     expect(agent.output()).toContain('proxy exited with code 7');
   });
 
+  it('turns unready while the proxy drains, and kills it on a second signal', async () => {
+    const agent = await startAgent(['--drain-duration', '60s'], { FAKE_PROXY_SIGTERM_EXIT: 'ignore' });
+    await agent.waitFor(/fake-proxy: admin on/);
+    await http(agent.adminPort, '/test/go-live', 'POST');
+    expect((await http(agent.statusPort, '/healthz/ready')).status).toBe(200);
+    agent.child.kill('SIGTERM');
+    await agent.waitFor(/fake-proxy: got SIGTERM/);
+    expect(await http(agent.statusPort, '/healthz/ready')).toEqual({ status: 503, body: 'proxy is draining (SIGTERM)\n' });
+    agent.child.kill('SIGINT');
+    expect(await agent.exited).toBe(137);
+  });
+
   it('kills a proxy that is still running after the drain duration', async () => {
     const agent = await startAgent(['--drain-duration', '200ms'], { FAKE_PROXY_SIGTERM_EXIT: 'ignore' });
     await agent.waitFor(/fake-proxy: admin on/);

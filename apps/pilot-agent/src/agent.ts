@@ -20,9 +20,13 @@ export async function runAgent(config: AgentConfig): Promise<number> {
   let statusServer: Server;
   // The status server starts first, so that a taken port fails before any proxy runs; the
   // readiness check looks the proxy up when it is asked.
-  const current: { proxy?: ProxyProcess } = {};
-  const readiness = () =>
-    current.proxy?.running ? probeProxyReady(config.adminPort) : Promise.resolve({ ready: false, reason: 'proxy is not running' });
+  const current: { proxy?: ProxyProcess; stopping?: NodeJS.Signals } = {};
+  const readiness = async () => {
+    if (!current.proxy?.running) return { ready: false, reason: 'proxy is not running' };
+    // A pod that is shutting down must stop receiving new traffic while it drains.
+    if (current.stopping) return { ready: false, reason: `proxy is draining (${current.stopping})` };
+    return probeProxyReady(config.adminPort);
+  };
   try {
     bootstrapFile = await writeBootstrap(config);
     statusServer = await startStatusServer(config.statusPort, readiness);
@@ -38,6 +42,7 @@ export async function runAgent(config: AgentConfig): Promise<number> {
   current.proxy = proxy;
   const onSignal = (signal: NodeJS.Signals) => {
     log('info', `received ${signal}: stopping the proxy (drain up to ${config.drainDurationMs} ms, then kill)`);
+    current.stopping = signal;
     proxy.stop(config.drainDurationMs);
   };
   process.on('SIGTERM', onSignal).on('SIGINT', onSignal);
