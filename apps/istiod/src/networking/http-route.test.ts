@@ -51,3 +51,20 @@ describe('serviceDomains', () => {
     expect(serviceDomains(service, 9080, 'other')).not.toContain('reviews');
   });
 });
+
+describe('buildRoutes without capture', () => {
+  const push = bookinfoPush();
+  const proxy = podProxy('productpage-v1-1', '10.244.0.10', { app: 'productpage' }, 'NONE');
+
+  it('sends any host to the service when one service owns the port', () => {
+    const [grpc] = buildRoutes(push, proxy, ['7070']);
+    expect(grpc.virtual_hosts).toContainEqual(
+      expect.objectContaining({ name: 'loopback:7070', domains: ['*'], routes: [expect.objectContaining({ route: { cluster: 'outbound|7070||ratings.default.svc.cluster.local', timeout: '0s' } })] }),
+    );
+  });
+
+  it('needs a Host naming the service when several share the port', () => {
+    const [shared] = buildRoutes(push, proxy, ['9080']);
+    expect((shared.virtual_hosts as { domains: string[] }[]).flatMap((v) => v.domains)).not.toContain('*');
+  });
+});

@@ -26,11 +26,16 @@ function outboundRouteConfiguration(port: number, services: MeshService[], proxy
     routes: [defaultRoute(outboundClusterName(port, service.hostname))],
     include_request_attempt_count: true,
   }));
-  // With capture, traffic for hosts the mesh does not know still leaves, as Istio's default
-  // ALLOW_ANY. Without capture the listener is the app's only way out on this port, and passing
-  // through to the original destination would loop back into it.
   if (proxy.interceptionMode === 'REDIRECT') {
+    // With capture, traffic for hosts the mesh does not know still leaves, as Istio's default
+    // ALLOW_ANY.
     virtualHosts.push({ name: 'allow_any', domains: ['*'], routes: [{ ...defaultRoute(passthroughCluster), name: 'allow_any' }], include_request_attempt_count: true });
+  } else if (services.length === 1) {
+    // Without capture the app reaches the service on this port at 127.0.0.1:PORT, so its
+    // requests carry Host values such as "127.0.0.1:9080": when one service owns the port,
+    // every host means that service. (Passing through to the original destination would loop
+    // back into this listener.) With several, the Host header must name one of them.
+    virtualHosts.push({ name: `loopback:${port}`, domains: ['*'], routes: [defaultRoute(outboundClusterName(port, services[0].hostname))], include_request_attempt_count: true });
   }
   return { '@type': typeUrls.routeConfiguration, name: String(port), virtual_hosts: virtualHosts, validate_clusters: false };
 }
