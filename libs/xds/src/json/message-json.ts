@@ -2,6 +2,7 @@
 // The runtime form is what protobufjs encodes and decodes: field names as in the .proto,
 // enums as numbers, 64-bit integers as { low, high }, bytes as Uint8Array, Any as bytes.
 import protobuf from 'protobufjs';
+import { fullNameOf } from '../proto/full-name.ts';
 import { fieldByJsonKey } from './field-names.ts';
 import { fail, fieldPath, indexPath, isPlainObject, keyPath, show } from './json-path.ts';
 import { isDefaultScalar, scalarFromJson, scalarToJson } from './scalar.ts';
@@ -13,7 +14,7 @@ export type RuntimeMessage = Record<string, unknown>;
 
 /** Checks a JSON object against a message type and converts it to the runtime form. */
 export function messageFromJson(type: protobuf.Type, json: unknown, path: string): RuntimeMessage {
-  const special = wellKnownTypes.get(type.fullName.replace(/^\./, ''));
+  const special = wellKnownTypes.get(fullNameOf(type));
   if (special) return special.fromJson(type, json, path);
   if (!isPlainObject(json)) return fail(path, `expected an object (${type.name}), got ${show(json)}`);
   const out: RuntimeMessage = {};
@@ -37,8 +38,8 @@ export function messageFromJson(type: protobuf.Type, json: unknown, path: string
 }
 
 function isNullValueField(field: protobuf.Field): boolean {
-  return field.resolvedType instanceof protobuf.Enum && field.resolvedType.fullName === '.google.protobuf.NullValue'
-    || field.resolvedType instanceof protobuf.Type && field.resolvedType.fullName === '.google.protobuf.Value';
+  return field.resolvedType instanceof protobuf.Enum && fullNameOf(field.resolvedType) === 'google.protobuf.NullValue'
+    || field.resolvedType instanceof protobuf.Type && fullNameOf(field.resolvedType) === 'google.protobuf.Value';
 }
 
 function fieldFromJson(field: protobuf.Field, value: unknown, path: string): unknown {
@@ -81,7 +82,7 @@ function singleFromJson(field: protobuf.Field, value: unknown, path: string): un
 }
 
 function enumFromJson(enumType: protobuf.Enum, value: unknown, path: string): number {
-  if (enumType.fullName === '.google.protobuf.NullValue') {
+  if (fullNameOf(enumType) === 'google.protobuf.NullValue') {
     if (value === null || value === 'NULL_VALUE' || value === 0) return 0;
     return fail(path, `expected null, got ${show(value)}`);
   }
@@ -105,7 +106,7 @@ function isDefaultValue(field: protobuf.Field, value: unknown): boolean {
 
 /** A runtime message (decoded, or made by messageFromJson) -> canonical Envoy JSON. */
 export function messageToJson(type: protobuf.Type, message: RuntimeMessage, path: string): unknown {
-  const special = wellKnownTypes.get(type.fullName.replace(/^\./, ''));
+  const special = wellKnownTypes.get(fullNameOf(type));
   if (special) return special.toJson(type, message, path);
   const out: Record<string, unknown> = {};
   for (const field of type.fieldsArray) {
@@ -134,7 +135,7 @@ function singleToJson(field: protobuf.Field, value: unknown, path: string): unkn
   const resolved = field.resolvedType;
   if (resolved instanceof protobuf.Type) return messageToJson(resolved, value as RuntimeMessage, path);
   if (resolved instanceof protobuf.Enum) {
-    if (resolved.fullName === '.google.protobuf.NullValue') return null;
+    if (fullNameOf(resolved) === 'google.protobuf.NullValue') return null;
     return resolved.valuesById[value as number] ?? value;
   }
   return scalarToJson(field.type, value);

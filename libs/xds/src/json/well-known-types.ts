@@ -1,5 +1,6 @@
 // The well-known types whose proto3 JSON form is not a plain object of their fields.
 import protobuf from 'protobufjs';
+import { fullNameOf } from '../proto/full-name.ts';
 import { findMessage } from '../proto/proto-root.ts';
 import { lowerCamel } from './field-names.ts';
 import { fail, fieldPath, indexPath, isPlainObject, keyPath, show } from './json-path.ts';
@@ -227,5 +228,5 @@ export const wellKnownTypes: ReadonlyMap<string, SpecialJson> = new Map<string, 
 ]);
 
 function isSpecial(type: protobuf.Type): boolean {
-  return wellKnownTypes.has(type.fullName.replace(/^\./, ''));
+  return wellKnownTypes.has(fullNameOf(type));
 }

@@ -64,6 +64,8 @@ const failedFolders = new Set<string>();
 /** Type names known not to exist, so repeated bad input costs no disk access. */
 const missingTypes = new Set<string>();
 const maxMissingTypes = 1000;
+/** Types already looked up, by full name; emptied when the Root is rebuilt. */
+const found = new Map<string, protobuf.Type>();
 
 function findInIncludes(file: string): string | null {
   for (const dir of includeDirs) {
@@ -123,6 +125,7 @@ function loadPackageOf(typeName: string): boolean {
     // A failed load leaves unresolved types behind in the Root; start again without the folder.
     failedFolders.add(folder.relDir);
     cachedRoot = buildRoot();
+    found.clear();
     return false;
   }
 }
@@ -135,6 +138,8 @@ function tryLookup(root: protobuf.Root, name: string): protobuf.Type | null {
 /** The message type for a full name or type URL; loads its package on demand. */
 export function lookupMessage(typeOrUrl: string): protobuf.Type {
   const name = typeNameOf(typeOrUrl);
+  const known = found.get(name);
+  if (known) return known;
   let type = tryLookup(protoRoot(), name);
   if (!type && !missingTypes.has(name) && /^[A-Za-z_][\w.]*$/.test(name) && loadPackageOf(name)) {
     type = tryLookup(protoRoot(), name);
@@ -144,6 +149,7 @@ export function lookupMessage(typeOrUrl: string): protobuf.Type {
     missingTypes.add(name);
     throw new XdsError(`unknown message type "${typeOrUrl}"`);
   }
+  found.set(name, type);
   return type;
 }
 
