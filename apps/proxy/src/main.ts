@@ -1,10 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError } from '@mizzen/filters';
-import { XdsError } from '@mizzen/xds';
-import { compileBootstrap, readBootstrapFile } from './bootstrap/bootstrap-config.ts';
 import { ConsoleLogger, LOG_LEVELS, type LogLevel } from './log/logger.ts';
-import { ProxyServer } from './proxy-server.ts';
 
 // Invalid flags and invalid configuration exit with 2, as Envoy does for a bad config.
 const EXIT_BAD_CONFIG = 2;
@@ -46,6 +43,10 @@ async function main(argv: string[]): Promise<void> {
   }
   const flags = program.opts<{ configPath: string; concurrency: number; logLevel: LogLevel; drainTimeS: number }>();
   const log = new ConsoleLogger(flags.logLevel);
+  // Loaded after the flags are checked: the protobuf schemas take a moment to load.
+  const { XdsError } = await import('@mizzen/xds');
+  const { compileBootstrap, readBootstrapFile } = await import('./bootstrap/bootstrap-config.ts');
+  const { ProxyServer } = await import('./proxy-server.ts');
   let bootstrap;
   try {
     bootstrap = compileBootstrap(readBootstrapFile(flags.configPath));
