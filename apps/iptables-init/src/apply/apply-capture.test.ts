@@ -37,8 +37,8 @@ function inNetns(netns: string, command: string, args: string[], uid?: number): 
 const iptablesInit = (netns: string, args: string[]) => inNetns(netns, process.execPath, [main, ...args]);
 
 /** iptables-save without its comments and counters, to compare states. */
-async function saved(netns: string): Promise<string> {
-  const { stdout } = await inNetns(netns, 'iptables-save', []);
+async function saved(netns: string, tool = 'iptables-save'): Promise<string> {
+  const { stdout } = await inNetns(netns, tool, []);
   return stdout.split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/ \[\d+:\d+\]$/, '')).join('\n');
 }
 
@@ -86,6 +86,28 @@ describe('applying capture rules in a network namespace', { timeout: 20_000 }, (
     expect((await iptablesInit(netns, ['clean', '-m', 'TPROXY', '-k', 'virt0'])).code).toBe(0);
     expect(await saved(netns)).not.toMatch(/ISTIO_|virt0/);
     expect((await inNetns(netns, 'ip', ['-4', 'rule', 'show'])).stdout).not.toContain('lookup 133');
+  });
+
+  it('writes IPv6 rules for a dual-stack pod, and cleans both families', async (context) => {
+    const netns = await freshNetns(context);
+    const result = await iptablesInit(netns, [...SIDECAR, '--dual-stack']);
+    expect(result.stderr).toBe('');
+    const v6 = await saved(netns, 'ip6tables-save');
+    expect(v6).toContain('-A ISTIO_OUTPUT -s ::6/128 -o lo -j RETURN');
+    expect(v6).toContain('-A ISTIO_OUTPUT -d ::1/128 -j RETURN');
+    expect(v6).toContain('-A ISTIO_OUTPUT -j ISTIO_REDIRECT');
+    expect(await saved(netns)).toContain('-A ISTIO_OUTPUT -d 127.0.0.1/32 -j RETURN');
+    expect((await inNetns(netns, 'ip', ['-6', 'addr', 'show', 'dev', 'lo'])).stdout).toContain('inet6 ::6/128');
+
+    const dryClean = await iptablesInit(netns, ['clean', '--dry-run']);
+    const v6Clean = dryClean.stdout.slice(dryClean.stdout.indexOf('# IPv6: ip6tables-restore --noflush\n*nat\n'));
+    expect(v6Clean).toContain('-D OUTPUT -j ISTIO_OUTPUT\n');
+    expect(v6Clean).toContain('-X ISTIO_OUTPUT\n');
+    expect(await saved(netns, 'ip6tables-save')).toBe(v6);
+
+    expect((await iptablesInit(netns, ['clean'])).code).toBe(0);
+    expect(await saved(netns, 'ip6tables-save')).not.toContain('ISTIO_');
+    expect(await saved(netns)).not.toContain('ISTIO_');
   });
 
   it('applies nothing when a flag is invalid', async (context) => {
