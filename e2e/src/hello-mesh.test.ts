@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execInNetns, linkExists, listNetns } from '@mizzen/net';
-import { MeshProcess, parseStats, repoRoot, sumStats, type ReadyMesh } from './mesh-process.ts';
+import { runScript } from '@mizzen/testing';
+import { MeshProcess, mizzenctl, parseStats, repoRoot, sumStats, type ReadyMesh } from './mesh-process.ts';
 
 // One request from the host into the frontend pod crosses: the frontend's sidecar (inbound),
 // the frontend app, the frontend's sidecar again (outbound, 127.0.0.1:9000), the backend's
@@ -32,6 +33,9 @@ describe('hello mesh on one machine', () => {
 
   afterAll(async () => {
     await runner?.stop();
+    // Whatever a failed run left behind, `local down` finds it in the state folder.
+    const down = await runScript(mizzenctl, ['local', 'down', '--state-dir', stateDir], { timeoutMs: 30_000 });
+    expect(down.code, down.stderr).toBe(0);
     await rm(stateDir, { recursive: true, force: true });
   }, 60_000);
 

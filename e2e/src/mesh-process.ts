@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const mizzenctl = fileURLToPath(new URL('../../apps/ctl/src/main.ts', import.meta.url));
+export const mizzenctl = fileURLToPath(new URL('../../apps/ctl/src/main.ts', import.meta.url));
 
 export interface ReadyMesh {
   id: string;

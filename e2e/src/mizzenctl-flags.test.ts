@@ -1,8 +1,6 @@
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runScript } from '@mizzen/testing';
-
-const mizzenctl = fileURLToPath(new URL('../../apps/ctl/src/main.ts', import.meta.url));
+import { mizzenctl } from './mesh-process.ts';
 
 describe('mizzenctl flags', () => {
   it('exits 2 on a bad flag, naming it', async () => {
