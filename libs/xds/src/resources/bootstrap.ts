@@ -4,13 +4,13 @@ import type { Cluster } from './cluster.ts';
 import type { Listener } from './listener.ts';
 import type { Secret } from './secret.ts';
 
-export interface Admin {
+export type Admin = {
   address?: Address;
   access_log?: unknown[];
   profile_path?: string;
-}
+};
 
-export interface Bootstrap {
+export type Bootstrap = {
   node?: Node;
   static_resources?: { listeners?: Listener[]; clusters?: Cluster[]; secrets?: Secret[] };
   dynamic_resources?: { lds_config?: ConfigSource; cds_config?: ConfigSource; ads_config?: ApiConfigSource };
@@ -18,4 +18,4 @@ export interface Bootstrap {
   stats_config?: Record<string, unknown>;
   layered_runtime?: Record<string, unknown>;
   cluster_manager?: Record<string, unknown>;
-}
+};

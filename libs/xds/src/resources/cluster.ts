@@ -12,7 +12,7 @@ export type LbPolicy =
   | 'CLUSTER_PROVIDED'
   | 'LOAD_BALANCING_POLICY_CONFIG';
 
-export interface Thresholds {
+export type Thresholds = {
   priority?: 'DEFAULT' | 'HIGH';
   max_connections?: number;
   max_pending_requests?: number;
@@ -20,13 +20,13 @@ export interface Thresholds {
   max_retries?: number;
   track_remaining?: boolean;
   max_connection_pools?: number;
-}
+};
 
-export interface CircuitBreakers {
+export type CircuitBreakers = {
   thresholds?: Thresholds[];
-}
+};
 
-export interface OutlierDetection {
+export type OutlierDetection = {
   consecutive_5xx?: number;
   consecutive_gateway_failure?: number;
   consecutive_local_origin_failure?: number;
@@ -34,9 +34,9 @@ export interface OutlierDetection {
   base_ejection_time?: Duration;
   max_ejection_percent?: number;
   split_external_local_origin_errors?: boolean;
-}
+};
 
-export interface Cluster {
+export type Cluster = {
   name?: string;
   alt_stat_name?: string;
   type?: DiscoveryType;
@@ -60,4 +60,4 @@ export interface Cluster {
   original_dst_lb_config?: { use_http_header?: boolean; upstream_port_override?: number };
   cleanup_interval?: Duration;
   ignore_health_on_host_removal?: boolean;
-}
+};

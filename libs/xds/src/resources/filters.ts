@@ -2,15 +2,15 @@
 import type { ConfigSource, Duration, HttpProtocolOptions, Http1ProtocolOptions, Http2ProtocolOptions, TypedConfig } from './core.ts';
 import type { RouteConfiguration } from './route.ts';
 
-export interface HttpFilter {
+export type HttpFilter = {
   name: string;
   typed_config?: TypedConfig;
   is_optional?: boolean;
   disabled?: boolean;
-}
+};
 
 /** envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager */
-export interface HttpConnectionManager {
+export type HttpConnectionManager = {
   codec_type?: 'AUTO' | 'HTTP1' | 'HTTP2' | 'HTTP3';
   stat_prefix?: string;
   rds?: { config_source?: ConfigSource; route_config_name?: string };
@@ -35,21 +35,21 @@ export interface HttpConnectionManager {
   path_with_escaped_slashes_action?: string;
   generate_request_id?: boolean;
   preserve_external_request_id?: boolean;
-}
+};
 
 /** envoy.extensions.filters.http.router.v3.Router */
-export interface Router {
+export type Router = {
   dynamic_stats?: boolean;
   start_child_span?: boolean;
   suppress_envoy_headers?: boolean;
-}
+};
 
 /** envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy */
-export interface TcpProxy {
+export type TcpProxy = {
   stat_prefix?: string;
   cluster?: string;
   weighted_clusters?: { clusters?: { name: string; weight?: number }[] };
   idle_timeout?: Duration;
   max_connect_attempts?: number;
   access_log?: { name?: string; typed_config?: TypedConfig }[];
-}
+};

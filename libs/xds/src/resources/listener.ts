@@ -1,17 +1,17 @@
 // Listener and its filter chains (envoy.config.listener.v3).
 import type { Address, Duration, Metadata, TransportSocket, TypedConfig } from './core.ts';
 
-export interface Filter {
+export type Filter = {
   name: string;
   typed_config?: TypedConfig;
-}
+};
 
-export interface CidrRange {
+export type CidrRange = {
   address_prefix?: string;
   prefix_len?: number;
-}
+};
 
-export interface FilterChainMatch {
+export type FilterChainMatch = {
   destination_port?: number;
   prefix_ranges?: CidrRange[];
   direct_source_prefix_ranges?: CidrRange[];
@@ -21,23 +21,23 @@ export interface FilterChainMatch {
   server_names?: string[];
   transport_protocol?: string;
   application_protocols?: string[];
-}
+};
 
-export interface FilterChain {
+export type FilterChain = {
   name?: string;
   filter_chain_match?: FilterChainMatch;
   filters?: Filter[];
   transport_socket?: TransportSocket;
   transport_socket_connect_timeout?: Duration;
   metadata?: Metadata;
-}
+};
 
-export interface ListenerFilter {
+export type ListenerFilter = {
   name: string;
   typed_config?: TypedConfig;
-}
+};
 
-export interface Listener {
+export type Listener = {
   name?: string;
   address?: Address;
   additional_addresses?: { address?: Address }[];
@@ -55,4 +55,4 @@ export interface Listener {
   per_connection_buffer_limit_bytes?: number;
   metadata?: Metadata;
   access_log?: { name?: string; typed_config?: TypedConfig }[];
-}
+};

@@ -1,30 +1,30 @@
 // RouteConfiguration, virtual hosts and routes (envoy.config.route.v3).
 import type { Duration, HeaderValueOption, Metadata, RuntimeFractionalPercent, TypedConfig } from './core.ts';
 
-export interface StringMatcher {
+export type StringMatcher = {
   exact?: string;
   prefix?: string;
   suffix?: string;
   contains?: string;
   safe_regex?: { regex?: string };
   ignore_case?: boolean;
-}
+};
 
-export interface HeaderMatcher {
+export type HeaderMatcher = {
   name: string;
   exact_match?: string;
   present_match?: boolean;
   string_match?: StringMatcher;
   invert_match?: boolean;
-}
+};
 
-export interface QueryParameterMatcher {
+export type QueryParameterMatcher = {
   name: string;
   string_match?: StringMatcher;
   present_match?: boolean;
-}
+};
 
-export interface RouteMatch {
+export type RouteMatch = {
   prefix?: string;
   path?: string;
   safe_regex?: { regex?: string };
@@ -33,25 +33,25 @@ export interface RouteMatch {
   headers?: HeaderMatcher[];
   query_parameters?: QueryParameterMatcher[];
   runtime_fraction?: RuntimeFractionalPercent;
-}
+};
 
-export interface ClusterWeight {
+export type ClusterWeight = {
   name: string;
   weight?: number;
   request_headers_to_add?: HeaderValueOption[];
   response_headers_to_add?: HeaderValueOption[];
-}
+};
 
-export interface RetryPolicy {
+export type RetryPolicy = {
   retry_on?: string;
   num_retries?: number;
   per_try_timeout?: Duration;
   retry_host_predicate?: { name?: string; typed_config?: TypedConfig }[];
   host_selection_retry_max_attempts?: string | number;
   retriable_status_codes?: number[];
-}
+};
 
-export interface RouteAction {
+export type RouteAction = {
   cluster?: string;
   cluster_header?: string;
   weighted_clusters?: { clusters?: ClusterWeight[]; total_weight?: number };
@@ -65,9 +65,9 @@ export interface RouteAction {
   request_mirror_policies?: { cluster?: string; runtime_fraction?: RuntimeFractionalPercent }[];
   max_stream_duration?: { max_stream_duration?: Duration; grpc_timeout_header_max?: Duration };
   hash_policy?: unknown[];
-}
+};
 
-export interface RedirectAction {
+export type RedirectAction = {
   https_redirect?: boolean;
   scheme_redirect?: string;
   host_redirect?: string;
@@ -76,14 +76,14 @@ export interface RedirectAction {
   prefix_rewrite?: string;
   response_code?: 'MOVED_PERMANENTLY' | 'FOUND' | 'SEE_OTHER' | 'TEMPORARY_REDIRECT' | 'PERMANENT_REDIRECT';
   strip_query?: boolean;
-}
+};
 
-export interface DirectResponseAction {
+export type DirectResponseAction = {
   status?: number;
   body?: { inline_string?: string; inline_bytes?: string; filename?: string };
-}
+};
 
-export interface Route {
+export type Route = {
   name?: string;
   match?: RouteMatch;
   route?: RouteAction;
@@ -96,9 +96,9 @@ export interface Route {
   request_headers_to_remove?: string[];
   response_headers_to_add?: HeaderValueOption[];
   response_headers_to_remove?: string[];
-}
+};
 
-export interface VirtualHost {
+export type VirtualHost = {
   name: string;
   domains?: string[];
   routes?: Route[];
@@ -108,9 +108,9 @@ export interface VirtualHost {
   typed_per_filter_config?: { [filter: string]: TypedConfig };
   request_headers_to_add?: HeaderValueOption[];
   response_headers_to_add?: HeaderValueOption[];
-}
+};
 
-export interface RouteConfiguration {
+export type RouteConfiguration = {
   name?: string;
   virtual_hosts?: VirtualHost[];
   validate_clusters?: boolean;
@@ -118,4 +118,4 @@ export interface RouteConfiguration {
   ignore_port_in_host_matching?: boolean;
   request_headers_to_add?: HeaderValueOption[];
   response_headers_to_add?: HeaderValueOption[];
-}
+};
