@@ -72,7 +72,7 @@ function proxyConfig(input: BootstrapInput): JsonObject {
     configPath: input.configPath,
     binaryPath: input.binaryPath,
     serviceCluster: `${input.identity.labels.app ?? input.identity.podName}.${input.identity.namespace}`,
-    drainDuration: formatDuration(input.drainDurationMs),
+    terminationDrainDuration: formatDuration(input.drainDurationMs),
     discoveryAddress: formatHostPort(input.discovery),
     proxyAdminPort: input.adminPort,
     statusPort: input.statusPort,

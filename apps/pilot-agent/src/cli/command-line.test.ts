@@ -40,6 +40,21 @@ describe('pilot-agent command line', () => {
     });
   });
 
+  it('takes PROXY_CONFIG over the defaults, and flags over PROXY_CONFIG', async () => {
+    const env = {
+      PROXY_CONFIG: 'concurrency: 1\nterminationDrainDuration: 5s\nbinaryPath: envoy\nproxyMetadata: { ISTIO_META_MESH_ID: mesh1, POD_NAMESPACE: ignored }',
+      POD_NAMESPACE: 'demo',
+    };
+    const { config } = await parse(['proxy', '--binary-path', 'mizzen-proxy'], env);
+    expect(config).toMatchObject({ concurrency: 1, drainDurationMs: 5000, binaryPath: 'mizzen-proxy', identity: { namespace: 'demo', meta: { MESH_ID: 'mesh1' } } });
+  });
+
+  it('exits 2 naming a bad PROXY_CONFIG field', async () => {
+    const { code, stderr } = await parse(['proxy'], { PROXY_CONFIG: 'concurrency: many' });
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/PROXY_CONFIG\.concurrency/);
+  });
+
   it('defaults the proxy type to sidecar', async () => {
     expect((await parse(['proxy'])).code).toBe(0);
   });

@@ -4,6 +4,7 @@ import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 
 import { parseHostPort, type DiscoveryAddress } from '../bootstrap/discovery-address.ts';
 import { EnvironmentError, readPodIdentity, type PodIdentity } from '../bootstrap/pod-identity.ts';
 import { parseDuration } from './duration.ts';
+import { readProxyConfigEnv } from './proxy-config-env.ts';
 
 /** What `pilot-agent proxy sidecar` runs with: flags and environment, checked and defaulted. */
 export interface AgentConfig {
@@ -59,8 +60,9 @@ export async function runCommandLine(
     .option('--binary-path <path>', 'proxy executable (mizzen-proxy, or envoy)', 'mizzen-proxy')
     .option('--config-path <dir>', 'folder for the generated bootstrap (default a per-pod folder under the temp dir)')
     .option('--drain-duration <duration>', 'how long the proxy may drain after SIGTERM before it is killed', checked(parseDuration), 45_000)
-    .action(async (_type: string, flags: Flags) => {
-      exitCode = await runProxy(toConfig(flags, env));
+    .action(async (_type: string, flags: Flags, command: Command) => {
+      const fromCommandLine = new Set(Object.keys(flags).filter((key) => command.getOptionValueSource(key) === 'cli'));
+      exitCode = await runProxy(toConfig(flags, fromCommandLine, env));
     });
   try {
     await program.parseAsync(argv);
@@ -75,19 +77,25 @@ export async function runCommandLine(
   }
 }
 
-function toConfig(flags: Flags, env: NodeJS.ProcessEnv): AgentConfig {
-  const identity = readPodIdentity(env);
+// Precedence: a flag on the command line, then PROXY_CONFIG, then the flag's default.
+function toConfig(flags: Flags, fromCommandLine: Set<string>, env: NodeJS.ProcessEnv): AgentConfig {
+  const proxyConfig = readProxyConfigEnv(env.PROXY_CONFIG);
+  // proxyMetadata is environment for the agent; the real environment wins.
+  const identity = readPodIdentity({ ...proxyConfig.proxyMetadata, ...env });
+  const pick = <T>(key: keyof Flags, fromProxyConfig: T | undefined, flag: T): T =>
+    fromCommandLine.has(key) || fromProxyConfig === undefined ? flag : fromProxyConfig;
+  const configPath = pick('configPath', proxyConfig.configPath, flags.configPath);
   return {
     identity,
-    discovery: flags.discoveryAddress,
+    discovery: pick('discoveryAddress', proxyConfig.discovery, flags.discoveryAddress),
     domain: flags.domain ?? `${identity.namespace}.svc.cluster.local`,
-    concurrency: flags.concurrency,
+    concurrency: pick('concurrency', proxyConfig.concurrency, flags.concurrency),
     logLevel: flags.proxyLogLevel,
-    statusPort: flags.statusPort,
-    adminPort: flags.proxyAdminPort,
-    binaryPath: flags.binaryPath,
-    configPath: flags.configPath ?? join(tmpdir(), 'mizzen-agent', `${identity.podName}.${identity.namespace}`),
-    drainDurationMs: flags.drainDuration,
+    statusPort: pick('statusPort', proxyConfig.statusPort, flags.statusPort),
+    adminPort: pick('proxyAdminPort', proxyConfig.adminPort, flags.proxyAdminPort),
+    binaryPath: pick('binaryPath', proxyConfig.binaryPath, flags.binaryPath),
+    configPath: configPath ?? join(tmpdir(), 'mizzen-agent', `${identity.podName}.${identity.namespace}`),
+    drainDurationMs: pick('drainDuration', proxyConfig.drainDurationMs, flags.drainDuration),
   };
 }
 
