@@ -41,6 +41,9 @@ export class ProxyServer implements AdminTarget {
   /** Resolves when the proxy has stopped (quitquitquit or a signal). */
   readonly stopped: Promise<void>;
   private resolveStopped: () => void = () => {};
+  /** Resolves when the proxy first becomes LIVE. */
+  readonly live: Promise<void>;
+  private resolveLive: () => void = () => {};
 
   constructor(config: BootstrapConfig, options: ProxyOptions) {
     this.config = config;
@@ -55,6 +58,7 @@ export class ProxyServer implements AdminTarget {
     this.stateGauge.set(STATE.PRE_INITIALIZING);
     this.stats.gauge('server.concurrency').set(options.concurrency);
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
+    this.live = new Promise((resolve) => (this.resolveLive = resolve));
   }
 
   /** Loads static resources, opens admin, then starts xDS. Throws when a static resource is bad
@@ -83,6 +87,7 @@ export class ProxyServer implements AdminTarget {
     if (this.currentState !== 'PRE_INITIALIZING' && this.currentState !== 'INITIALIZING') return;
     if (!this.dynamic || this.dynamic.initialized) {
       this.setState('LIVE');
+      this.resolveLive();
       this.log.info('all clusters and listeners initialized; the proxy is live');
     }
   }

@@ -54,13 +54,10 @@ export class Http1ServerConnection implements StreamOwner, BodySink {
     }
   }
 
-  /** Closes now when idle, otherwise after the response in flight. */
-  drain(): void {
-    if (this.stream === undefined) {
-      this.config.stats.cxDrainClose.inc();
-      this.close();
-    }
-  }
+  /** Nothing to do now: the next response says "connection: close" and ends the connection
+   *  (see willClose). An idle connection is not cut under a client that may be sending a
+   *  request right now; the listener closes whatever is left when the drain time ends. */
+  drain(): void {}
 
   willClose(): boolean {
     return this.closing || this.registry.draining;
@@ -160,7 +157,9 @@ export class Http1ServerConnection implements StreamOwner, BodySink {
       while (this.buffer !== undefined && !this.closed) {
         const stream = this.stream;
         if (stream === undefined) {
-          if (this.closing || this.registry.draining) {
+          // After "connection: close" nothing more is read; a draining connection still
+          // serves the request it gets and closes with the response.
+          if (this.closing) {
             this.buffer = undefined;
             break;
           }
