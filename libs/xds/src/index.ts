@@ -29,3 +29,4 @@ export { adsMethodPath, adsServiceDefinition, adsServiceName } from './ads/ads-w
 export type { WireResponse } from './ads/ads-wire.ts';
 export { adminConfigDump } from './admin/admin-config-dump.ts';
 export type { ConfigDumpSources, DumpEntry } from './admin/admin-config-dump.ts';
+export { validate, validationProblems } from './validate/validate.ts';
