@@ -56,6 +56,8 @@ describe('hello mesh on one machine', () => {
       const body = (await response.json()) as { pod: string; backend: { pod: string; requestId: string | null } };
       expect(response.status, JSON.stringify(body)).toBe(200);
       expect(body.pod).toBe(frontend);
+      // The host's answer came back through the frontend's sidecar, which timed the app.
+      expect(response.headers.get('x-envoy-upstream-service-time')).toMatch(/^\d+$/);
       expect(backends).toContain(body.backend.pod);
       // The apps add no request id; the frontend's sidecar does, and the frontend passes it on.
       expect(body.backend.requestId).toMatch(/\S/);
