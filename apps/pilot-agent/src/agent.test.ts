@@ -83,7 +83,8 @@ function http(port: number, path: string, method = 'GET'): Promise<{ status: num
   });
 }
 
-describe('pilot-agent supervising a proxy', () => {
+// Generous timeouts: each test starts two Node processes, which is slow on a loaded machine.
+describe('pilot-agent supervising a proxy', { timeout: 30_000 }, () => {
   it('starts the proxy on its bootstrap, turns ready with it, and passes SIGTERM through', async () => {
     const agent = await startAgent(['--concurrency', '3', '--proxy-log-level', 'debug'], { FAKE_PROXY_SIGTERM_EXIT: '7' });
     await agent.waitFor(/fake-proxy: admin on/);

@@ -42,7 +42,7 @@ async function saved(netns: string, tool = 'iptables-save'): Promise<string> {
   return stdout.split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/ \[\d+:\d+\]$/, '')).join('\n');
 }
 
-describe('applying capture rules in a network namespace', { timeout: 20_000 }, () => {
+describe('applying capture rules in a network namespace', { timeout: 45_000 }, () => {
   it('installs the sidecar rules once, however often it runs, and cleans them all', async (context) => {
     const netns = await freshNetns(context);
     await inNetns(netns, 'iptables', ['-t', 'nat', '-A', 'OUTPUT', '-p', 'udp', '--dport', '9', '-j', 'RETURN']);
