@@ -113,6 +113,14 @@ describe('proto3 JSON rules', () => {
     expect(normalize('google.protobuf.FieldMask', 'fooBar,baz.quxQuux')).toBe('fooBar,baz.quxQuux');
   });
 
+  it('keeps "__proto__" as an ordinary key in maps and Structs', () => {
+    const json = JSON.parse('{"filter_metadata":{"__proto__":{"__proto__":1}}}');
+    expect(JSON.stringify(normalize('envoy.config.core.v3.Metadata', json))).toBe('{"filter_metadata":{"__proto__":{"__proto__":1}}}');
+    expect(JSON.stringify(decode('envoy.config.core.v3.Metadata', encode('envoy.config.core.v3.Metadata', json)))).toBe(
+      '{"filter_metadata":{"__proto__":{"__proto__":1}}}',
+    );
+  });
+
   it('keeps a top-level @type that names the same type', () => {
     const json = { '@type': TypeUrl.ClusterLoadAssignment, cluster_name: 'x' };
     expect(normalize(TypeUrl.ClusterLoadAssignment, json)).toEqual(json);

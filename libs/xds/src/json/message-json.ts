@@ -46,13 +46,13 @@ function fieldFromJson(field: protobuf.Field, value: unknown, path: string): unk
   if (field.map) {
     if (!isPlainObject(value)) return fail(path, `expected an object (map), got ${show(value)}`);
     const keyType = (field as unknown as protobuf.MapField).keyType;
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) {
+    const entries = Object.entries(value).map(([key, item]) => {
       const here = keyPath(path, key);
       checkMapKey(keyType, key, here);
-      out[key] = singleFromJson(field, item, here);
-    }
-    return Object.keys(out).length > 0 ? out : undefined;
+      return [key, singleFromJson(field, item, here)];
+    });
+    // fromEntries defines own properties, so even a "__proto__" key stays an ordinary key.
+    return entries.length > 0 ? Object.fromEntries(entries) : undefined;
   }
   if (field.repeated) {
     if (!Array.isArray(value)) return fail(path, `expected an array, got ${show(value)}`);

@@ -124,8 +124,10 @@ const struct: SpecialJson = {
   fromJson(type, json, path) {
     if (!isPlainObject(json)) return fail(path, `expected an object (Struct), got ${show(json)}`);
     const valueType = fieldType(type, 'fields');
-    const fields: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(json)) fields[key] = messageFromJson(valueType, item, keyPath(path, key));
+    // fromEntries defines own properties, so even a "__proto__" key stays an ordinary key.
+    const fields = Object.fromEntries(
+      Object.entries(json).map(([key, item]) => [key, messageFromJson(valueType, item, keyPath(path, key))]),
+    );
     return { fields };
   },
   toJson(type, message, path) {
