@@ -56,6 +56,15 @@ describe('iptables-init command line', () => {
     });
   });
 
+  it('reads the owner groups to capture from the environment', async () => {
+    expect((await parse([])).invocation?.config.ownerGroups).toEqual({ except: true, groups: [] });
+    expect((await parse([], { ISTIO_OUTBOUND_OWNER_GROUPS: 'java,202' })).invocation?.config.ownerGroups).toEqual({ except: false, groups: ['java', '202'] });
+    expect((await parse([], { ISTIO_OUTBOUND_OWNER_GROUPS_EXCLUDE: '888' })).invocation?.config.ownerGroups).toEqual({ except: true, groups: ['888'] });
+    const bad = await parse([], { ISTIO_OUTBOUND_OWNER_GROUPS_EXCLUDE: 'a b' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/\$ISTIO_OUTBOUND_OWNER_GROUPS_EXCLUDE: "a b" is not a group/);
+  });
+
   it('captures IPv6 when the pod’s address is IPv6, or with --dual-stack', async () => {
     expect((await parse([])).invocation?.config.ipv6).toBe(false);
     expect((await parse([], {}, { ...ipv4Pod, podAddresses: () => ['fd00::5'] })).invocation?.config.ipv6).toBe(true);

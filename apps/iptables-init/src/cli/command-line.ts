@@ -5,6 +5,7 @@ import {
   parseCidrSelection,
   parseIdList,
   parseInterceptionMode,
+  parseGroupList,
   parseInterfaceList,
   parseMark,
   parsePort,
@@ -142,6 +143,7 @@ function toInvocation(command: Invocation['command'], flags: Record<string, stri
     if (flags[optionKey(long)] === true) booleans[flag.key] = true;
     else booleans[flag.key] = envBoolean(env, flag.env);
   }
+  config.ownerGroups = readOwnerGroups(env);
   config.redirectDns = booleans.redirectDns;
   config.captureAllDns = booleans.captureAllDns;
   config.dropInvalid = booleans.dropInvalid;
@@ -149,6 +151,21 @@ function toInvocation(command: Invocation['command'], flags: Record<string, stri
   config.ipv6 = booleans.dualStack || (host.podAddresses()[0] ?? '').includes(':');
   if (config.redirectDns && !config.captureAllDns) config.dnsServers = parseResolvConf(host.resolvConf());
   return { command, config, dryRun: booleans.dryRun, skipRuleApply: booleans.skipRuleApply };
+}
+
+// Environment only, as in istio-iptables: capture the groups in ISTIO_OUTBOUND_OWNER_GROUPS
+// ("*" for all, the default), except those in ISTIO_OUTBOUND_OWNER_GROUPS_EXCLUDE.
+function readOwnerGroups(env: NodeJS.ProcessEnv): CaptureConfig['ownerGroups'] {
+  const read = (name: string, fallback: string) => {
+    try {
+      return parseGroupList(env[name] ?? fallback);
+    } catch (error) {
+      throw new UsageError(`$${name}: ${(error as Error).message}`, { cause: error });
+    }
+  };
+  const include = (env.ISTIO_OUTBOUND_OWNER_GROUPS ?? '*').trim();
+  if (include === '*') return { except: true, groups: read('ISTIO_OUTBOUND_OWNER_GROUPS_EXCLUDE', '') };
+  return { except: false, groups: read('ISTIO_OUTBOUND_OWNER_GROUPS', '') };
 }
 
 // Commander's key for a long flag: "--istio-inbound-ports" -> "istioInboundPorts".

@@ -41,6 +41,9 @@ export interface CaptureConfig {
   /** With redirectDns: every DNS packet, not only those to the resolvers in dnsServers. */
   captureAllDns: boolean;
   dnsServers: string[];
+  /** Whose outbound traffic is captured, by group: every group except `groups`, or only
+   *  `groups` (Istio's ISTIO_OUTBOUND_OWNER_GROUPS and ..._EXCLUDE). */
+  ownerGroups: { except: boolean; groups: string[] };
   /** Drop packets conntrack finds INVALID instead of letting the kernel reset the connection. */
   dropInvalid: boolean;
   /** Also write IPv6 rules (the pod has an IPv6 address, or runs dual stack). */
@@ -72,6 +75,7 @@ export const DEFAULT_CAPTURE: CaptureConfig = {
   redirectDns: false,
   captureAllDns: false,
   dnsServers: [],
+  ownerGroups: { except: true, groups: [] },
   dropInvalid: false,
   ipv6: false,
 };
@@ -143,6 +147,15 @@ export function parseRouteTable(text: string): number {
 export function parseInterceptionMode(text: string): 'REDIRECT' | 'TPROXY' {
   if (text === 'REDIRECT' || text === 'TPROXY') return text;
   throw new Error(`"${text}" is not an interception mode (REDIRECT or TPROXY)`);
+}
+
+/** Group names or ids, as `-m owner --gid-owner` takes them. */
+export function parseGroupList(text: string): string[] {
+  const groups = splitList(text);
+  for (const group of groups) {
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(group)) throw new Error(`"${group}" is not a group name or id`);
+  }
+  return groups;
 }
 
 export function parseInterfaceList(text: string): string[] {

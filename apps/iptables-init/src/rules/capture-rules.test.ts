@@ -31,6 +31,8 @@ const cases: Record<string, CaptureConfig> = {
   'uid-gid-lists': { ...sidecar, proxyUids: ['3', '4'], proxyGids: ['1', '2'] },
   'kube-virt-interfaces': { ...sidecar, kubeVirtInterfaces: ['eth1', 'eth2'] },
   'kube-virt-interfaces-cidrs': { ...sidecar, kubeVirtInterfaces: ['eth1'], outboundCidrs: parseCidrList('10.0.0.0/8') },
+  'owner-groups-include': { ...sidecar, ownerGroups: { except: false, groups: ['java', '202'] } },
+  'owner-groups-exclude': { ...sidecar, ownerGroups: { except: true, groups: ['888', 'ftp'] } },
   'exclude-interfaces-drop-invalid': { ...sidecar, excludeInterfaces: ['not-mesh0'], dropInvalid: true },
 };
 

@@ -75,6 +75,13 @@ function buildFamily(config: CaptureConfig, family: Family): Rule[] {
   addOwnerExceptions(config, family, '--uid-owner', config.proxyUids, redirectDns, includesLoopback, add);
   addOwnerExceptions(config, family, '--gid-owner', config.proxyGids, redirectDns, includesLoopback, add);
 
+  // Capture by owner group: leave the excepted groups alone, or everyone outside the listed ones.
+  if (config.ownerGroups.except) {
+    for (const group of config.ownerGroups.groups) add('nat', ISTIO_OUTPUT, '-m', 'owner', '--gid-owner', group, '-j', 'RETURN');
+  } else {
+    add('nat', ISTIO_OUTPUT, ...config.ownerGroups.groups.flatMap((g) => ['-m', 'owner', '!', '--gid-owner', g]), '-j', 'RETURN');
+  }
+
   if (redirectDns) addDnsCapture(config, dnsServers, add);
 
   // Apps that talk to localhost on purpose (and containers of the same pod) are left alone.
