@@ -17,6 +17,8 @@ export interface AdsClientOptions {
   /** Reports stream ends and NACKs; the client carries on by itself. */
   onError?: (error: Error) => void;
   backoff?: BackoffPolicy;
+  /** Plaintext unless given (mutual TLS to istiod on 15012, for instance). */
+  credentials?: grpc.ChannelCredentials;
 }
 
 type AdsStream = grpc.ClientDuplexStream<DiscoveryRequest, WireResponse>;
@@ -37,7 +39,7 @@ export class AdsClient {
     this.#options = options;
     const backoff = options.backoff ?? defaultBackoff;
     // gRPC's own connection backoff (1 s to 120 s by default) would outlast ours; keep it in step.
-    this.#client = new grpc.Client(options.target, grpc.credentials.createInsecure(), {
+    this.#client = new grpc.Client(options.target, options.credentials ?? grpc.credentials.createInsecure(), {
       ...channelOptions,
       'grpc.initial_reconnect_backoff_ms': backoff.initialMs,
       'grpc.max_reconnect_backoff_ms': backoff.maxMs,

@@ -50,8 +50,11 @@ export class AdsServer {
     this.#handler = handler;
   }
 
-  /** Starts serving on "host:port" (port 0 picks a free one); resolves to the bound port. */
-  listen(address: string): Promise<number> {
+  /**
+   * Starts serving on "host:port" (port 0 picks a free one); resolves to the bound port.
+   * Plaintext unless credentials are given (mutual TLS on 15012, for instance).
+   */
+  listen(address: string, credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
     if (this.#server) return Promise.reject(new XdsError('AdsServer: already listening'));
     const server = new grpc.Server(channelOptions);
     server.addService(adsServiceDefinition, {
@@ -59,7 +62,7 @@ export class AdsServer {
     });
     this.#server = server;
     return new Promise((resolve, reject) => {
-      server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => {
+      server.bindAsync(address, credentials, (error, port) => {
         if (error) {
           this.#server = undefined;
           reject(new XdsError(`AdsServer: cannot listen on ${address}: ${error.message}`));

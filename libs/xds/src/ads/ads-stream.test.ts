@@ -1,4 +1,8 @@
 // ADS over real loopback gRPC: both sides of the library talking to each other.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { outboundCluster } from '../fixtures/istio-resources.ts';
@@ -210,5 +214,32 @@ describe('ADS over gRPC', () => {
     expect(requests[1]?.node).toBeUndefined();
     expect(requests[1]?.error_detail?.message).toMatch(/^resources\[0\]: Any: cannot decode Cluster/);
     expect(applied).toBe(0);
+  });
+
+  it('runs over TLS when given credentials', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ads-tls-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+      '-subj', '/CN=istiod', '-addext', 'subjectAltName=IP:127.0.0.1',
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    ], { stdio: 'ignore' });
+    const cert = readFileSync(join(dir, 'cert.pem'));
+    const key = readFileSync(join(dir, 'key.pem'));
+
+    const log = new EventLog();
+    const server = recordingServer(log, (s, id, typeUrl) => s.push(id, typeUrl, [cluster], 'tls-1'));
+    cleanups.push(() => server.close());
+    const port = await server.listen('127.0.0.1:0', grpc.ServerCredentials.createSsl(null, [{ cert_chain: cert, private_key: key }]));
+    const client = new AdsClient({
+      target: `127.0.0.1:${port}`,
+      node,
+      credentials: grpc.credentials.createSsl(cert),
+      onResources: (typeUrl, resources, version) => log.add({ kind: 'resources', typeUrl, resources, version }),
+    });
+    cleanups.push(() => client.close());
+    client.subscribe(TypeUrl.Cluster, []);
+    expect(await log.next('resources')).toMatchObject({ version: 'tls-1', resources: [cluster] });
+    expect(await log.next('ack')).toMatchObject({ version: 'tls-1' });
   });
 });
