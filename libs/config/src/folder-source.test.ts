@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -28,6 +28,13 @@ afterEach(async () => {
   source = undefined;
   await rm(dir, { recursive: true, force: true });
 });
+
+/** Replaces a watched file in one step, as editors and kubectl-like tools do, so that no scan
+ *  sees it half written. */
+async function replaceFile(path: string, text: string): Promise<void> {
+  await writeFile(`${path}.partial`, text);
+  await rename(`${path}.partial`, path);
+}
 
 /** Resolves with the next store event that passes the filter. */
 function nextEvent(s: FolderSource, accept: (e: ConfigEvent) => boolean): Promise<ConfigEvent> {
@@ -77,11 +84,11 @@ describe('FolderSource', () => {
     source = await FolderSource.open([dir], { debounceMs: 10 });
 
     const added = nextEvent(source, (e) => e.type === 'add');
-    await writeFile(join(dir, 'b.yaml'), service('reviews', 9080));
+    await replaceFile(join(dir, 'b.yaml'), service('reviews', 9080));
     expect(await added).toMatchObject({ type: 'add', object: { kind: 'Service', metadata: { name: 'reviews' } } });
 
     const updated = nextEvent(source, (e) => e.type === 'update');
-    await writeFile(join(dir, 'b.yaml'), service('reviews', 9081));
+    await replaceFile(join(dir, 'b.yaml'), service('reviews', 9081));
     const update = await updated;
     expect(update).toMatchObject({ object: { spec: { ports: [{ port: 9081 }] } }, previous: { spec: { ports: [{ port: 9080 }] } } });
 
@@ -91,12 +98,20 @@ describe('FolderSource', () => {
     expect(source.store.list('Service').map((s) => s.metadata.name)).toEqual(['productpage']);
   });
 
+  it('follows folders created after it started', async () => {
+    source = await FolderSource.open([dir], { debounceMs: 10 });
+    const added = nextEvent(source, (e) => e.type === 'add');
+    await mkdir(join(dir, 'later', 'deeper'), { recursive: true });
+    await replaceFile(join(dir, 'later', 'deeper', 'ratings.yaml'), service('ratings', 9080));
+    expect(await added).toMatchObject({ object: { metadata: { name: 'ratings' } } });
+  });
+
   it('reports an invalid document, skips it and keeps serving the others', async () => {
     await writeFile(join(dir, 'a.yaml'), `${service('productpage', 9080)}---\n${service('reviews', 9080)}`);
     source = await FolderSource.open([dir], { debounceMs: 10, onError: (e) => errors.push(e) });
 
     const deleted = nextEvent(source, (e) => e.type === 'delete');
-    await writeFile(join(dir, 'a.yaml'), `${service('productpage', 9080)}---\n${service('reviews', 99999)}`);
+    await replaceFile(join(dir, 'a.yaml'), `${service('productpage', 9080)}---\n${service('reviews', 99999)}`);
     expect(await deleted).toMatchObject({ object: { metadata: { name: 'reviews' } } });
     expect(source.store.list('Service').map((s) => s.metadata.name)).toEqual(['productpage']);
     expect(errors.map((e) => e.message)).toEqual([`${join(dir, 'a.yaml')} (document 2): Service default/reviews: spec.ports[0].port: must be an integer between 1 and 65535, got 99999`]);

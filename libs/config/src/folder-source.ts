@@ -29,7 +29,9 @@ export class FolderSource {
   readonly store = new MemoryConfigStore();
   readonly directories: readonly string[];
   #files = new Map<string, LoadedFile>();
-  #watchers: FSWatcher[] = [];
+  /** One watcher per directory of the tree: Node's recursive watch on Linux loses files that
+   *  are replaced by rename and then removed, so each directory is watched on its own. */
+  #watchers = new Map<string, FSWatcher>();
   #timer: NodeJS.Timeout | undefined;
   #scanning: Promise<void> | undefined;
   #rescanAgain = false;
@@ -54,7 +56,6 @@ export class FolderSource {
     }
     const source = new FolderSource(directories, options);
     await source.rescan();
-    source.#watch();
     return source;
   }
 
@@ -87,16 +88,37 @@ export class FolderSource {
   close(): void {
     this.#closed = true;
     clearTimeout(this.#timer);
-    for (const watcher of this.#watchers) watcher.close();
-    this.#watchers = [];
+    for (const watcher of this.#watchers.values()) watcher.close();
+    this.#watchers.clear();
   }
 
-  #watch(): void {
-    for (const directory of this.directories) {
-      const watcher = watch(directory, { recursive: true }, () => this.#schedule());
-      watcher.on('error', (error) => this.#onError(new ConfigError({ file: directory, reason: `watching stopped: ${error.message}` })));
-      this.#watchers.push(watcher);
+  /** Watches exactly the directories of the tree as last scanned. */
+  #watch(directories: string[]): void {
+    const wanted = new Set(directories);
+    for (const [directory, watcher] of this.#watchers) {
+      if (wanted.has(directory)) continue;
+      watcher.close();
+      this.#watchers.delete(directory);
     }
+    let added = false;
+    for (const directory of wanted) {
+      if (this.#watchers.has(directory)) continue;
+      added = true;
+      try {
+        const watcher = watch(directory, () => this.#schedule());
+        // A watched directory that goes away ends its watcher; the rescan notices the rest.
+        watcher.on('error', () => {
+          watcher.close();
+          this.#watchers.delete(directory);
+          this.#schedule();
+        });
+        this.#watchers.set(directory, watcher);
+      } catch (error) {
+        this.#onError(new ConfigError({ file: directory, reason: `cannot watch: ${(error as Error).message}` }));
+      }
+    }
+    // A file written into a new directory before its watcher existed is found by one more scan.
+    if (added) this.#schedule();
   }
 
   #schedule(): void {
@@ -106,7 +128,8 @@ export class FolderSource {
   }
 
   async #scan(): Promise<void> {
-    const paths = (await Promise.all(this.directories.map(listConfigFiles))).flat();
+    const trees = await Promise.all(this.directories.map(listTree));
+    const paths = trees.flatMap((tree) => tree.files);
     const next = new Map<string, LoadedFile>();
     const newErrors: ConfigError[] = [];
     for (const path of paths) {
@@ -122,6 +145,7 @@ export class FolderSource {
       newErrors.push(...errors);
     }
     if (this.#closed) return;
+    this.#watch(trees.flatMap((tree) => tree.directories));
     this.#files = next;
     // Reported once the folder state is current, so that errors() already includes them.
     newErrors.forEach(this.#onError);
@@ -144,11 +168,13 @@ export class FolderSource {
   }
 }
 
-async function listConfigFiles(directory: string): Promise<string[]> {
-  const entries = await readdir(directory, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries
-    .filter((entry) => entry.isFile() && configFile.test(entry.name))
-    .map((entry) => join(entry.parentPath, entry.name))
-    .filter((path) => !relative(directory, path).split(/[\\/]/).some((part) => part.startsWith('.')))
-    .sort();
+/** The config files and the directories under a folder (itself included), hidden ones left out. */
+async function listTree(directory: string): Promise<{ files: string[]; directories: string[] }> {
+  const entries = await readdir(directory, { recursive: true, withFileTypes: true }).catch(() => undefined);
+  if (!entries) return { files: [], directories: [] };
+  const visible = entries.filter((entry) => !relative(directory, join(entry.parentPath, entry.name)).split(/[\\/]/).some((part) => part.startsWith('.')));
+  return {
+    files: visible.filter((entry) => entry.isFile() && configFile.test(entry.name)).map((entry) => join(entry.parentPath, entry.name)).sort(),
+    directories: [directory, ...visible.filter((entry) => entry.isDirectory()).map((entry) => join(entry.parentPath, entry.name))],
+  };
 }
