@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AdsClient, TypeUrl, type JsonObject } from '@mizzen/xds';
@@ -12,6 +12,12 @@ const node = {
   cluster: 'productpage.default',
   metadata: { NAME: 'productpage-v1-1', NAMESPACE: 'default', LABELS: { app: 'productpage' }, INTERCEPTION_MODE: 'NONE', ISTIO_VERSION: '1.0.0' },
 };
+
+/** Replaces a file in one step, so that istiod never reads it half written. */
+async function replaceFile(path: string, text: string): Promise<void> {
+  await writeFile(`${path}.partial`, text);
+  await rename(`${path}.partial`, path);
+}
 
 type Response = { typeUrl: string; resources: JsonObject[]; version: string };
 
@@ -106,7 +112,7 @@ describe('istiod server', () => {
 
   it('pushes new endpoints when a file in the folder changes', async () => {
     const pushed = nextResponse((r) => r.typeUrl === TypeUrl.ClusterLoadAssignment && JSON.stringify(r.resources).includes('10.244.0.20'));
-    await writeFile(
+    await replaceFile(
       join(dir, 'reviews-v3.yaml'),
       `apiVersion: v1
 kind: Pod
@@ -121,7 +127,7 @@ status: { podIP: 10.244.0.20 }
 
   it('reports a bad document and keeps serving', async () => {
     const reported = nextLog((line) => line.includes('bad.yaml'));
-    await writeFile(join(dir, 'bad.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: { name: broken }\nspec: { ports: [{ port: 0 }] }\n');
+    await replaceFile(join(dir, 'bad.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: { name: broken }\nspec: { ports: [{ port: 0 }] }\n');
     await reported;
     const { body } = await getJson('/debug/configz');
     expect((body as { errors: { resource: string; field: string }[] }).errors).toEqual([
