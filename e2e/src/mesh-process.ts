@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readdir, readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -70,4 +71,24 @@ export function sumStats(stats: Map<string, number>, pattern: RegExp): number {
   let sum = 0;
   for (const [name, value] of stats) if (pattern.test(name)) sum += value;
   return sum;
+}
+
+/** Processes whose command line mentions `text` (such as a mesh's state folder). */
+export async function processesMentioning(text: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    const state = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const zombie = state.slice(state.lastIndexOf(')') + 2).startsWith('Z');
+    if (!zombie && cmdline.includes(text)) found.push(`${entry}: ${cmdline.replaceAll('\0', ' ').trim()}`);
+  }
+  return found;
+}
+
+/** True while the process runs with the start time it was recorded with. */
+export async function stillRunning(pid: number, startTime: string | null): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return stat !== '' && fields[0] !== 'Z' && (startTime === null || fields[19] === startTime);
 }

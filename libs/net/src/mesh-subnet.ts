@@ -1,4 +1,5 @@
 import { ip, NetError } from './ip-command.ts';
+import { createBridge, deleteLink } from './link.ts';
 
 /** A /24 for one local mesh, out of 10.244.0.0/16: .1 is the bridge (the host side), pods
  *  take .2 onwards. */
@@ -51,4 +52,25 @@ export async function usedMeshOctets(): Promise<Set<number>> {
 /** Chooses a /24 no interface or route of this host uses yet. */
 export async function chooseMeshSubnet(): Promise<MeshSubnet> {
   return meshSubnet(pickFreeOctet(await usedMeshOctets()));
+}
+
+/** Links of this host holding an address in the subnet. */
+async function linksInSubnet(subnet: MeshSubnet): Promise<string[]> {
+  const prefix = subnet.gateway.replace(/\.1$/, '.');
+  const links = JSON.parse(await ip(['-j', '-4', 'addr', 'show'])) as { ifname: string; addr_info?: { local?: string }[] }[];
+  return links.filter((link) => (link.addr_info ?? []).some((a) => a.local?.startsWith(prefix))).map((link) => link.ifname);
+}
+
+/** Chooses a free /24 and creates the mesh's bridge on it. Two meshes starting at the same
+ *  moment may pick the same one: whoever then sees another link on it steps back and picks
+ *  again, so that no two bridges share a subnet. */
+export async function createMeshBridge(bridge: string, attempts = 8): Promise<MeshSubnet> {
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const subnet = await chooseMeshSubnet();
+    await createBridge(bridge, `${subnet.gateway}/${subnet.prefixLength}`);
+    const holders = await linksInSubnet(subnet);
+    if (holders.length === 1 && holders[0] === bridge) return subnet;
+    await deleteLink(bridge);
+  }
+  throw new NetError(`bridge ${bridge}: no free /24 in 10.244.0.0/16 after ${attempts} attempts`);
 }

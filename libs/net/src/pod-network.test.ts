@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBridge, deleteLink, linkExists } from './link.ts';
-import { chooseMeshSubnet, podAddress, type MeshSubnet } from './mesh-subnet.ts';
+import { createMeshBridge, podAddress, type MeshSubnet } from './mesh-subnet.ts';
 import { deleteNetns, execInNetns, listNetns, spawnInNetns } from './netns.ts';
 import { createPodNetwork, deletePodNetwork, hostVethName } from './pod-network.ts';
 
@@ -38,8 +38,7 @@ function readFrom(host: string, port: number): Promise<string> {
 
 describe('pod networks on a bridge', () => {
   beforeAll(async () => {
-    subnet = await chooseMeshSubnet();
-    await createBridge(bridge, `${subnet.gateway}/24`);
+    subnet = await createMeshBridge(bridge);
     await createPodNetwork({ netns: podA, bridge, address: `${podAddress(subnet, 0)}/24` });
     await createPodNetwork({ netns: podB, bridge, address: `${podAddress(subnet, 1)}/24` });
   });
@@ -84,6 +83,18 @@ describe('pod networks on a bridge', () => {
 
   it('joins the host end of the veth to the bridge', async () => {
     expect(await linkExists(hostVethName(podA))).toBe(true);
+  });
+});
+
+describe('mesh bridges', () => {
+  it('puts meshes created at the same moment on different subnets', async () => {
+    const bridges = [`mzt${run}x`, `mzt${run}y`, `mzt${run}z`];
+    try {
+      const subnets = await Promise.all(bridges.map((b) => createMeshBridge(b)));
+      expect(new Set(subnets.map((s) => s.cidr)).size).toBe(3);
+    } finally {
+      for (const b of bridges) await deleteLink(b);
+    }
   });
 });
 

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import type { Service } from '@mizzen/config';
-import { chooseMeshSubnet, createBridge, createPodNetwork, deleteLink, deletePodNetwork, podAddress } from '@mizzen/net';
+import { createMeshBridge, createPodNetwork, deleteLink, deletePodNetwork, podAddress } from '@mizzen/net';
 import { readManifests } from './manifests.ts';
 import { createMeshDirs, meshPaths, saveRecord, removeMeshDir, type MeshPaths, type MeshRecord, type ProcessRecord } from './mesh-state.ts';
 import { planPods, type PodPlan } from './pod-plan.ts';
@@ -51,19 +51,20 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
   saveRecord(paths, record);
   started(record, paths);
 
-  const subnet = await chooseMeshSubnet();
-  const pods = planPods(manifests.deployments, { address: (i) => podAddress(subnet, i) });
-  Object.assign(record, { subnet: subnet.cidr, gateway: subnet.gateway, bridge: `mzbr${id}` });
+  record.bridge = `mzbr${id}`;
+  saveRecord(paths, record);
+  const subnet = await createMeshBridge(record.bridge);
+  Object.assign(record, { subnet: subnet.cidr, gateway: subnet.gateway });
   saveRecord(paths, record);
   options.progress(`mesh ${id}: bridge ${record.bridge} on ${subnet.cidr}, state in ${paths.dir}`);
-  await createBridge(record.bridge!, `${subnet.gateway}/${subnet.prefixLength}`);
+  const pods = planPods(manifests.deployments, { address: (i) => podAddress(subnet, i) });
 
   for (const pod of pods) {
     options.signal.throwIfAborted();
     const netns = `mz-${id}-${pod.name}`;
     record.pods.push({ name: pod.name, namespace: pod.namespace, netns, ip: pod.ip });
     saveRecord(paths, record);
-    await createPodNetwork({ netns, bridge: record.bridge!, address: `${pod.ip}/${subnet.prefixLength}` });
+    await createPodNetwork({ netns, bridge: record.bridge, address: `${pod.ip}/${subnet.prefixLength}` });
     writeFileSync(join(paths.pods, `${pod.namespace}.${pod.name}.yaml`), stringify(pod.pod));
   }
 
