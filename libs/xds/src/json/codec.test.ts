@@ -151,6 +151,8 @@ describe('errors name the resource, the field path and the reason', () => {
     ],
     ['an unknown field', TypeUrl.Cluster, { name: 'a', lb_polcy: 'RANDOM' }, 'Cluster.lb_polcy: unknown field in Cluster'],
     ['an unknown enum name', TypeUrl.Cluster, { type: 'DNS' }, 'Cluster.type: unknown DiscoveryType value "DNS"'],
+    ['an enum name that is an Object property', TypeUrl.Cluster, { type: 'constructor' }, 'Cluster.type: unknown DiscoveryType value "constructor"'],
+    ['a field name that is an Object property', TypeUrl.Cluster, { toString: 1 }, 'Cluster.toString: unknown field in Cluster'],
     ['a bad duration', TypeUrl.Cluster, { connect_timeout: 5 }, 'Cluster.connect_timeout: expected a duration like "1.5s", got 5'],
     ['an integer out of range', 'envoy.config.core.v3.SocketAddress', { port_value: -1 }, 'SocketAddress.port_value: -1 is out of range for uint32'],
     ['a repeated field that is not an array', TypeUrl.Listener, { filter_chains: {} }, 'Listener.filter_chains: expected an array, got {}'],

@@ -23,7 +23,7 @@ export function messageFromJson(type: protobuf.Type, json: unknown, path: string
     const field = fieldByJsonKey(type, key);
     if (!field) fail(fieldPath(path, key), `unknown field in ${type.name}`);
     const here = fieldPath(path, field.name);
-    if (field.name in out) fail(here, 'set twice (by its proto name and its JSON name)');
+    if (Object.hasOwn(out, field.name)) fail(here, 'set twice (by its proto name and its JSON name)');
     if (value === null && !isNullValueField(field)) continue;
     const oneof = field.partOf;
     if (oneof) {
@@ -87,7 +87,7 @@ function enumFromJson(enumType: protobuf.Enum, value: unknown, path: string): nu
     return fail(path, `expected null, got ${show(value)}`);
   }
   if (typeof value === 'string') {
-    const number = enumType.values[value];
+    const number = Object.hasOwn(enumType.values, value) ? enumType.values[value] : undefined;
     if (number === undefined) {
       return fail(path, `unknown ${enumType.name} value ${show(value)} (expected one of ${Object.keys(enumType.values).join(', ')})`);
     }

@@ -61,7 +61,8 @@ function rangeOfLength(rules: Rules): Rules {
 
 function checkEnum(enumType: protobuf.Enum, value: unknown, rules: Rules | undefined, path: string, out: Problems): void {
   if (!rules) return;
-  const number = typeof value === 'string' ? enumType.values[value] : ((value as number | undefined) ?? 0);
+  const number =
+    typeof value === 'string' ? (Object.hasOwn(enumType.values, value) ? enumType.values[value] : undefined) : ((value as number | undefined) ?? 0);
   if (rules.defined_only === true && (number === undefined || enumType.valuesById[number] === undefined)) {
     report(out, path, [`${String(value)} is not a defined ${enumType.name}`]);
   }
