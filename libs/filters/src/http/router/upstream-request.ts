@@ -129,9 +129,12 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
     let ok = true;
     if (data.length > 0) {
       if (this.chunkedRequest) {
+        // One writev for the chunk and its framing.
+        socket.cork();
         socket.write(`${data.length.toString(16)}\r\n`, 'latin1');
         socket.write(data);
         ok = socket.write(CRLF);
+        socket.uncork();
       } else ok = socket.write(data);
     }
     if (endStream && this.chunkedRequest) ok = socket.write(LAST_CHUNK);
@@ -147,12 +150,15 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
     }
     this.connection = connection;
     connection.handler = this;
-    connection.socket.write(this.head, 'latin1');
+    const socket = connection.socket;
+    socket.cork();
+    socket.write(this.head, 'latin1');
     const pending = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
     for (const chunk of pending) this.writeBody(chunk, false);
     if (this.requestComplete) this.writeBody(Buffer.alloc(0), true);
+    socket.uncork();
     this.stream?.readDisable(false);
   }
 

@@ -8,6 +8,10 @@ import type { ConnectionManagerConfig } from './connection-manager-config.ts';
 
 const EMPTY = Buffer.alloc(0);
 
+function uncork(connection: Http1ServerConnection): void {
+  connection.flush();
+}
+
 /** The connection manager as its connections see it. */
 export interface ConnectionRegistry {
   readonly config: ConnectionManagerConfig;
@@ -33,6 +37,7 @@ export class Http1ServerConnection implements StreamOwner, BodySink {
   private closing = false;
   private closed = false;
   private streamPaused = false;
+  private corked = false;
   private pipelinePaused = false;
 
   constructor(registry: ConnectionRegistry, connection: DownstreamConnection) {
@@ -67,9 +72,20 @@ export class Http1ServerConnection implements StreamOwner, BodySink {
     this.closing = true;
   }
 
+  /** Writes made in the same tick (a response head and its body) leave in one syscall. */
   write(data: Buffer | string): boolean {
     if (this.closed) return true;
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(uncork, this);
+    }
     return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
+  }
+
+  flush(): void {
+    this.corked = false;
+    this.socket.uncork();
   }
 
   readDisable(disable: boolean): void {
@@ -136,6 +152,7 @@ export class Http1ServerConnection implements StreamOwner, BodySink {
   private close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.corked) this.flush();
     this.socket.end();
   }
 
