@@ -85,6 +85,11 @@ export class AdsServer {
     return [...this.#streams.keys()];
   }
 
+  /** What a stream was sent and has accepted, per type URL (for proxy-status and syncz). */
+  streamState(streamId: string): ServerStreamState | undefined {
+    return this.#streams.get(streamId)?.state;
+  }
+
   /**
    * Sends the resources of one type to one stream, with a new nonce. Resources are Envoy JSON
    * with "@type"; a bad one throws XdsError naming it. Returns false when the stream is gone.

@@ -103,6 +103,8 @@ describe('ADS over gRPC', () => {
     expect(await log.next('subscribe')).toMatchObject({ id: opened.id, typeUrl: TypeUrl.Cluster, names: [], knownVersion: '' });
     expect(await log.next('resources')).toEqual({ kind: 'resources', typeUrl: TypeUrl.Cluster, resources: [cluster], version: '1' });
     expect(await log.next('ack')).toEqual({ kind: 'ack', id: opened.id, typeUrl: TypeUrl.Cluster, version: '1' });
+    expect(server.streamIds()).toEqual([opened.id]);
+    expect(server.streamState(opened.id)?.types[TypeUrl.Cluster]).toMatchObject({ sentVersion: '1', ackedVersion: '1', subscribed: true });
 
     expect(server.push(opened.id, TypeUrl.Cluster, [badCluster], '2')).toBe(true);
     await log.next('resources', (e) => e.version === '2');
