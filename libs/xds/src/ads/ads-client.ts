@@ -90,8 +90,16 @@ export class AdsClient {
     this.#stream = undefined;
     stream.cancel();
     const delay = backoffDelay(this.#attempt++, Math.random(), this.#options.backoff ?? defaultBackoff);
-    this.#options.onError?.(new Error(`ADS stream to ${this.#options.target} lost (${reason}); reconnecting in ${delay} ms`));
+    this.#report(`ADS stream to ${this.#options.target} lost (${reason}); reconnecting in ${delay} ms`);
     this.#retry = setTimeout(() => this.#connect(), delay);
+  }
+
+  #report(message: string): void {
+    try {
+      this.#options.onError?.(new Error(message));
+    } catch {
+      // A failing reporter must not stop the stream from recovering.
+    }
   }
 
   #send(request: DiscoveryRequest): void {
@@ -107,7 +115,7 @@ export class AdsClient {
     if (this.#stream !== stream || this.#closed) return;
     const error = await this.#validateAndApply(response);
     if (error !== undefined) {
-      this.#options.onError?.(new Error(`NACK ${response.type_url} version ${response.version_info}: ${error}`));
+      this.#report(`NACK ${response.type_url} version ${response.version_info}: ${error}`);
     }
     if (this.#stream !== stream) {
       // The stream was lost while the response was being applied.
