@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -139,6 +140,20 @@ describe('pilot-agent supervising a proxy', { timeout: 30_000 }, () => {
     const agent = await startAgent(['--binary-path', join(dir, 'no-such-proxy')]);
     expect(await agent.exited).toBe(127);
     expect(agent.output()).toMatch(/proxy could not be started: .*no-such-proxy.*ENOENT/);
+  });
+
+  it('exits 1 without starting the proxy when the status port is taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const agent = await startAgent(['--status-port', String(port)]);
+      expect(await agent.exited).toBe(1);
+      expect(agent.output()).toContain(`cannot serve status on port ${port}`);
+      expect(agent.output()).not.toContain('fake-proxy');
+    } finally {
+      taken.close();
+    }
   });
 
   it('exits 2 on a bad flag without starting anything', async () => {

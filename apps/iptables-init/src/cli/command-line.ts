@@ -139,9 +139,7 @@ function toInvocation(command: Invocation['command'], flags: Record<string, stri
 
   const booleans: Record<BooleanFlag['key'], boolean> = { redirectDns: false, captureAllDns: false, dropInvalid: false, dualStack: false, dryRun: false, skipRuleApply: false };
   for (const flag of BOOLEAN_FLAGS) {
-    const long = flag.flags.split(' ').at(-1)!;
-    if (flags[optionKey(long)] === true) booleans[flag.key] = true;
-    else booleans[flag.key] = envBoolean(env, flag.env);
+    booleans[flag.key] = flags[optionKey(flag.flags.split(' ').at(-1)!)] === true || envBoolean(env, flag.env);
   }
   config.ownerGroups = readOwnerGroups(env);
   config.redirectDns = booleans.redirectDns;
