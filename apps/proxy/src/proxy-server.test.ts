@@ -152,6 +152,27 @@ describe('HTTP through a static bootstrap', () => {
     expect(getHeader(res.headers, 'connection')).toBe('close');
   });
 
+  it('accepts an absolute-form target, as sent to a forward proxy', async () => {
+    const client = new RawHttpClient(httpPort);
+    await client.send(`GET http://localhost/absolute?x=1 HTTP/1.1\r\nHost: ignored\r\n\r\n`);
+    const [res] = await client.waitFor(1);
+    client.close();
+    expect(res.body.toString()).toBe('GET /absolute?x=1 0');
+    expect(seen.find((s) => s.url === '/absolute?x=1')?.headers.host).toBe('localhost');
+  });
+
+  it('answers Expect: 100-continue itself', async () => {
+    const client = new RawHttpClient(httpPort);
+    await client.send(`POST /expect HTTP/1.1\r\nHost: localhost\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n`, ['POST', 'POST']);
+    const [interim] = await client.waitFor(1);
+    expect(interim.status).toBe(100);
+    client.socket.write('data');
+    const [, res] = await client.waitFor(2);
+    client.close();
+    expect(res.body.toString()).toBe('POST /expect 4');
+    expect(seen.find((s) => s.url === '/expect')?.headers.expect).toBeUndefined();
+  });
+
   it('rewrites the prefix and the host', async () => {
     const client = new RawHttpClient(httpPort);
     await client.send(get('/api/items'));

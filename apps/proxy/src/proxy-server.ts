@@ -95,6 +95,13 @@ export class ProxyServer implements AdminTarget {
   private setState(state: State): void {
     this.currentState = state;
     this.stateGauge.set(STATE[state]);
+    this.stats.gauge('server.live').set(state === 'LIVE' ? 1 : 0);
+  }
+
+  /** Stats that are computed rather than counted, brought up to date before they are shown. */
+  refreshStats(): void {
+    this.stats.gauge('server.uptime').set(Math.floor(process.uptime()));
+    this.stats.gauge('server.memory_allocated').set(process.memoryUsage().heapUsed);
   }
 
   state(): string {

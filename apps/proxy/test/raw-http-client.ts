@@ -68,7 +68,7 @@ export class RawHttpClient {
         this.buffer = this.buffer.subarray(end + 4);
         this.current = { status: head.status, headers: head.headers, body: Buffer.alloc(0) };
         const method = this.requestMethods.shift();
-        const noBody = method === 'HEAD' || head.status === 204 || head.status === 304;
+        const noBody = method === 'HEAD' || head.status < 200 || head.status === 204 || head.status === 304;
         this.decoder.start(noBody ? 0 : head.contentLength, !noBody && head.chunked, !noBody && getHeader(head.headers, 'content-length') === undefined);
       }
       const used = this.decoder.consume(this.buffer, 0, this.buffer.length, { onBodyData: (d) => this.pieces.push(d) });

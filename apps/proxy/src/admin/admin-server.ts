@@ -16,6 +16,7 @@ export interface AdminTarget extends DumpSources {
   /** "PRE_INITIALIZING", "INITIALIZING", "LIVE" or "DRAINING". */
   state(): string;
   serverInfo(): JsonObject;
+  refreshStats(): void;
   quit(): void;
 }
 
@@ -64,6 +65,7 @@ const GET: Record<string, Handler> = {
   },
   '/config_dump': (t, u, res) => sendJson(res, configDump(t, u.searchParams.has('include_eds'))),
   '/stats': (t, u, res) => {
+    t.refreshStats();
     let filter: RegExp | undefined;
     const f = u.searchParams.get('filter');
     if (f) {
@@ -78,7 +80,10 @@ const GET: Record<string, Handler> = {
       sendJson(res, { stats: t.stats.entries().filter((e) => !filter || filter.test(e.name)).map(({ name, value }) => ({ name, value })) });
     } else send(res, 200, formatStatsText(t.stats, filter));
   },
-  '/stats/prometheus': (t, _u, res) => send(res, 200, formatPrometheus(t.stats), 'text/plain; version=0.0.4'),
+  '/stats/prometheus': (t, _u, res) => {
+    t.refreshStats();
+    send(res, 200, formatPrometheus(t.stats), 'text/plain; version=0.0.4');
+  },
   '/clusters': (t, u, res) => (u.searchParams.get('format') === 'json' ? sendJson(res, clustersJson(t)) : send(res, 200, clustersText(t))),
   '/listeners': (t, u, res) => {
     const entries = t.listeners.entries();

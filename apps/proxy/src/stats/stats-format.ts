@@ -8,11 +8,11 @@ export function formatStatsText(stats: Stats, filter?: RegExp): string {
 }
 
 // Envoy pulls these names out of a stat into Prometheus labels (a subset of its tag extractors).
-const TAGS: { prefix: string; label: string; suffixes: string[] }[] = [
-  { prefix: 'cluster.', label: 'envoy_cluster_name', suffixes: [] },
-  { prefix: 'http.', label: 'envoy_http_conn_manager_prefix', suffixes: [] },
-  { prefix: 'tcp.', label: 'envoy_tcp_prefix', suffixes: [] },
-  { prefix: 'listener.', label: 'envoy_listener_address', suffixes: [] },
+const TAGS: { prefix: string; label: string }[] = [
+  { prefix: 'cluster.', label: 'envoy_cluster_name' },
+  { prefix: 'http.', label: 'envoy_http_conn_manager_prefix' },
+  { prefix: 'tcp.', label: 'envoy_tcp_prefix' },
+  { prefix: 'listener.', label: 'envoy_listener_address' },
 ];
 
 function escapeLabel(value: string): string {

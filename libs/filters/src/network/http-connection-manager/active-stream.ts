@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { getHeader, setHeader, type HeaderList } from '../../http1/headers.ts';
+import { getHeader, removeHeader, setHeader, type HeaderList } from '../../http1/headers.ts';
 import type { RequestHead } from '../../http1/http-head.ts';
 import { statusText } from '../../http1/status-text.ts';
 import { BODY_NONE, BODY_UNKNOWN, type HttpStream } from '../../http-stream.ts';
@@ -58,12 +58,25 @@ export class ActiveStream implements HttpStream {
     this.owner = owner;
     this.config = config;
     this.request = request;
-    this.authority = getHeader(request.headers, 'host') ?? '';
+    this.authority = ActiveStream.takeAbsoluteForm(request) ?? getHeader(request.headers, 'host') ?? '';
     const table = config.routes.current;
     this.route = table ? findRoute(table, { method: request.method, path: request.path, authority: this.authority, headers: request.headers }) : undefined;
     if (!this.route) config.stats.noRoute.inc();
     this.filters = config.filters.map((f) => f.createFilter());
     this.prepareRequestHeaders();
+  }
+
+  /** A proxy-style target ("GET http://host/path") becomes origin form, its host the authority. */
+  private static takeAbsoluteForm(request: RequestHead): string | undefined {
+    const path = request.path;
+    if (path.charCodeAt(0) === 0x2f || !/^https?:\/\//i.test(path)) return undefined;
+    const start = path.indexOf('//') + 2;
+    let end = path.indexOf('/', start);
+    if (end === -1) end = path.length;
+    const authority = path.slice(start, end);
+    request.path = end === path.length ? '/' : path.slice(end);
+    setHeader(request.headers, 'host', authority);
+    return authority;
   }
 
   get connection(): DownstreamConnection {
@@ -72,6 +85,12 @@ export class ActiveStream implements HttpStream {
 
   private prepareRequestHeaders(): void {
     const headers = this.request.headers;
+    // As Envoy does by default: answer "100 Continue" here instead of passing the expectation on.
+    const expect = getHeader(headers, 'expect');
+    if (expect !== undefined && expect.toLowerCase() === '100-continue') {
+      removeHeader(headers, 'expect');
+      if (this.request.minorVersion === 1) this.owner.write('HTTP/1.1 100 Continue\r\n\r\n');
+    }
     if (this.config.generateRequestId && getHeader(headers, 'x-request-id') === undefined) headers.push('x-request-id', randomUUID());
     if (getHeader(headers, 'x-forwarded-proto') === undefined) headers.push('x-forwarded-proto', 'http');
     if (this.config.useRemoteAddress) {
