@@ -7,7 +7,8 @@ import { runScript } from '@mizzen/testing';
 
 const main = fileURLToPath(new URL('./main.ts', import.meta.url));
 
-describe('istiod', () => {
+// Each case starts a Node process, which on a busy machine can take seconds.
+describe('istiod', { timeout: 30_000 }, () => {
   it('prints its usage with --help', async () => {
     const result = await runScript(main, ['--help']);
     expect(result.code).toBe(0);

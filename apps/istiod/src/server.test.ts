@@ -21,7 +21,7 @@ async function replaceFile(path: string, text: string): Promise<void> {
 
 type Response = { typeUrl: string; resources: JsonObject[]; version: string };
 
-describe('istiod server', () => {
+describe('istiod server', { timeout: 20_000 }, () => {
   let dir: string;
   let istiod: Istiod;
   let client: AdsClient;
