@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { availableParallelism } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError } from '@mizzen/filters';
 import { ConsoleLogger, LOG_LEVELS, type LogLevel } from './log/logger.ts';
@@ -14,11 +15,10 @@ function integer(min: number) {
   };
 }
 
+/** As Envoy: 0 means one worker per CPU. */
 function concurrency(value: string): number {
   const n = integer(0)(value);
-  // Worker processes are not in this version: one event loop serves every listener.
-  if (n !== 1) throw new InvalidArgumentError('only 1 is supported in this version (a single event loop serves all listeners)');
-  return n;
+  return n === 0 ? availableParallelism() : n;
 }
 
 function fail(code: number, message: string): never {
@@ -30,7 +30,7 @@ async function main(argv: string[]): Promise<void> {
   const program = new Command('mizzen-proxy')
     .description('Envoy-compatible sidecar data plane driven by xDS.')
     .requiredOption('-c, --config-path <file>', 'Envoy v3 bootstrap, JSON or YAML')
-    .option('--concurrency <n>', 'worker count', concurrency, 1)
+    .option('--concurrency <n>', 'worker threads serving traffic (0: one per CPU)', concurrency, 1)
     .addOption(new Option('-l, --log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
     .option('--drain-time-s <seconds>', 'how long connections may drain on shutdown or listener replacement', integer(0), 600)
     .exitOverride()

@@ -5,7 +5,9 @@ import { startAdminServer, type AdminTarget } from './admin/admin-server.ts';
 import type { BootstrapConfig } from './bootstrap/bootstrap-config.ts';
 import { ListenerManager } from './listener/listener-manager.ts';
 import type { ConsoleLogger } from './log/logger.ts';
-import { Stats } from './stats/stats-store.ts';
+import { mergeStats } from './stats/stats-merge.ts';
+import { Stats, type StatEntry } from './stats/stats-store.ts';
+import { WorkerPool } from './workers/worker-pool.ts';
 import { ClusterManager } from './upstream/cluster-manager.ts';
 import { DynamicConfig, grpcTransport, type TransportFactory } from './xds/dynamic-config.ts';
 import { RouteConfigStore } from './xds/route-config-store.ts';
@@ -16,6 +18,8 @@ export interface ProxyOptions {
   readonly concurrency: number;
   /** How to reach the ADS server; tests may swap the transport. */
   readonly transport?: TransportFactory;
+  /** A worker thread serves traffic only: no admin, and it follows the main thread's xDS. */
+  readonly role?: 'main' | 'worker';
 }
 
 // Envoy's server.state values.
@@ -34,6 +38,7 @@ export class ProxyServer implements AdminTarget {
   private readonly config: BootstrapConfig;
   private readonly options: ProxyOptions;
   private dynamic: DynamicConfig | undefined;
+  private workers: WorkerPool | undefined;
   private admin: Server | undefined;
   private currentState: State = 'PRE_INITIALIZING';
   private readonly stateGauge: Gauge;
@@ -53,7 +58,7 @@ export class ProxyServer implements AdminTarget {
     this.clusters = new ClusterManager(this.stats, this.log);
     this.routes = new RouteConfigStore(this.stats);
     const context: FilterFactoryContext = { clusterManager: this.clusters, stats: this.stats, routeConfigs: this.routes, log: this.log };
-    this.listeners = new ListenerManager(context, options.drainTimeMs);
+    this.listeners = new ListenerManager(context, options.drainTimeMs, options.concurrency > 1 || options.role === 'worker');
     this.stateGauge = this.stats.gauge('server.state');
     this.stateGauge.set(STATE.PRE_INITIALIZING);
     this.stats.gauge('server.concurrency').set(options.concurrency);
@@ -66,13 +71,19 @@ export class ProxyServer implements AdminTarget {
   async start(): Promise<void> {
     this.clusters.addStatic(this.config.clusters);
     await this.listeners.addStatic(this.config.listeners);
-    if (this.config.admin) this.admin = await startAdminServer(this, this.config.admin.address, this.config.admin.port);
+    const worker = this.options.role === 'worker';
+    if (!worker && this.options.concurrency > 1) {
+      this.workers = await WorkerPool.start(this.options.concurrency - 1, { bootstrap: this.config.json, logLevel: this.log.level, drainTimeMs: this.options.drainTimeMs });
+    }
+    if (this.config.admin && !worker) this.admin = await startAdminServer(this, this.config.admin.address, this.config.admin.port);
     const ads = this.config.ads;
     if (ads && (ads.cds || ads.lds)) {
       this.setState('INITIALIZING');
       const factory = this.options.transport ?? grpcTransport(ads.target, this.config.node, this.log);
-      this.dynamic = new DynamicConfig({ clusters: this.clusters, listeners: this.listeners, routes: this.routes, stats: this.stats, log: this.log }, factory, ads.cds, ads.lds);
+      this.dynamic = new DynamicConfig({ clusters: this.clusters, listeners: this.listeners, routes: this.routes, stats: this.stats, log: this.log }, factory, ads.cds, ads.lds, worker);
       this.dynamic.onUpdate = () => this.checkInitialized();
+      const workers = this.workers;
+      if (workers) this.dynamic.onApplied = (typeUrl, resources, version) => workers.apply(typeUrl, resources, version);
     }
     this.checkInitialized();
   }
@@ -96,6 +107,11 @@ export class ProxyServer implements AdminTarget {
     this.currentState = state;
     this.stateGauge.set(STATE[state]);
     this.stats.gauge('server.live').set(state === 'LIVE' ? 1 : 0);
+  }
+
+  async statEntries(): Promise<StatEntry[]> {
+    this.refreshStats();
+    return mergeStats(this.stats.entries(), this.workers ? await this.workers.stats() : []);
   }
 
   /** Stats that are computed rather than counted, brought up to date before they are shown. */
@@ -135,12 +151,14 @@ export class ProxyServer implements AdminTarget {
     this.setState('DRAINING');
     this.dynamic?.close();
     this.listeners.drainAll();
+    const workersStopped = this.workers?.stop(drainMs);
     if (drainMs > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([this.listeners.whenIdle(), new Promise((resolve) => (timer = setTimeout(resolve, drainMs)))]);
       clearTimeout(timer);
     }
     await this.listeners.close();
+    await workersStopped;
     this.clusters.destroy();
     await new Promise<void>((resolve) => (this.admin ? this.admin.close(() => resolve()) : resolve()));
     this.admin?.closeAllConnections();

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { JsonObject } from '@mizzen/filters';
 import { formatPrometheus, formatStatsText } from '../stats/stats-format.ts';
-import type { Stats } from '../stats/stats-store.ts';
+import type { StatEntry } from '../stats/stats-store.ts';
 import type { ListenerManager } from '../listener/listener-manager.ts';
 import type { ClusterManager } from '../upstream/cluster-manager.ts';
 import { configDump, type DumpSources } from './config-dump.ts';
@@ -9,18 +9,18 @@ import { LOG_LEVELS, type ConsoleLogger, type LogLevel } from '../log/logger.ts'
 
 /** What the admin endpoints read from, and the actions they can take. */
 export interface AdminTarget extends DumpSources {
-  readonly stats: Stats;
   readonly clusters: ClusterManager;
   readonly listeners: ListenerManager;
   readonly log: ConsoleLogger;
   /** "PRE_INITIALIZING", "INITIALIZING", "LIVE" or "DRAINING". */
   state(): string;
   serverInfo(): JsonObject;
-  refreshStats(): void;
+  /** Every stat, summed over the workers. */
+  statEntries(): Promise<StatEntry[]>;
   quit(): void;
 }
 
-type Handler = (target: AdminTarget, url: URL, res: ServerResponse) => void;
+type Handler = (target: AdminTarget, url: URL, res: ServerResponse) => void | Promise<void>;
 
 function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=UTF-8'): void {
   res.writeHead(status, { 'content-type': type, 'cache-control': 'no-cache, max-age=0', 'x-content-type-options': 'nosniff' });
@@ -64,8 +64,8 @@ const GET: Record<string, Handler> = {
     send(res, state === 'LIVE' ? 200 : 503, `${state}\n`);
   },
   '/config_dump': (t, u, res) => sendJson(res, configDump(t, u.searchParams.has('include_eds'))),
-  '/stats': (t, u, res) => {
-    t.refreshStats();
+  '/stats': async (t, u, res) => {
+    const entries = await t.statEntries();
     let filter: RegExp | undefined;
     const f = u.searchParams.get('filter');
     if (f) {
@@ -77,13 +77,10 @@ const GET: Record<string, Handler> = {
       }
     }
     if (u.searchParams.get('format') === 'json') {
-      sendJson(res, { stats: t.stats.entries().filter((e) => !filter || filter.test(e.name)).map(({ name, value }) => ({ name, value })) });
-    } else send(res, 200, formatStatsText(t.stats, filter));
+      sendJson(res, { stats: entries.filter((e) => !filter || filter.test(e.name)).map(({ name, value }) => ({ name, value })) });
+    } else send(res, 200, formatStatsText(entries, filter));
   },
-  '/stats/prometheus': (t, _u, res) => {
-    t.refreshStats();
-    send(res, 200, formatPrometheus(t.stats), 'text/plain; version=0.0.4');
-  },
+  '/stats/prometheus': async (t, _u, res) => send(res, 200, formatPrometheus(await t.statEntries()), 'text/plain; version=0.0.4'),
   '/clusters': (t, u, res) => (u.searchParams.get('format') === 'json' ? sendJson(res, clustersJson(t)) : send(res, 200, clustersText(t))),
   '/listeners': (t, u, res) => {
     const entries = t.listeners.entries();
@@ -130,11 +127,9 @@ export function startAdminServer(target: AdminTarget, address: string, port: num
       send(res, 405, 'This endpoint requires POST\n');
       return;
     }
-    try {
-      handler(target, url, res);
-    } catch (err) {
-      send(res, 500, `${(err as Error).message}\n`);
-    }
+    Promise.resolve()
+      .then(() => handler(target, url, res))
+      .catch((err: unknown) => send(res, 500, `${(err as Error).message}\n`));
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);

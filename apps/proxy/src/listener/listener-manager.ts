@@ -40,11 +40,13 @@ interface ActiveListener {
   readonly isStatic: boolean;
 }
 
-function listen(server: Server, address: string, port: number): Promise<void> {
+/** With several workers each binds the port itself (SO_REUSEPORT) and the kernel spreads
+ *  connections, as Envoy's workers do. */
+function listen(server: Server, address: string, port: number, reusePort: boolean): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     server.once('error', onError);
-    server.listen({ host: address, port, exclusive: true }, () => {
+    server.listen({ host: address, port, exclusive: true, reusePort }, () => {
       server.off('error', onError);
       resolve();
     });
@@ -68,7 +70,10 @@ export class ListenerManager {
   private activeConnections = 0;
   private idleWaiters: (() => void)[] = [];
 
-  constructor(context: FilterFactoryContext, drainMs: number) {
+  private readonly reusePort: boolean;
+
+  constructor(context: FilterFactoryContext, drainMs: number, reusePort = false) {
+    this.reusePort = reusePort;
     this.context = context;
     this.stats = context.stats;
     this.log = context.log;
@@ -145,7 +150,7 @@ export class ListenerManager {
     if (config.bindToPort) {
       server = createServer({ noDelay: true });
       server.on('connection', (socket) => this.onConnection(listener, socket));
-      await listen(server, config.address, config.port);
+      await listen(server, config.address, config.port, this.reusePort);
       listener.server = server;
       server.on('error', (err) => this.log.error(`listener ${config.name}: ${err.message}`));
     }

@@ -8,12 +8,15 @@ const RANK: Record<LogLevel, number> = { trace: 0, debug: 1, info: 2, warning: 3
 /** Envoy-style log lines on stderr: "[time][level] message". */
 export class ConsoleLogger implements Logger {
   level: LogLevel;
-  constructor(level: LogLevel = 'info') {
+  private readonly prefix: string;
+  /** `name` tells apart the lines of worker threads. */
+  constructor(level: LogLevel = 'info', name = '') {
     this.level = level;
+    this.prefix = name ? `[${name}]` : '';
   }
   private write(level: LogLevel, message: string): void {
     if (RANK[level] < RANK[this.level]) return;
-    process.stderr.write(`[${new Date().toISOString()}][${level}] ${message}\n`);
+    process.stderr.write(`[${new Date().toISOString()}][${level}]${this.prefix} ${message}\n`);
   }
   debug(message: string): void {
     this.write('debug', message);

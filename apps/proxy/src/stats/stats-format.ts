@@ -1,9 +1,9 @@
-import type { Stats } from './stats-store.ts';
+import type { StatEntry } from './stats-store.ts';
 
 /** Envoy's /stats text: one "name: value" line per stat. */
-export function formatStatsText(stats: Stats, filter?: RegExp): string {
+export function formatStatsText(entries: StatEntry[], filter?: RegExp): string {
   let out = '';
-  for (const { name, value } of stats.entries()) if (!filter || filter.test(name)) out += `${name}: ${value}\n`;
+  for (const { name, value } of entries) if (!filter || filter.test(name)) out += `${name}: ${value}\n`;
   return out;
 }
 
@@ -39,9 +39,9 @@ function toPrometheus(name: string): { metric: string; labels: string } {
 }
 
 /** Prometheus text exposition (version 0.0.4), Envoy's metric names. */
-export function formatPrometheus(stats: Stats): string {
+export function formatPrometheus(entries: StatEntry[]): string {
   const families = new Map<string, { kind: string; lines: string[] }>();
-  for (const { name, value, kind } of stats.entries()) {
+  for (const { name, value, kind } of entries) {
     const { metric, labels } = toPrometheus(name);
     let family = families.get(metric);
     if (!family) families.set(metric, (family = { kind, lines: [] }));

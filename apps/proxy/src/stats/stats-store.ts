@@ -23,6 +23,12 @@ class PlainGauge implements Gauge {
   }
 }
 
+export interface StatEntry {
+  readonly name: string;
+  readonly value: number;
+  readonly kind: 'counter' | 'gauge';
+}
+
 /** The proxy's counters and gauges, by Envoy's full stat names. A name always maps to the same
  *  object, so a replaced listener or cluster keeps counting where the old one stopped. */
 export class Stats implements StatsStore {
@@ -42,7 +48,7 @@ export class Stats implements StatsStore {
   }
 
   /** Every stat with its value, sorted by name. */
-  entries(): { name: string; value: number; kind: 'counter' | 'gauge' }[] {
+  entries(): StatEntry[] {
     const all = [
       ...[...this.counters].map(([name, c]) => ({ name, value: c.value, kind: 'counter' as const })),
       ...[...this.gauges].map(([name, g]) => ({ name, value: g.value, kind: 'gauge' as const })),

@@ -39,21 +39,27 @@ export class DynamicConfig {
   private edsNames = '';
   private rdsNames = '';
   private ldsSubscribed = false;
+  private readonly follower: boolean;
   cdsReceived = false;
   ldsReceived = false;
   /** Called after every applied update (readiness is re-evaluated there). */
   onUpdate: () => void = () => {};
+  /** Runs after a response applied here; throwing NACKs it (workers use this to follow along). */
+  onApplied: (typeUrl: string, resources: JsonObject[], version: string) => Promise<void> = async () => {};
 
-  constructor(targets: DynamicTargets, factory: TransportFactory, cds: boolean, lds: boolean) {
+  /** `cds`/`lds`: whether the bootstrap takes clusters/listeners from ADS. With `follower`,
+   *  this only applies what it is given and asks for nothing (a worker fed by the main thread). */
+  constructor(targets: DynamicTargets, factory: TransportFactory, cds: boolean, lds: boolean, follower = false) {
     this.targets = targets;
     this.cds = cds;
     this.lds = lds;
     this.cdsReceived = !cds;
     this.ldsReceived = !lds;
     this.transport = factory((typeUrl, resources, version) => this.apply(typeUrl, resources, version));
+    this.follower = follower;
     targets.clusters.onChange = () => this.resubscribe();
     targets.routes.onChange = () => this.resubscribe();
-    if (cds) this.transport.subscribe(TypeUrl.Cluster, []);
+    if (cds && !follower) this.transport.subscribe(TypeUrl.Cluster, []);
     this.resubscribe();
   }
 
@@ -83,6 +89,7 @@ export class DynamicConfig {
         default:
           throw new Error(`unexpected resource type ${typeUrl}`);
       }
+      await this.onApplied(typeUrl, resources, version);
     } catch (err) {
       const counter = { [TypeUrl.Cluster]: 'cluster_manager.cds', [TypeUrl.ClusterLoadAssignment]: 'cluster_manager.eds',
         [TypeUrl.Listener]: 'listener_manager.lds', [TypeUrl.RouteConfiguration]: 'http.rds' }[typeUrl];
@@ -97,6 +104,7 @@ export class DynamicConfig {
 
   /** Asks for the EDS and RDS names the current clusters and listeners need. */
   private resubscribe(): void {
+    if (this.follower) return;
     const eds = this.targets.clusters.edsNames();
     if (eds.join('\n') !== this.edsNames) {
       this.edsNames = eds.join('\n');
