@@ -22,6 +22,8 @@ export const TypeUrl = {
   Bootstrap: 'type.googleapis.com/envoy.config.bootstrap.v3.Bootstrap',
   DiscoveryRequest: 'type.googleapis.com/envoy.service.discovery.v3.DiscoveryRequest',
   DiscoveryResponse: 'type.googleapis.com/envoy.service.discovery.v3.DiscoveryResponse',
+  DeltaDiscoveryRequest: 'type.googleapis.com/envoy.service.discovery.v3.DeltaDiscoveryRequest',
+  DeltaDiscoveryResponse: 'type.googleapis.com/envoy.service.discovery.v3.DeltaDiscoveryResponse',
   ConfigDump: 'type.googleapis.com/envoy.admin.v3.ConfigDump',
   BootstrapConfigDump: 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump',
   ListenersConfigDump: 'type.googleapis.com/envoy.admin.v3.ListenersConfigDump',
