@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, asObject, onlyFields, optionalArray, optionalBoolean, optionalObject, requiredObject, requiredString, oneOf, type JsonObject } from '@mizzen/filters';
-import { normalize } from '@mizzen/xds';
+import { validate } from '@mizzen/xds';
 import { compileCluster, readSocketAddress, type ClusterConfig } from '../upstream/cluster-config.ts';
 
 export interface AdsConfig {
@@ -79,10 +79,11 @@ function compileAds(dynamic: JsonObject, clusters: ClusterConfig[], path: string
   return { clusterName, target: `${host}:${endpoint.port}`, cds, lds };
 }
 
-/** Checks a bootstrap object: first against Envoy's schema (unknown fields, types), then against
- *  what this proxy implements. Errors name the field path. */
+/** Checks a bootstrap object: first against Envoy's schema and the validation rules in its
+ *  protos (unknown fields, types, ranges), then against what this proxy implements. Errors
+ *  name the field path. */
 export function compileBootstrap(raw: unknown): BootstrapConfig {
-  const json = normalize(BOOTSTRAP_TYPE, raw);
+  const json = validate(BOOTSTRAP_TYPE, raw);
   const path = 'Bootstrap';
   onlyFields(json, path, ['node', 'admin', 'static_resources', 'dynamic_resources']);
   let admin: BootstrapConfig['admin'];

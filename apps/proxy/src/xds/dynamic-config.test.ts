@@ -138,6 +138,14 @@ describe('configuration over ADS', () => {
     expect(proxy.clusters.getCluster(CLUSTER)).toBeDefined();
   });
 
+  it('NACKs what breaks the rules in Envoy\'s protos', async () => {
+    cp.update(TypeUrl.Listener, 'l-bad', [{ ...outbound('outbound_80'), address: address(70000) }]);
+    await cp.until(() => cp.nacks.some((n) => n.typeUrl === TypeUrl.Listener));
+    expect(cp.nacks.find((n) => n.typeUrl === TypeUrl.Listener)?.error).toMatch(/^resource 0 \(127\.0\.0\.1_80\): .*port_value/);
+    cp.update(TypeUrl.Listener, 'l1', [outbound('outbound_80')]);
+    await cp.until(() => cp.acks.filter((a) => a.version === 'l1').length >= 2);
+  });
+
   it('applies a new route configuration to running listeners', async () => {
     cp.update(TypeUrl.RouteConfiguration, 'r3', [routes([{ match: { prefix: '/teapot' }, direct_response: { status: 418 } }])]);
     await cp.until(() => cp.acks.some((a) => a.version === 'r3'));

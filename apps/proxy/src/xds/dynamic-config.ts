@@ -1,4 +1,4 @@
-import { TypeUrl, AdsClient, type JsonObject } from '@mizzen/xds';
+import { TypeUrl, AdsClient, resourceName, validationProblems, type JsonObject } from '@mizzen/xds';
 import type { Logger, StatsStore } from '@mizzen/filters';
 import type { ListenerManager } from '../listener/listener-manager.ts';
 import type { ClusterManager } from '../upstream/cluster-manager.ts';
@@ -68,9 +68,15 @@ export class DynamicConfig {
     return this.cdsReceived && this.ldsReceived && this.targets.clusters.warmed && this.targets.routes.complete;
   }
 
-  private async apply(typeUrl: string, resources: JsonObject[], version: string): Promise<void> {
+  private async apply(typeUrl: string, received: JsonObject[], version: string): Promise<void> {
     const { clusters, listeners, routes, stats } = this.targets;
     try {
+      // Envoy's own rules first (required fields, ranges), as Envoy checks before it applies.
+      const resources = received.map((r, i) => {
+        const problems = validationProblems(typeUrl, r);
+        if (problems.length > 0) throw new Error(`resource ${i} (${resourceName(r) || 'unnamed'}): ${problems.join('; ')}`);
+        return r;
+      });
       switch (typeUrl) {
         case TypeUrl.Cluster:
           clusters.applyCds(resources, version);
@@ -89,7 +95,7 @@ export class DynamicConfig {
         default:
           throw new Error(`unexpected resource type ${typeUrl}`);
       }
-      await this.onApplied(typeUrl, resources, version);
+      await this.onApplied(typeUrl, received, version);
     } catch (err) {
       const counter = { [TypeUrl.Cluster]: 'cluster_manager.cds', [TypeUrl.ClusterLoadAssignment]: 'cluster_manager.eds',
         [TypeUrl.Listener]: 'listener_manager.lds', [TypeUrl.RouteConfiguration]: 'http.rds' }[typeUrl];
