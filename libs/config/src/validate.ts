@@ -1,4 +1,5 @@
 import { ConfigError } from './config-error.ts';
+import { istioKindChecks } from './istio-kinds.ts';
 import { clusterScopedKinds, describeObject, type KubeObject } from './kubernetes-types.ts';
 
 // Field-by-field checks of the kinds Mizzen models. Each check throws a ConfigError naming the
@@ -42,6 +43,13 @@ export function validateObject(document: unknown): KubeObject {
 
   const object = { ...document, metadata: { ...metadata } } as unknown as KubeObject;
   if (!clusterScopedKinds.has(kind as string) && object.metadata.namespace === undefined) object.metadata.namespace = 'default';
+
+  const istioKind = istioKindChecks[kind as string];
+  if (istioKind) {
+    if (!istioKind.apiVersions.includes(apiVersion as string)) fail('apiVersion', `${kind} must be one of ${istioKind.apiVersions.join(', ')}, got ${JSON.stringify(apiVersion)}`);
+    istioKind.check(object, fail);
+    return object;
+  }
 
   const expectedApiVersion = knownApiVersions[kind as string];
   if (expectedApiVersion === undefined) return object;

@@ -39,9 +39,9 @@ describe('loadDocuments', () => {
   });
 
   it('keeps unknown kinds as generic objects', () => {
-    const { objects, errors } = loadDocuments('apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: reviews }\nspec: { hosts: [reviews] }\n', 'vs.yaml');
+    const { objects, errors } = loadDocuments('apiVersion: v1\nkind: ConfigMap\nmetadata: { name: mesh }\ndata: { mesh: "{}" }\n', 'cm.yaml');
     expect(errors).toEqual([]);
-    expect(objects[0]).toMatchObject({ kind: 'VirtualService', metadata: { name: 'reviews', namespace: 'default' }, spec: { hosts: ['reviews'] } });
+    expect(objects[0]).toMatchObject({ kind: 'ConfigMap', metadata: { name: 'mesh', namespace: 'default' }, data: { mesh: '{}' } });
   });
 
   it('names the file, document, resource, field and reason of a bad document and keeps the rest', () => {
