@@ -59,6 +59,7 @@ export class ProxyServer implements AdminTarget {
     this.routes = new RouteConfigStore(this.stats);
     const context: FilterFactoryContext = { clusterManager: this.clusters, stats: this.stats, routeConfigs: this.routes, log: this.log };
     this.listeners = new ListenerManager(context, options.drainTimeMs, options.concurrency > 1 || options.role === 'worker');
+    this.routes.onUpdated = () => this.listeners.onRoutesUpdated();
     this.stateGauge = this.stats.gauge('server.state');
     this.stateGauge.set(STATE.PRE_INITIALIZING);
     this.stats.gauge('server.concurrency').set(options.concurrency);

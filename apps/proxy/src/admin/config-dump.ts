@@ -42,6 +42,9 @@ export function configDump(s: DumpSources, includeEds: boolean): JsonObject {
       dynamic_listeners: listeners.filter((l) => !l.isStatic).map((l) => ({
         name: l.name,
         active_state: { version_info: l.version.version, listener: withType(l.version.config.json, TypeUrl.Listener), last_updated: l.version.lastUpdated },
+        warming_state: l.warming && {
+          version_info: l.warming.version, listener: withType(l.warming.config.json, TypeUrl.Listener), last_updated: l.warming.lastUpdated,
+        },
       })),
     },
     {

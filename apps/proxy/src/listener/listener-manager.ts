@@ -1,5 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { ConfigError, type Counter, type FilterFactoryContext, type Gauge, type JsonObject, type Logger, type StatsStore } from '@mizzen/filters';
+import {
+  ConfigError, type Counter, type FilterFactoryContext, type Gauge, type JsonObject, type Logger, type RouteConfigHandle, type StatsStore,
+} from '@mizzen/filters';
 import { hostKey } from '../upstream/upstream-host.ts';
 import { plainAddress, selectFilterChain } from './filter-chain-match.ts';
 import { compileListener, type ListenerConfig } from './listener-config.ts';
@@ -7,6 +9,8 @@ import { compileListener, type ListenerConfig } from './listener-config.ts';
 /** One version of a listener's config, with the connections it accepted. */
 class ListenerVersion {
   readonly config: ListenerConfig;
+  /** The RDS route configurations its connection managers use. */
+  readonly routes: RouteConfigHandle[];
   readonly connections = new Set<Socket>();
   readonly cxTotal: Counter;
   readonly cxActive: Gauge;
@@ -14,13 +18,19 @@ class ListenerVersion {
   readonly version: string;
   readonly lastUpdated = new Date().toISOString();
 
-  constructor(config: ListenerConfig, stats: StatsStore, version: string) {
+  constructor(config: ListenerConfig, routes: RouteConfigHandle[], stats: StatsStore, version: string) {
     this.config = config;
+    this.routes = routes;
     this.version = version;
     const p = `listener.${config.address}_${config.port}.`;
     this.cxTotal = stats.counter(`${p}downstream_cx_total`);
     this.cxActive = stats.gauge(`${p}downstream_cx_active`);
     this.noChain = stats.counter(`${p}no_filter_chain_match`);
+  }
+
+  /** Warm: every route configuration it needs has arrived. */
+  get warm(): boolean {
+    return this.routes.every((r) => r.current !== undefined);
   }
 
   /** Lets filters finish in-flight requests, then closes what is left after `drainMs`. */
@@ -36,6 +46,8 @@ class ListenerVersion {
 
 interface ActiveListener {
   current: ListenerVersion;
+  /** A replacement waiting for its routes (Envoy's warming); `current` serves meanwhile. */
+  warming: ListenerVersion | undefined;
   server: Server | undefined;
   readonly isStatic: boolean;
 }
@@ -80,10 +92,10 @@ export class ListenerManager {
     this.drainMs = drainMs;
   }
 
-  entries(): { name: string; isStatic: boolean; version: ListenerVersion; boundPort: number | undefined }[] {
+  entries(): { name: string; isStatic: boolean; version: ListenerVersion; warming: ListenerVersion | undefined; boundPort: number | undefined }[] {
     return [...this.listeners].map(([name, l]) => {
       const address = l.server?.address();
-      return { name, isStatic: l.isStatic, version: l.current, boundPort: typeof address === 'object' && address ? address.port : undefined };
+      return { name, isStatic: l.isStatic, version: l.current, warming: l.warming, boundPort: typeof address === 'object' && address ? address.port : undefined };
     });
   }
 
@@ -95,21 +107,22 @@ export class ListenerManager {
   /** Applies an LDS response (the full set). Throws, changing nothing, if a listener is bad. */
   async applyLds(resources: JsonObject[], version: string): Promise<void> {
     const configs = this.compileAll(resources, 'Listener');
-    for (const c of configs) {
+    for (const { config: c } of configs) {
       if (this.listeners.get(c.name)?.isStatic) throw new ConfigError(`Listener "${c.name}"`, 'a static listener of that name exists');
     }
-    const names = new Set(configs.map((c) => c.name));
+    const names = new Set(configs.map((c) => c.config.name));
     for (const [name, listener] of this.listeners) {
       if (!listener.isStatic && !names.has(name)) this.remove(name, listener);
     }
     const failures: string[] = [];
     for (const config of configs) {
-      const existing = this.listeners.get(config.name);
-      if (existing && JSON.stringify(existing.current.config.json) === JSON.stringify(config.json)) continue;
+      const existing = this.listeners.get(config.config.name);
+      const latest = existing?.warming ?? existing?.current;
+      if (latest && JSON.stringify(latest.config.json) === JSON.stringify(config.config.json)) continue;
       try {
         await this.add(config, false, version);
       } catch (err) {
-        failures.push(`Listener "${config.name}": ${(err as Error).message}`);
+        failures.push(`Listener "${config.config.name}": ${(err as Error).message}`);
       }
     }
     this.ldsVersion = version;
@@ -121,23 +134,53 @@ export class ListenerManager {
     this.stats.gauge('listener_manager.total_listeners_active').set(this.listeners.size);
   }
 
-  private compileAll(resources: JsonObject[], path: string): ListenerConfig[] {
-    const configs = resources.map((r, i) => compileListener(r, this.context, `${path}[${i}]`));
+  /** Builds each listener, noting which RDS route configurations its filters subscribed to. */
+  private compileAll(resources: JsonObject[], path: string): { config: ListenerConfig; routes: RouteConfigHandle[] }[] {
+    const compiled = resources.map((r, i) => {
+      const routes: RouteConfigHandle[] = [];
+      const provider = this.context.routeConfigs;
+      const context = { ...this.context, routeConfigs: { subscribe: (name: string) => {
+        const handle = provider.subscribe(name);
+        routes.push(handle);
+        return handle;
+      } } };
+      return { config: compileListener(r, context, `${path}[${i}]`), routes };
+    });
     const seen = new Set<string>();
-    for (const c of configs) {
+    for (const { config: c } of compiled) {
       if (seen.has(c.name)) throw new ConfigError(`${path} "${c.name}"`, 'duplicate listener name');
       seen.add(c.name);
     }
-    return configs;
+    return compiled;
   }
 
-  private async add(config: ListenerConfig, isStatic: boolean, version: string): Promise<void> {
-    const next = new ListenerVersion(config, this.stats, version);
+  /** Route configurations arrived: replacements that were waiting for them take over. */
+  onRoutesUpdated(): void {
+    for (const listener of this.listeners.values()) {
+      const warming = listener.warming;
+      if (!warming?.warm) continue;
+      listener.warming = undefined;
+      const old = listener.current;
+      listener.current = warming;
+      old.drain(this.drainMs);
+      this.log.info(`listener ${warming.config.name} warmed`);
+    }
+  }
+
+  private async add({ config, routes }: { config: ListenerConfig; routes: RouteConfigHandle[] }, isStatic: boolean, version: string): Promise<void> {
+    const next = new ListenerVersion(config, routes, this.stats, version);
     const existing = this.listeners.get(config.name);
     const key = hostKey(config.address, config.port);
     if (existing && existing.current.config.address === config.address && existing.current.config.port === config.port
       && existing.current.config.bindToPort === config.bindToPort) {
-      // Same socket: new connections get the new filter chains, old ones drain.
+      // Same socket: new connections get the new filter chains, old ones drain. A version
+      // whose routes have not arrived yet waits, and the current one keeps serving.
+      existing.warming?.drain(0);
+      existing.warming = undefined;
+      if (!next.warm) {
+        existing.warming = next;
+        return;
+      }
       const old = existing.current;
       existing.current = next;
       old.drain(this.drainMs);
@@ -146,7 +189,7 @@ export class ListenerManager {
     const occupant = this.byAddress.get(key);
     if (occupant && occupant !== existing) throw new ConfigError(`Listener "${config.name}".address`, `${key} is already used by another listener`);
     let server: Server | undefined;
-    const listener: ActiveListener = { current: next, server: undefined, isStatic };
+    const listener: ActiveListener = { current: next, warming: undefined, server: undefined, isStatic };
     if (config.bindToPort) {
       server = createServer({ noDelay: true });
       server.on('connection', (socket) => this.onConnection(listener, socket));
@@ -162,6 +205,7 @@ export class ListenerManager {
 
   private remove(name: string, listener: ActiveListener): void {
     this.listeners.delete(name);
+    listener.warming?.drain(0);
     const config = listener.current.config;
     const key = hostKey(config.address, config.port);
     if (this.byAddress.get(key) === listener) this.byAddress.delete(key);

@@ -190,4 +190,19 @@ describe('configuration over ADS', () => {
     expect(routesDump.dynamic_route_configs[0].version_info).toBe('r3');
     expect((dump.configs[4] as { dynamic_endpoint_configs: unknown[] }).dynamic_endpoint_configs).toHaveLength(1);
   });
+
+  it('keeps the current listener serving while its replacement waits for new routes', async () => {
+    const waiting = { '@type': TypeUrl.Listener, ...listener('127.0.0.1_80', listenerPort, [httpFilter('outbound_81', { rds: { route_config_name: '81', config_source: { ads: {} } } })]) };
+    cp.update(TypeUrl.Listener, 'l3', [waiting]);
+    await cp.until(() => cp.acks.some((a) => a.version === 'l3'));
+    const before = new RawHttpClient(listenerPort);
+    expect(await get(before, '/warming')).toMatchObject({ status: 200, body: 'upstream /warming' });
+    before.close();
+    const r81 = { '@type': TypeUrl.RouteConfiguration, ...routeConfig('81', [{ match: { prefix: '/' }, direct_response: { status: 201 } }]) };
+    cp.update(TypeUrl.RouteConfiguration, 'r4', [routes(), r81]);
+    await cp.until(() => cp.acks.some((a) => a.version === 'r4'));
+    const after = new RawHttpClient(listenerPort);
+    expect((await get(after, '/warmed')).status).toBe(201);
+    after.close();
+  });
 });

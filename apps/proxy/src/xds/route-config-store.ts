@@ -16,6 +16,8 @@ export class RouteConfigStore implements RouteConfigProvider {
   private readonly stats: StatsStore;
   /** Called when a new name is subscribed. */
   onChange: () => void = () => {};
+  /** Called after route configurations were replaced. */
+  onUpdated: () => void = () => {};
 
   constructor(stats: StatsStore) {
     this.stats = stats;
@@ -61,5 +63,6 @@ export class RouteConfigStore implements RouteConfigProvider {
       handle.lastUpdated = now;
     }
     this.stats.counter('http.rds.update_success').inc();
+    this.onUpdated();
   }
 }
