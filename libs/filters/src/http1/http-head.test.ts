@@ -31,6 +31,11 @@ describe('parseRequestHead', () => {
     expect(request('GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n').keepAlive).toBe(true);
   });
 
+  it('answers 431 past 100 headers', () => {
+    expect(status(() => request(`GET / HTTP/1.1\r\n${'a: b\r\n'.repeat(101)}\r\n`))).toBe(431);
+    expect(request(`GET / HTTP/1.1\r\n${'a: b\r\n'.repeat(100)}\r\n`).headers).toHaveLength(200);
+  });
+
   it.each([
     ['a request line with extra parts', 'GET / x HTTP/1.1\r\n\r\n', 400],
     ['a missing version', 'GET /\r\n\r\n', 400],

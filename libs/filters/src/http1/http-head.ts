@@ -72,7 +72,11 @@ function isRequestTarget(s: string): boolean {
  * Parses header lines [first, lines.length) into a lowercased flat list and works out the
  * body framing. Shared by requests and responses.
  */
+// Envoy's default max_headers_count.
+const MAX_HEADERS = 100;
+
 function parseFields(lines: string[], minorVersion: number, headers: HeaderList): MessageFraming {
+  if (lines.length - 1 > MAX_HEADERS) throw new HttpParseError(431, `more than ${MAX_HEADERS} headers`);
   let contentLength = -1;
   let transferEncoding: string | undefined;
   let connection: string | undefined;
