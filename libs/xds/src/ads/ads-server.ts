@@ -7,10 +7,16 @@ import type { DiscoveryRequest } from '../resources/discovery.ts';
 import { resourceName } from '../resources/type-url.ts';
 import { XdsError } from '../xds-error.ts';
 import { adsServiceDefinition, channelOptions, type WireResponse } from './ads-wire.ts';
+import type { DeltaAdsServer } from './delta-ads-server.ts';
 import { emptyServerStreamState, onServerRequest, onServerResponse, type ServerDecision, type ServerStreamState } from './server-stream-state.ts';
 
 export interface AdsServerOptions {
   address: string;
+}
+
+export interface AdsServerExtras {
+  /** Also serve delta xDS (DeltaAggregatedResources) on the same port, as Envoy may use either. */
+  delta?: DeltaAdsServer;
 }
 
 export interface AdsStreamInfo {
@@ -42,12 +48,14 @@ interface OpenStream {
 
 export class AdsServer {
   readonly #handler: AdsServerHandler;
+  readonly #delta: DeltaAdsServer | undefined;
   readonly #streams = new Map<string, OpenStream>();
   #server: grpc.Server | undefined;
   #nextStream = 0;
 
-  constructor(handler: AdsServerHandler) {
+  constructor(handler: AdsServerHandler, extras: AdsServerExtras = {}) {
     this.#handler = handler;
+    this.#delta = extras.delta;
   }
 
   /**
@@ -60,6 +68,7 @@ export class AdsServer {
     server.addService(adsServiceDefinition, {
       StreamAggregatedResources: (call: AdsCall) => this.#accept(call),
     });
+    this.#delta?.addTo(server);
     this.#server = server;
     return new Promise((resolve, reject) => {
       server.bindAsync(address, credentials, (error, port) => {
@@ -77,6 +86,7 @@ export class AdsServer {
     this.#server = undefined;
     if (!server) return;
     for (const id of [...this.#streams.keys()]) this.#closed(id);
+    this.#delta?.closeStreams();
     server.forceShutdown();
   }
 

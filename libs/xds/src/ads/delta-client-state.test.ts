@@ -64,6 +64,20 @@ describe('delta client stream state', () => {
     expect([...(state.types.get(eds)?.resources.keys() ?? [])]).toEqual(['b']);
   });
 
+  it('does not keep an accepted resource whose name was unsubscribed meanwhile', () => {
+    let { state } = deltaClientSubscribe(emptyDeltaClientStreamState(), eds, ['a', 'b']);
+    const next = deltaClientApply(state, eds, {
+      resources: [
+        { name: 'a', version: '1', resource: {} },
+        { name: 'b', version: '1', resource: {} },
+      ],
+      removed: [],
+    });
+    state = deltaClientUnsubscribe(state, eds, ['a']).state;
+    state = deltaClientAccept(state, eds, next, 'v1');
+    expect([...(state.types.get(eds)?.resources.keys() ?? [])]).toEqual(['b']);
+  });
+
   it('ACKs with the nonce and NACKs with error_detail', () => {
     expect(deltaClientReply(cds, 'n1')).toEqual({ type_url: cds, response_nonce: 'n1' });
     expect(deltaClientReply(cds, 'n2', 'bad')).toEqual({ type_url: cds, response_nonce: 'n2', error_detail: { code: 3, message: 'bad' } });

@@ -101,14 +101,19 @@ export function deltaClientApply(state: DeltaClientStreamState, typeUrl: string,
   return resources;
 }
 
-/** Keeps an accepted update's resources and system version. */
+/**
+ * Keeps an accepted update's resources and system version, except those of names unsubscribed
+ * while the update was being applied.
+ */
 export function deltaClientAccept(
   state: DeltaClientStreamState,
   typeUrl: string,
   resources: ReadonlyMap<string, HeldResource>,
   systemVersion: string,
 ): DeltaClientStreamState {
-  return withType(state, typeUrl, { ...(state.types.get(typeUrl) ?? emptyType()), resources, systemVersion });
+  const type = state.types.get(typeUrl) ?? emptyType();
+  const kept = new Map([...resources].filter(([name]) => type.wildcard || type.resourceNames.has(name)));
+  return withType(state, typeUrl, { ...type, resources: kept, systemVersion });
 }
 
 /** The ACK of a response, or its NACK with the reason (the client kept its last good set). */

@@ -1,0 +1,257 @@
+// Delta ADS over real loopback gRPC: both sides of the library talking to each other.
+import * as grpc from '@grpc/grpc-js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { outboundCluster } from '../fixtures/istio-resources.ts';
+import type { JsonObject } from '../json/codec.ts';
+import type { DeltaDiscoveryRequest } from '../resources/discovery.ts';
+import { TypeUrl } from '../resources/type-url.ts';
+import { AdsClient } from './ads-client.ts';
+import { AdsServer, type AdsServerHandler } from './ads-server.ts';
+import { DeltaAdsClient, type DeltaResourceChanges } from './delta-ads-client.ts';
+import { DeltaAdsServer, type DeltaAdsServerHandler } from './delta-ads-server.ts';
+import type { DeltaSubscription } from './delta-server-state.ts';
+import { deltaAdsMethodPath, deserializeDeltaResponse, serializeDeltaRequest, type WireDeltaResponse } from './delta-wire.ts';
+
+type Event =
+  | { kind: 'open'; id: string; node: JsonObject }
+  | { kind: 'subscribe'; id: string; typeUrl: string; subscription: DeltaSubscription }
+  | { kind: 'ack'; id: string; typeUrl: string; version: string }
+  | { kind: 'nack'; id: string; typeUrl: string; version: string; error: string }
+  | { kind: 'close'; id: string }
+  | { kind: 'resources'; typeUrl: string; resources: JsonObject[]; version: string; changes: DeltaResourceChanges };
+
+/** Events a test waits on, each matched once, in order. */
+class EventLog {
+  readonly #events: Event[] = [];
+  #waiters: { match: (e: Event) => boolean; resolve: (e: Event) => void }[] = [];
+  #cursor = 0;
+
+  add(event: Event): void {
+    this.#events.push(event);
+    this.#wake();
+  }
+
+  next<K extends Event['kind']>(kind: K, where: (e: Extract<Event, { kind: K }>) => boolean = () => true): Promise<Extract<Event, { kind: K }>> {
+    return new Promise((resolve) => {
+      this.#waiters.push({ match: (e) => e.kind === kind && where(e as Extract<Event, { kind: K }>), resolve: resolve as (e: Event) => void });
+      this.#wake();
+    });
+  }
+
+  #wake(): void {
+    this.#waiters = this.#waiters.filter((waiter) => {
+      for (let i = this.#cursor; i < this.#events.length; i++) {
+        if (waiter.match(this.#events[i]!)) {
+          this.#cursor = i + 1;
+          waiter.resolve(this.#events[i]!);
+          return false;
+        }
+      }
+      return true;
+    });
+  }
+}
+
+const node = { id: 'sidecar~10.244.0.5~web-0.default~default.svc.cluster.local', cluster: 'web.default', metadata: { NAMESPACE: 'default' } };
+const cds = TypeUrl.Cluster;
+const eds = TypeUrl.ClusterLoadAssignment;
+const clusterA = { '@type': cds, ...outboundCluster };
+const clusterB = { '@type': cds, name: 'b', connect_timeout: '1s' };
+const clusterB2 = { '@type': cds, name: 'b', connect_timeout: '2s' };
+const badCluster = { '@type': cds, name: 'bad', connect_timeout: '1s' };
+const names = (resources: JsonObject[]) => resources.map((r) => r.name ?? r.cluster_name).sort();
+
+const noSotw: AdsServerHandler = { onStreamOpen() {}, onSubscribe() {}, onAck() {}, onNack() {}, onStreamClose() {} };
+
+/** An AdsServer answering both methods; delta events go to the log, and onSubscribe may answer. */
+function deltaServer(log: EventLog, onSubscribe?: (delta: DeltaAdsServer, id: string, typeUrl: string, s: DeltaSubscription) => void, sotw = noSotw) {
+  const handler: DeltaAdsServerHandler = {
+    onStreamOpen: ({ id, node }) => log.add({ kind: 'open', id, node }),
+    onSubscribe: (id, typeUrl, subscription) => {
+      log.add({ kind: 'subscribe', id, typeUrl, subscription });
+      onSubscribe?.(delta, id, typeUrl, subscription);
+    },
+    onAck: (id, typeUrl, version) => log.add({ kind: 'ack', id, typeUrl, version }),
+    onNack: (id, typeUrl, version, _nonce, error) => log.add({ kind: 'nack', id, typeUrl, version, error }),
+    onStreamClose: (id) => log.add({ kind: 'close', id }),
+  };
+  const delta = new DeltaAdsServer(handler);
+  return { server: new AdsServer(sotw, { delta }), delta };
+}
+
+function deltaClient(log: EventLog, port: number, refuse?: (resources: JsonObject[]) => string | undefined): DeltaAdsClient {
+  return new DeltaAdsClient({
+    target: `127.0.0.1:${port}`,
+    node,
+    backoff: { initialMs: 20, maxMs: 100, jitter: 0 },
+    onResources: (typeUrl, resources, version, changes) => {
+      log.add({ kind: 'resources', typeUrl, resources, version, changes });
+      return refuse?.(resources);
+    },
+  });
+}
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+describe('delta ADS over gRPC', () => {
+  it('sends only what changed, removes what is gone, NACKs with a reason, and resumes from the versions held', async () => {
+    const log = new EventLog();
+    const { server, delta } = deltaServer(log, (d, id, typeUrl) => d.pushDesired(id, typeUrl, [clusterA, clusterB], 'v1'));
+    cleanups.push(() => server.close());
+    const port = await server.listen('127.0.0.1:0');
+    const client = deltaClient(log, port, (resources) => (resources.some((r) => r.name === 'bad') ? 'cluster bad is not allowed' : undefined));
+    cleanups.push(() => client.close());
+    client.subscribe(cds, []);
+
+    const opened = await log.next('open');
+    expect(opened.node).toEqual(node);
+    expect(await log.next('subscribe')).toMatchObject({ id: opened.id, typeUrl: cds, subscription: { wildcard: true, knownVersions: {} } });
+    const first = await log.next('resources');
+    expect(first).toMatchObject({ typeUrl: cds, version: 'v1', changes: { removed: [] } });
+    expect(first.resources).toEqual([clusterA, clusterB]);
+    expect(await log.next('ack')).toMatchObject({ id: opened.id, version: 'v1' });
+
+    // One resource changes: only it crosses the wire.
+    delta.pushDesired(opened.id, cds, [clusterA, clusterB2], 'v2');
+    const second = await log.next('resources');
+    expect(second.changes).toEqual({ updated: [clusterB2], removed: [] });
+    expect(second.resources).toEqual([clusterA, clusterB2]);
+    await log.next('ack', (e) => e.version === 'v2');
+
+    // The same set again sends nothing; a removal sends only the name.
+    delta.pushDesired(opened.id, cds, [clusterA, clusterB2], 'v2');
+    delta.pushDesired(opened.id, cds, [clusterB2], 'v3');
+    const third = await log.next('resources');
+    expect(third).toMatchObject({ version: 'v3', changes: { updated: [], removed: [outboundCluster.name] } });
+    expect(third.resources).toEqual([clusterB2]);
+    await log.next('ack', (e) => e.version === 'v3');
+
+    // A refused update is NACKed with the reason; the client keeps its last good set.
+    delta.pushChanges(opened.id, cds, { resources: [badCluster] }, 'v4');
+    await log.next('resources', (e) => e.version === 'v4');
+    expect(await log.next('nack')).toEqual({ kind: 'nack', id: opened.id, typeUrl: cds, version: 'v4', error: 'cluster bad is not allowed' });
+    expect(client.resources(cds)).toEqual([clusterB2]);
+    expect(delta.streamState(opened.id)?.types.get(cds)?.ackedVersion).toBe('v3');
+
+    // A new server on the same port: the client says what it holds, and an unchanged set sends nothing.
+    await server.close();
+    await log.next('close', (e) => e.id === opened.id);
+    const restarted = deltaServer(log, (d, id, typeUrl) => {
+      d.pushDesired(id, typeUrl, [clusterB2], 'v5');
+      d.pushDesired(id, typeUrl, [clusterB2, clusterA], 'v6');
+    });
+    cleanups.push(() => restarted.server.close());
+    await restarted.server.listen(`127.0.0.1:${port}`);
+    const resumed = await log.next('subscribe', (e) => e.id !== opened.id);
+    expect(resumed.subscription).toMatchObject({ wildcard: true, knownVersions: { b: expect.any(String) } });
+    expect(Object.keys(resumed.subscription.knownVersions)).toEqual(['b']);
+    const fourth = await log.next('resources');
+    expect(fourth).toMatchObject({ version: 'v6', changes: { updated: [clusterA], removed: [] } });
+    expect(names(fourth.resources)).toEqual([outboundCluster.name, 'b'].sort());
+  });
+
+  it('subscribes and unsubscribes by name, and hears of names that do not exist', async () => {
+    const log = new EventLog();
+    const endpoints = (name: string) => ({ '@type': eds, cluster_name: name });
+    const { server } = deltaServer(log, (d, id, typeUrl, s) => d.pushDesired(id, typeUrl, [endpoints('a'), endpoints('b'), endpoints('c')], `n${s.resourceNames.length}`));
+    cleanups.push(() => server.close());
+    const port = await server.listen('127.0.0.1:0');
+    const client = deltaClient(log, port);
+    cleanups.push(() => client.close());
+
+    client.subscribe(eds, ['a', 'missing']);
+    expect((await log.next('subscribe')).subscription).toMatchObject({ wildcard: false, resourceNames: ['a', 'missing'], added: ['a', 'missing'] });
+    const first = await log.next('resources');
+    expect(first.changes).toEqual({ updated: [endpoints('a')], removed: ['missing'] });
+
+    client.subscribe(eds, ['b']);
+    expect((await log.next('subscribe')).subscription).toMatchObject({ resourceNames: ['b'], added: ['b'], removed: ['a', 'missing'] });
+    const second = await log.next('resources');
+    expect(second.changes).toEqual({ updated: [endpoints('b')], removed: [] });
+    expect(second.resources).toEqual([endpoints('b')]);
+
+    client.unsubscribe(eds, ['b']);
+    expect((await log.next('subscribe')).subscription).toMatchObject({ resourceNames: [], removed: ['b'] });
+    expect(client.resources(eds)).toEqual([]);
+  });
+
+  it('serves state-of-the-world and delta clients on the same port', async () => {
+    const log = new EventLog();
+    let sotwAcked!: (version: string) => void;
+    const sotwAck = new Promise<string>((resolve) => (sotwAcked = resolve));
+    const sotw: AdsServerHandler = {
+      ...noSotw,
+      onSubscribe: (id, typeUrl) => server.push(id, typeUrl, [clusterB], 'sotw-1'),
+      onAck: (_id, _typeUrl, version) => sotwAcked(version),
+    };
+    const { server } = deltaServer(log, (d, id, typeUrl) => d.pushDesired(id, typeUrl, [clusterA], 'delta-1'), sotw);
+    cleanups.push(() => server.close());
+    const port = await server.listen('127.0.0.1:0');
+
+    const deltaSide = deltaClient(log, port);
+    cleanups.push(() => deltaSide.close());
+    deltaSide.subscribe(cds, ['*']);
+    const sotwSeen = new Promise<JsonObject[]>((resolve) => {
+      const sotwSide = new AdsClient({ target: `127.0.0.1:${port}`, node, onResources: (_t, resources) => resolve(resources) });
+      cleanups.push(() => sotwSide.close());
+      sotwSide.subscribe(cds, []);
+    });
+    expect((await log.next('resources')).resources).toEqual([clusterA]);
+    expect(await sotwSeen).toEqual([clusterB]);
+    expect(await log.next('ack')).toMatchObject({ version: 'delta-1' });
+    expect(await sotwAck).toBe('sotw-1');
+  });
+
+  it('reads the legacy empty first request as a wildcard, ignores stale nonces, and refuses a stream without node', async () => {
+    const log = new EventLog();
+    const { server, delta } = deltaServer(log, (d, id, typeUrl) => d.pushDesired(id, typeUrl, [clusterA], 'v1'));
+    cleanups.push(() => server.close());
+    const port = await server.listen('127.0.0.1:0');
+    const raw = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    cleanups.push(() => raw.close());
+
+    const call = raw.makeBidiStreamRequest(deltaAdsMethodPath, serializeDeltaRequest, deserializeDeltaResponse);
+    call.on('error', () => undefined); // cancelled at cleanup
+    cleanups.push(() => call.cancel());
+    const responses: WireDeltaResponse[] = [];
+    const answered = new Promise<void>((resolve) => call.on('data', (r: WireDeltaResponse) => (responses.push(r), resolve())));
+    call.write({ node, type_url: cds } satisfies DeltaDiscoveryRequest);
+    expect((await log.next('subscribe')).subscription).toMatchObject({ wildcard: true, resourceNames: [] });
+    await answered;
+    expect(responses[0]).toMatchObject({ system_version_info: 'v1', type_url: cds, removed_resources: [] });
+    expect(responses[0]?.resources.map((r) => r.name)).toEqual([outboundCluster.name]);
+
+    call.write({ type_url: cds, response_nonce: 'not-a-nonce-we-sent' } satisfies DeltaDiscoveryRequest);
+    call.write({ type_url: cds, response_nonce: responses[0]!.nonce } satisfies DeltaDiscoveryRequest);
+    const ack = await log.next('ack');
+    expect(ack.version).toBe('v1');
+    expect(delta.streamState(ack.id)?.types.get(cds)?.ackedVersion).toBe('v1');
+
+    const nodeless = raw.makeBidiStreamRequest(deltaAdsMethodPath, serializeDeltaRequest, deserializeDeltaResponse);
+    const failed = new Promise<grpc.ServiceError>((resolve) => nodeless.on('error', resolve));
+    nodeless.write({ type_url: cds } satisfies DeltaDiscoveryRequest);
+    const error = await failed;
+    expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(error.details).toBe('the first DeltaDiscoveryRequest of a stream must carry node');
+  });
+
+  it('refuses to push resources that are unnamed, repeated or do not fit their type', async () => {
+    const log = new EventLog();
+    const { server, delta } = deltaServer(log);
+    cleanups.push(() => server.close());
+    const port = await server.listen('127.0.0.1:0');
+    const client = deltaClient(log, port);
+    cleanups.push(() => client.close());
+    client.subscribe(cds, []);
+    const { id } = await log.next('subscribe');
+    expect(() => delta.pushDesired(id, cds, [{ connect_timeout: '1s' }], '1')).toThrow(`push ${cds}: resources[0] has no name`);
+    expect(() => delta.pushDesired(id, cds, [clusterB, clusterB2], '1')).toThrow(`push ${cds}: resource "b" appears twice`);
+    expect(() => delta.pushDesired(id, cds, [{ name: 'c', connect_timeout: 'soon' }], '1')).toThrow(
+      `push ${cds}: resource "c": Cluster.connect_timeout: expected a duration like "1.5s", got "soon"`,
+    );
+    expect(delta.pushDesired('no-such-stream', cds, [], '1')).toBe(false);
+  });
+});
