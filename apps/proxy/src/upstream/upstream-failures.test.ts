@@ -1,0 +1,121 @@
+import type { Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '@mizzen/testing';
+import { address, httpFilter, listener, routeConfig, staticCluster } from '../../test/bootstrap-builder.ts';
+import { RawHttpClient } from '../../test/raw-http-client.ts';
+import { ScriptedUpstream } from '../../test/scripted-upstream.ts';
+import { compileBootstrap } from '../bootstrap/bootstrap-config.ts';
+import { ConsoleLogger } from '../log/logger.ts';
+import { ProxyServer } from '../proxy-server.ts';
+
+let upstream: ScriptedUpstream;
+let proxy: ProxyServer;
+let port: number;
+
+beforeAll(async () => {
+  upstream = new ScriptedUpstream();
+  const upstreamPort = await upstream.listen();
+  port = await freePort();
+  proxy = new ProxyServer(compileBootstrap({
+    static_resources: {
+      listeners: [listener('http', port, [httpFilter('in', { route_config: routeConfig('r', [{ match: { prefix: '/' }, route: { cluster: 'up' } }]) })])],
+      clusters: [staticCluster('up', [{ port: upstreamPort }])],
+    },
+  }), { log: new ConsoleLogger('off'), drainTimeMs: 0, concurrency: 1 });
+  await proxy.start();
+});
+
+afterAll(async () => {
+  await proxy.stop(0);
+  upstream.close();
+});
+
+const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`;
+const ok = (body: string) => `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+
+describe('upstream failures', () => {
+  it('answers 503 when the upstream closes before answering', async () => {
+    upstream.onRequest = (socket) => socket.destroy();
+    const client = new RawHttpClient(port);
+    await client.send(get('/a'));
+    const [res] = await client.waitFor(1);
+    client.close();
+    expect(res.status).toBe(503);
+    expect(res.body.toString()).toContain('reset reason: connection termination');
+  });
+
+  it('resets the client when the upstream dies mid-body', async () => {
+    upstream.onRequest = (socket) => {
+      socket.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial');
+      socket.destroy();
+    };
+    const client = new RawHttpClient(port);
+    await client.send(get('/b'));
+    await client.waitClosed();
+    expect(client.responses).toHaveLength(0);
+  });
+
+  it('answers 503 for a malformed upstream response', async () => {
+    upstream.onRequest = (socket) => socket.write('HTTP/1.1 OK\r\n\r\n');
+    const client = new RawHttpClient(port);
+    await client.send(get('/c'));
+    const [res] = await client.waitFor(1);
+    client.close();
+    expect(res.status).toBe(503);
+    expect(res.body.toString()).toContain('protocol error');
+  });
+
+  it('retries once on a fresh connection when a kept-alive one was closed under it', async () => {
+    let n = 0;
+    upstream.onRequest = (socket) => {
+      n++;
+      socket.write(ok(`r${n}`));
+    };
+    const client = new RawHttpClient(port);
+    await client.send(get('/d1'));
+    await client.waitFor(1);
+    // The upstream drops its idle connection without the proxy noticing in time.
+    const kept = upstream.sockets[upstream.sockets.length - 1];
+    upstream.onRequest = (socket) => {
+      if (socket === kept) socket.destroy();
+      else socket.write(ok('fresh'));
+    };
+    await client.send(get('/d2'));
+    const [, second] = await client.waitFor(2);
+    client.close();
+    expect(second.status).toBe(200);
+    expect(second.body.toString()).toBe('fresh');
+  });
+
+  it('does not reuse an upstream connection whose client went away mid-response', async () => {
+    const client = new RawHttpClient(port);
+    const upstreamSocket = await new Promise<Socket>((resolve) => {
+      upstream.onRequest = (socket) => {
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf');
+        resolve(socket);
+      };
+      void client.send(get('/e1'));
+    });
+    const closed = new Promise<void>((resolve) => upstreamSocket.once('close', () => resolve()));
+    client.close();
+    await closed;
+    upstream.onRequest = (socket) => socket.write(ok('next'));
+    const next = new RawHttpClient(port);
+    await next.send(get('/e2'));
+    const [res] = await next.waitFor(1);
+    next.close();
+    expect(res.body.toString()).toBe('next');
+  });
+
+  it('forwards an until-close response to the client as chunked', async () => {
+    upstream.onRequest = (socket) => {
+      socket.write('HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nstream');
+      socket.end(' end');
+    };
+    const client = new RawHttpClient(port);
+    await client.send(get('/f'));
+    const [res] = await client.waitFor(1);
+    client.close();
+    expect(res.body.toString()).toBe('stream end');
+  });
+});
