@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '@mizzen/testing';
-import { address, httpFilter, listener, routeConfig, staticCluster } from '../../test/bootstrap-builder.ts';
+import { httpFilter, listener, routeConfig, staticCluster } from '../../test/bootstrap-builder.ts';
 import { RawHttpClient } from '../../test/raw-http-client.ts';
 import { ScriptedUpstream } from '../../test/scripted-upstream.ts';
 import { compileBootstrap } from '../bootstrap/bootstrap-config.ts';
