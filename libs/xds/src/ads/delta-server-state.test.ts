@@ -6,6 +6,7 @@ import {
   emptyDeltaServerStreamState,
   onDeltaServerRequest,
   onDeltaServerResponse,
+  summarizeDeltaStream,
   type DeltaServerStreamState,
 } from './delta-server-state.ts';
 
@@ -143,5 +144,13 @@ describe('delta server stream state', () => {
     expect(state.types.get(cds)?.pending.size).toBe(64);
     expect(read(state, { type_url: cds, response_nonce: 'n99' }).decisions[0]?.kind).toBe('ack');
     expect(read(state, { type_url: cds, response_nonce: 'n0' }).decisions[0]?.kind).toBe('stale');
+  });
+
+  it('summarizes a stream as plain JSON', () => {
+    let state = read(emptyDeltaServerStreamState(), { type_url: eds, resource_names_subscribe: ['b', 'a'] }).state;
+    state = sent(state, eds, 'n1', 'v1', [['b', '2'], ['a', '1']]);
+    expect(summarizeDeltaStream(state)).toEqual({
+      [eds]: { wildcard: false, resourceNames: ['a', 'b'], clientVersions: { a: '1', b: '2' }, sentNonce: 'n1', sentVersion: 'v1', ackedVersion: '', unanswered: 1 },
+    });
   });
 });

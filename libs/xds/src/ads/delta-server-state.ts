@@ -239,3 +239,33 @@ export function onDeltaServerResponse(
     sentVersion: response.version,
   });
 }
+
+/** One type of a stream as plain JSON (for proxy-status and /debug/syncz). */
+export interface DeltaTypeSummary {
+  wildcard: boolean;
+  resourceNames: string[];
+  /** What the client holds as far as the server knows ("" when unknown after a NACK). */
+  clientVersions: Record<string, string>;
+  sentNonce: string;
+  sentVersion: string;
+  ackedVersion: string;
+  /** Responses sent but not yet ACKed or NACKed. */
+  unanswered: number;
+}
+
+export function summarizeDeltaStream(state: DeltaServerStreamState): Record<string, DeltaTypeSummary> {
+  return Object.fromEntries(
+    [...state.types].map(([typeUrl, type]) => [
+      typeUrl,
+      {
+        wildcard: type.wildcard !== 'no',
+        resourceNames: [...type.resourceNames].sort(),
+        clientVersions: Object.fromEntries([...type.clientVersions].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+        sentNonce: type.sentNonce,
+        sentVersion: type.sentVersion,
+        ackedVersion: type.ackedVersion,
+        unanswered: type.pending.size,
+      },
+    ]),
+  );
+}

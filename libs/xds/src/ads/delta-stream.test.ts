@@ -7,10 +7,11 @@ import type { DeltaDiscoveryRequest } from '../resources/discovery.ts';
 import { TypeUrl } from '../resources/type-url.ts';
 import { AdsClient } from './ads-client.ts';
 import { AdsServer, type AdsServerHandler } from './ads-server.ts';
+import { encode } from '../json/codec.ts';
 import { DeltaAdsClient, type DeltaResourceChanges } from './delta-ads-client.ts';
 import { DeltaAdsServer, type DeltaAdsServerHandler } from './delta-ads-server.ts';
 import type { DeltaSubscription } from './delta-server-state.ts';
-import { deltaAdsMethodPath, deserializeDeltaResponse, serializeDeltaRequest, type WireDeltaResponse } from './delta-wire.ts';
+import { deltaAdsMethodPath, deltaAdsServiceDefinition, deserializeDeltaResponse, serializeDeltaRequest, type WireDeltaResponse } from './delta-wire.ts';
 
 type Event =
   | { kind: 'open'; id: string; node: JsonObject }
@@ -253,5 +254,53 @@ describe('delta ADS over gRPC', () => {
       `push ${cds}: resource "c": Cluster.connect_timeout: expected a duration like "1.5s", got "soon"`,
     );
     expect(delta.pushDesired('no-such-stream', cds, [], '1')).toBe(false);
+  });
+
+  it('NACKs a response whose resource is of another type, misnamed or does not decode, without calling the handler', async () => {
+    // A server of our own making, to put on the wire what no proper server would send.
+    const requests: DeltaDiscoveryRequest[] = [];
+    const wanted = 4;
+    let allIn!: () => void;
+    const done = new Promise<void>((resolve) => (allIn = resolve));
+    const listener = { type_url: TypeUrl.Listener, value: encode(TypeUrl.Listener, { name: 'l' }) };
+    const named = (name: string) => ({ type_url: cds, value: encode(cds, { name }) });
+    const garbage = { type_url: cds, value: new Uint8Array([0x0a, 0x40, 0x01]) };
+    const bad = [
+      { name: 'l', version: '1', resource: listener },
+      { name: 'x', version: '1', resource: named('y') },
+      { name: 'g', version: '1', resource: garbage },
+    ];
+    const raw = new grpc.Server();
+    raw.addService(deltaAdsServiceDefinition, {
+      DeltaAggregatedResources: (call: grpc.ServerDuplexStream<DeltaDiscoveryRequest, WireDeltaResponse>) => {
+        call.on('data', (request: DeltaDiscoveryRequest) => {
+          requests.push(request);
+          const next = bad[requests.length - 1];
+          if (next) call.write({ system_version_info: `v${requests.length}`, type_url: cds, nonce: `n${requests.length}`, resources: [next], removed_resources: [] });
+          if (requests.length === wanted) allIn();
+        });
+        call.on('end', () => call.end());
+      },
+    });
+    cleanups.push(() => raw.forceShutdown());
+    const port = await new Promise<number>((resolve, reject) =>
+      raw.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    );
+    let applied = 0;
+    const client = new DeltaAdsClient({ target: `127.0.0.1:${port}`, node, onResources: () => void applied++ });
+    cleanups.push(() => client.close());
+    client.subscribe(cds, []);
+    await done;
+    expect(requests[0]).toEqual({ node, type_url: cds, resource_names_subscribe: ['*'] });
+    expect(requests.slice(1).map((r) => [r.response_nonce, r.error_detail?.code, r.node])).toEqual([
+      ['n1', 3, undefined],
+      ['n2', 3, undefined],
+      ['n3', 3, undefined],
+    ]);
+    expect(requests[1]?.error_detail?.message).toBe(`resources[0] ("l") is a ${TypeUrl.Listener}, not a ${cds}`);
+    expect(requests[2]?.error_detail?.message).toBe('resources[0] ("x") names itself "y"');
+    expect(requests[3]?.error_detail?.message).toMatch(/^resources\[0\] \("g"\): Any: cannot decode Cluster/);
+    expect(applied).toBe(0);
+    expect(client.resources(cds)).toEqual([]);
   });
 });
