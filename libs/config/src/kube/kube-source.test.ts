@@ -205,6 +205,13 @@ describe('KubeSource', () => {
     expect(listsOf(Service)).toBeGreaterThanOrEqual(2);
   });
 
+  it('ends every watch when closed', async () => {
+    const { source: opened } = await open();
+    if (!server.requests.some(watchOf(Gateway))) await server.nextRequest(watchOf(Gateway));
+    opened.close();
+    await server.idle();
+  });
+
   it('fails to open with a clear error when the kubeconfig is missing', async () => {
     await expect(KubeSource.open({ kubeconfig: join(dir, 'nope') })).rejects.toThrow(`kubeconfig ${join(dir, 'nope')}: does not exist`);
   });

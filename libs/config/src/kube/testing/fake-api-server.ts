@@ -37,6 +37,7 @@ export class FakeApiServer {
   #collections = new Map<string, Collection>();
   #resourceVersion = 100;
   #onRequest = new Set<(request: RecordedRequest) => void>();
+  #onWatchEnd = new Set<() => void>();
 
   private constructor(server: Server, token: string | undefined) {
     this.#server = server;
@@ -125,6 +126,19 @@ export class FakeApiServer {
     });
   }
 
+  /** Resolves once no watch is open, on any collection. */
+  idle(): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if ([...this.#collections.values()].some((c) => c.watchers.size > 0)) return;
+        this.#onWatchEnd.delete(check);
+        resolve();
+      };
+      this.#onWatchEnd.add(check);
+      check();
+    });
+  }
+
   #collection(kind: WatchedKind): Collection {
     const collection = this.#collections.get(collectionPath(kind));
     if (!collection) throw new Error(`${kind.kind} is not served; call serve() first`);
@@ -183,7 +197,10 @@ export class FakeApiServer {
       if (resourceVersion > since) response.write(`${JSON.stringify(event)}\n`);
     }
     collection.watchers.add(response);
-    response.on('close', () => collection.watchers.delete(response));
+    response.on('close', () => {
+      collection.watchers.delete(response);
+      for (const listener of [...this.#onWatchEnd]) listener();
+    });
   }
 }
 
