@@ -31,7 +31,7 @@ export { DeltaAdsServer } from './ads/delta-ads-server.ts';
 export type { DeltaAdsServerHandler, DeltaPush } from './ads/delta-ads-server.ts';
 export { DeltaAdsClient } from './ads/delta-ads-client.ts';
 export type { DeltaAdsClientOptions, DeltaResourceChanges } from './ads/delta-ads-client.ts';
-export { coversName, deltaToSend, emptyDeltaServerStreamState, onDeltaServerRequest, onDeltaServerResponse, summarizeDeltaStream, wildcardName } from './ads/delta-server-state.ts';
+export { coversName, deltaToSend, emptyDeltaServerStreamState, onDeltaServerRequest, onDeltaServerResponse, owesAnswer, summarizeDeltaStream, wildcardName } from './ads/delta-server-state.ts';
 export type { DeltaChanges, DeltaServerDecision, DeltaServerStreamState, DeltaServerTypeState, DeltaSubscription, DeltaTypeSummary } from './ads/delta-server-state.ts';
 export {
   deltaClientAccept,

@@ -15,6 +15,7 @@ import {
   emptyDeltaServerStreamState,
   onDeltaServerRequest,
   onDeltaServerResponse,
+  owesAnswer,
   type DeltaChanges,
   type DeltaServerDecision,
   type DeltaServerStreamState,
@@ -122,7 +123,8 @@ export class DeltaAdsServer {
 
   /**
    * Sends explicit changes: these resources (even if the client holds the same) and these
-   * removals, limited to what the client subscribed to. Returns false when the stream is gone.
+   * removals, limited to what the client subscribed to; nothing when that leaves no change,
+   * except the first answer a fresh subscription waits for. Returns false when the stream is gone.
    */
   pushChanges(streamId: string, typeUrl: string, push: DeltaPush, version: string): boolean {
     const stream = this.#streams.get(streamId);
@@ -134,7 +136,7 @@ export class DeltaAdsServer {
       updated: [...packed].filter(([name]) => coversName(type, name)).map(([name, { version: v }]) => [name, v]),
       removed: [...new Set(push.removed ?? [])].filter((name) => coversName(type, name) || type.clientVersions.has(name)),
     };
-    if (changes.updated.length > 0 || changes.removed.length > 0) this.#send(stream, typeUrl, version, changes, packed);
+    if (changes.updated.length > 0 || changes.removed.length > 0 || owesAnswer(type)) this.#send(stream, typeUrl, version, changes, packed);
     return true;
   }
 

@@ -190,6 +190,11 @@ export function onDeltaServerRequest(
   return { state: withType(state, typeUrl, type), decisions };
 }
 
+/** Whether a subscribed type still owes its first answer (a fresh subscription waits for one). */
+export function owesAnswer(type: DeltaServerTypeState | undefined): boolean {
+  return type !== undefined && !type.answered && !type.resumed;
+}
+
 /**
  * What to send so that the client holds exactly the desired resources its subscription covers:
  * those whose version differs from what it holds, and the removal of those it holds but should
@@ -206,7 +211,7 @@ export function deltaToSend(
   for (const name of current.resourceNames) {
     if (!desired.has(name) && !current.clientVersions.has(name) && !current.reportedAbsent.has(name)) removed.push(name);
   }
-  return { updated, removed, owed: type !== undefined && !current.answered && !current.resumed };
+  return { updated, removed, owed: owesAnswer(type) };
 }
 
 /** Records a response sent on the stream: the client will hold these versions unless it NACKs. */

@@ -179,6 +179,33 @@ describe('delta ADS over gRPC', () => {
     expect(client.resources(eds)).toEqual([]);
   });
 
+  it('sends explicit changes within the subscription, and an empty first answer when there is nothing', async () => {
+    const log = new EventLog();
+    const endpoints = (name: string, weight: number) => ({ '@type': eds, cluster_name: name, endpoints: [{ load_balancing_weight: weight }] });
+    const { server, delta } = deltaServer(log, (d, id, typeUrl) => d.pushChanges(id, typeUrl, {}, 'empty'));
+    cleanups.push(() => server.close());
+    const port = await server.listen('127.0.0.1:0');
+    const client = deltaClient(log, port);
+    cleanups.push(() => client.close());
+
+    client.subscribe(eds, ['a']);
+    const { id } = await log.next('subscribe');
+    expect(await log.next('resources')).toMatchObject({ version: 'empty', resources: [], changes: { updated: [], removed: [] } });
+    await log.next('ack');
+
+    delta.pushChanges(id, eds, {}, 'nothing');
+    delta.pushChanges(id, eds, { resources: [endpoints('a', 1), endpoints('b', 1)], removed: ['c'] }, 'v1');
+    const first = await log.next('resources');
+    expect(first).toMatchObject({ version: 'v1', changes: { updated: [endpoints('a', 1)], removed: [] } });
+    await log.next('ack', (e) => e.version === 'v1');
+
+    // Sent as given, even when the client holds the same.
+    delta.pushChanges(id, eds, { resources: [endpoints('a', 1)] }, 'v2');
+    expect(await log.next('resources')).toMatchObject({ version: 'v2', changes: { updated: [endpoints('a', 1)] } });
+    delta.pushChanges(id, eds, { removed: ['a'] }, 'v3');
+    expect(await log.next('resources')).toMatchObject({ version: 'v3', resources: [], changes: { removed: ['a'] } });
+  });
+
   it('serves state-of-the-world and delta clients on the same port', async () => {
     const log = new EventLog();
     let sotwAcked!: (version: string) => void;
