@@ -85,6 +85,17 @@ describe('delta server stream state', () => {
     expect(deltaToSend(state.types.get(cds), desired([['a', '1'], ['b', '1'], ['gone', '1']]))).toEqual({ updated: [], removed: [], owed: false });
   });
 
+  it('keeps the versions a client resuming a legacy wildcard declares', () => {
+    const { state } = read(emptyDeltaServerStreamState(), { type_url: cds, initial_resource_versions: { a: '1' } });
+    expect(state.types.get(cds)?.wildcard).toBe('legacy');
+    expect(deltaToSend(state.types.get(cds), desired([['a', '1']]))).toEqual({ updated: [], removed: [], owed: false });
+  });
+
+  it('drops declared versions of names the resuming client does not subscribe to', () => {
+    const { state } = read(emptyDeltaServerStreamState(), { type_url: eds, resource_names_subscribe: ['a'], initial_resource_versions: { a: '1', b: '1' } });
+    expect([...(state.types.get(eds)?.clientVersions ?? [])]).toEqual([['a', '1']]);
+  });
+
   it('reports a name asked for that does not exist once, and again when asked afresh', () => {
     let state = read(emptyDeltaServerStreamState(), { type_url: eds, resource_names_subscribe: ['missing'] }).state;
     const first = deltaToSend(state.types.get(eds), desired([]));
