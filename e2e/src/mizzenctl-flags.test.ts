@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runScript } from '@mizzen/testing';
 import { mizzenctl } from './mesh-process.ts';
 
-describe('mizzenctl flags', () => {
+describe('mizzenctl flags', { timeout: 20_000 }, () => {
   it('exits 2 on a bad flag, naming it', async () => {
     const result = await runScript(mizzenctl, ['local', 'up', 'samples/hello', '--bogus']);
     expect(result.code).toBe(2);

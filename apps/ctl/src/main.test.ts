@@ -15,7 +15,8 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
   return { code, out, err };
 }
 
-describe('mizzenctl', () => {
+// Each test starts Node processes: allow for a loaded machine.
+describe('mizzenctl', { timeout: 20_000 }, () => {
   it('prints its usage with --help', async () => {
     const result = await runScript(main, ['--help']);
     expect(result.code).toBe(0);

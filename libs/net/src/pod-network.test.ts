@@ -36,12 +36,13 @@ function readFrom(host: string, port: number): Promise<string> {
   });
 }
 
-describe('pod networks on a bridge', () => {
+// These tests run `ip` and start Node processes: allow for a loaded machine.
+describe('pod networks on a bridge', { timeout: 20_000 }, () => {
   beforeAll(async () => {
     subnet = await createMeshBridge(bridge);
     await createPodNetwork({ netns: podA, bridge, address: `${podAddress(subnet, 0)}/24` });
     await createPodNetwork({ netns: podB, bridge, address: `${podAddress(subnet, 1)}/24` });
-  });
+  }, 20_000);
 
   afterAll(async () => {
     for (const child of children) child.kill('SIGKILL');
@@ -51,7 +52,7 @@ describe('pod networks on a bridge', () => {
     await deleteLink(bridge);
     expect(await listNetns()).not.toContain(podA);
     expect(await linkExists(bridge)).toBe(false);
-  });
+  }, 20_000);
 
   it('lets one pod reach another over TCP', async () => {
     await startGreeter(podA, podAddress(subnet, 0), 7070);
@@ -86,7 +87,7 @@ describe('pod networks on a bridge', () => {
   });
 });
 
-describe('mesh bridges', () => {
+describe('mesh bridges', { timeout: 20_000 }, () => {
   it('puts meshes created at the same moment on different subnets', async () => {
     const bridges = [`mzt${run}x`, `mzt${run}y`, `mzt${run}z`];
     try {
@@ -98,7 +99,7 @@ describe('mesh bridges', () => {
   });
 });
 
-describe('bad input', () => {
+describe('bad input', { timeout: 20_000 }, () => {
   it('names a bad pod address', async () => {
     await expect(createPodNetwork({ netns: `mzt-${run}-bad`, bridge, address: '10.244.300.1/24' })).rejects.toThrow(/address "10.244.300.1\/24"/);
   });

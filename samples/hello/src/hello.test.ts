@@ -23,7 +23,7 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
 });
 
-describe('hello sample', () => {
+describe('hello sample', { timeout: 20_000 }, () => {
   it('frontend returns what the backend said and which pods answered', async () => {
     const backendPort = await listen(createBackendServer('hello-backend-abc-1'));
     const frontendPort = await listen(createFrontendServer({ pod: 'hello-frontend-def-2', backendPort }));

@@ -112,7 +112,7 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
  *  Each step tolerates what is already gone, so it also cleans up after a killed runner. */
 export async function tearDown(record: MeshRecord, paths: MeshPaths, graceMs = 10_000): Promise<string[]> {
   const problems: string[] = [];
-  await stopGroups(record.processes, graceMs);
+  if (!(await stopGroups(record.processes, graceMs))) problems.push('some processes outlived SIGKILL');
   for (const pod of record.pods) {
     await deletePodNetwork(pod.netns).catch((error: Error) => problems.push(`pod ${pod.name}: ${error.message}`));
   }

@@ -15,7 +15,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('process groups', () => {
+describe('process groups', { timeout: 20_000 }, () => {
   it('stops a process and what it started, even when the leader ignores SIGTERM', async () => {
     const log = join(dir, 'group.log');
     // The leader ignores SIGTERM and starts a grandchild; both must go.
@@ -29,7 +29,7 @@ describe('process groups', () => {
     expect(isRunning(ref)).toBe(true);
     expect(isRunning(grandchild)).toBe(true);
 
-    await stopGroups([ref], 300);
+    expect(await stopGroups([ref], 300)).toBe(true);
     await exited;
     expect(isRunning(ref)).toBe(false);
     expect(isRunning(grandchild)).toBe(false);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { spawnInNetns } from '@mizzen/net';
 
 export interface StartOptions {
@@ -57,15 +57,40 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Asks each group to stop (SIGTERM), waits up to graceMs for the leaders to exit, then kills
- *  whatever is left of every group. A leader whose pid now belongs to another process is left
- *  alone. Processes that are not our children have no exit event, hence the polling. */
-export async function stopGroups(refs: GroupRef[], graceMs: number): Promise<void> {
-  const ours = refs.filter((ref) => processStartTime(ref.pid) === null || isRunning(ref));
-  for (const ref of ours) signalGroup(ref.pid, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (ours.some(isRunning) && Date.now() < deadline) {
+/** Live (not zombie) processes whose process group is one of `groups` (field 5 of stat). */
+export function livingMembers(groups: ReadonlySet<number>): number[] {
+  const members: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[0] !== 'Z' && groups.has(Number(fields[2]))) members.push(Number(entry));
+    } catch {
+      // It exited while we looked.
+    }
+  }
+  return members;
+}
+
+/** Polls until no process of the groups is left, or the deadline passes. Processes that are
+ *  not our children have no exit event, hence the polling. */
+async function waitForGroups(groups: ReadonlySet<number>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (livingMembers(groups).length === 0) return true;
+    if (Date.now() >= deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  for (const ref of ours) signalGroup(ref.pid, 'SIGKILL');
+}
+
+/** Asks each group to stop (SIGTERM), waits up to graceMs for every process in them to exit,
+ *  then kills what is left and waits for that too. A leader whose pid now belongs to another
+ *  process is left alone. Resolves to false if something outlived even SIGKILL's wait. */
+export async function stopGroups(refs: GroupRef[], graceMs: number): Promise<boolean> {
+  const groups = new Set(refs.filter((ref) => processStartTime(ref.pid) === null || isRunning(ref)).map((ref) => ref.pid));
+  for (const pid of groups) signalGroup(pid, 'SIGTERM');
+  if (await waitForGroups(groups, graceMs)) return true;
+  for (const pid of groups) signalGroup(pid, 'SIGKILL');
+  return waitForGroups(groups, 5_000);
 }
