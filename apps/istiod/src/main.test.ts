@@ -18,7 +18,8 @@ describe('istiod', { timeout: 30_000 }, () => {
 
   it.each([
     [['--config-dir', '.', '--bogus'], "unknown option '--bogus'"],
-    [[], "required option '--config-dir <dir>' not specified"],
+    [[], 'give --config-dir <dir> or --kubeconfig <file> (or run in a cluster)'],
+    [['--config-dir', '.', '--kubeconfig', 'k'], "option '--kubeconfig <file>' cannot be used with option '--config-dir <dir>'"],
     [['--config-dir', '.', '--xds-address', 'nowhere'], "option '--xds-address <host:port>' argument 'nowhere' is invalid"],
     [['--config-dir', '.', '--http-address', '0.0.0.0:99999'], 'with a port from 0 to 65535'],
   ])('exits 2 naming a bad flag: %j', async (args, message) => {

@@ -16,7 +16,8 @@ function address(value: string): string {
 
 const program = new Command('istiod')
   .description('Control plane: Istio config in, Envoy xDS out.')
-  .addOption(new Option('--config-dir <dir>', 'folder of Kubernetes YAML to serve (repeatable, read recursively, watched)').argParser((value: string, previous: string[] = []) => [...previous, value]).makeOptionMandatory())
+  .addOption(new Option('--config-dir <dir>', 'folder of Kubernetes YAML to serve (repeatable, read recursively, watched)').argParser((value: string, previous: string[] = []) => [...previous, value]))
+  .addOption(new Option('--kubeconfig <file>', 'follow the cluster of this kubeconfig through its API (in a pod, the in-cluster config is used by default)').conflicts('configDir'))
   .addOption(new Option('--xds-address <host:port>', 'where to serve ADS (plaintext gRPC)').default('0.0.0.0:15010').argParser(address))
   .addOption(new Option('--http-address <host:port>', 'where to serve the /debug endpoints').default('0.0.0.0:8080').argParser(address))
   .exitOverride()
@@ -32,12 +33,16 @@ try {
   throw error;
 }
 
-const options = program.opts<{ configDir: string[]; xdsAddress: string; httpAddress: string }>();
+const options = program.opts<{ configDir?: string[]; kubeconfig?: string; xdsAddress: string; httpAddress: string }>();
+if (!options.configDir && !options.kubeconfig && !process.env.KUBERNETES_SERVICE_HOST) {
+  console.error('error: give --config-dir <dir> or --kubeconfig <file> (or run in a cluster)');
+  process.exit(usageError);
+}
 
 try {
   // Loaded after the flags are checked: the Envoy protos take a moment to load.
   const { startIstiod } = await import('./server.ts');
-  const istiod = await startIstiod({ configDirs: options.configDir, xdsAddress: options.xdsAddress, httpAddress: options.httpAddress });
+  const istiod = await startIstiod({ configDirs: options.configDir ?? [], kubeconfig: options.kubeconfig, xdsAddress: options.xdsAddress, httpAddress: options.httpAddress });
   const stop = () => {
     console.log('istiod: shutting down');
     void istiod.close().then(() => process.exit(0));

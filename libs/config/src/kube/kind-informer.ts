@@ -177,7 +177,8 @@ export class KindInformer {
 
   /** Listed items come without apiVersion and kind; the list's kind is theirs. */
   #complete(raw: Record<string, unknown>): RawObject {
-    return { ...raw, apiVersion: this.kind.apiVersion, kind: this.kind.kind } as RawObject;
+    const { apiVersion: _apiVersion, kind: _kind, ...fields } = raw;
+    return { apiVersion: this.kind.apiVersion, kind: this.kind.kind, ...fields } as RawObject;
   }
 
   #key(raw: KubernetesObject): string {
