@@ -21,6 +21,8 @@ export interface ClusterStats {
   /** Indexed by status / 100. */
   readonly upstreamRqClass: Counter[];
   readonly upstreamRqTimeout: Counter;
+  readonly upstreamRqPerTryTimeout: Counter;
+  readonly upstreamRqRetry: Counter;
   readonly upstreamRqActive: Gauge;
   readonly upstreamCxTotal: Counter;
   readonly upstreamCxActive: Gauge;

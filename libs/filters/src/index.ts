@@ -19,3 +19,4 @@ export { HTTP_CONNECTION_MANAGER_TYPE_URL } from './network/http-connection-mana
 export { HttpConnectionManager } from './network/http-connection-manager/http-connection-manager.ts';
 export { TCP_PROXY_TYPE_URL } from './network/tcp-proxy/tcp-proxy.ts';
 export { ROUTER_TYPE_URL } from './http/router/router-config.ts';
+export type { RetryPolicy } from './http/router/retry-policy.ts';

@@ -17,6 +17,8 @@ function clusterStats(stats: StatsStore, name: string): ClusterStats {
     upstreamRqTotal: stats.counter(`${p}upstream_rq_total`),
     upstreamRqClass: statusClassCounters(stats, `${p}upstream_rq`),
     upstreamRqTimeout: stats.counter(`${p}upstream_rq_timeout`),
+    upstreamRqPerTryTimeout: stats.counter(`${p}upstream_rq_per_try_timeout`),
+    upstreamRqRetry: stats.counter(`${p}upstream_rq_retry`),
     upstreamRqActive: stats.gauge(`${p}upstream_rq_active`),
     upstreamCxTotal: stats.counter(`${p}upstream_cx_total`),
     upstreamCxActive: stats.gauge(`${p}upstream_cx_active`),

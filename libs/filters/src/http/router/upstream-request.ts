@@ -5,6 +5,7 @@ import type { HeaderList } from '../../http1/headers.ts';
 import { BODY_NONE, BODY_UNKNOWN, type HttpStream } from '../../http-stream.ts';
 import { pickCluster, type ClusterAction } from '../../network/http-connection-manager/route-table.ts';
 import type { FilterStatus, HttpFilter } from '../../registry.ts';
+import { backOffMs, retriableResponse, type RetryPolicy } from './retry-policy.ts';
 import type { RouterConfig } from './router-config.ts';
 
 const CRLF = Buffer.from('\r\n');
@@ -17,6 +18,14 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 
 function onTimeout(request: UpstreamRequest): void {
   request.onTimeout();
+}
+
+function onTryTimeout(request: UpstreamRequest): void {
+  request.onTryTimeout();
+}
+
+function onBackOff(request: UpstreamRequest): void {
+  request.startAttempt();
 }
 
 /**
@@ -45,6 +54,16 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
   private startTime = 0;
   private retried = false;
   private finished = false;
+  private retry: RetryPolicy | undefined;
+  private includeAttemptCount = false;
+  /** 1 for the first try. */
+  private attempt = 1;
+  /** The whole request body so far, kept while a retry may need to send it again. */
+  private retained: Buffer[] = [];
+  private retainedBytes = 0;
+  private readonly tried: UpstreamHost[] = [];
+  private tryTimer: NodeJS.Timeout | undefined;
+  private backOffTimer: NodeJS.Timeout | undefined;
 
   constructor(config: RouterConfig, clusters: ClusterManager) {
     this.config = config;
@@ -78,16 +97,74 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
     this.cluster = cluster;
     this.host = host;
     host.activeRequests++;
+    this.tried.push(host);
+    this.retry = action.retry;
+    this.includeAttemptCount = route.host.includeAttemptCount;
     cluster.stats.upstreamRqTotal.inc();
     cluster.stats.upstreamRqActive.inc();
-    this.head = this.requestHead(stream, action, route.prefix, route.host.includeAttemptCount);
+    this.head = this.requestHead(stream, action, route.prefix);
     if (action.timeoutMs > 0) this.timer = setTimeout(onTimeout, action.timeoutMs, this);
-    this.startTime = performance.now();
-    this.pendingCancel = cluster.acquire(host, this);
+    this.connectAttempt(host);
     return 'stop';
   }
 
-  private requestHead(stream: HttpStream, action: ClusterAction, prefix: string | undefined, attemptCount: boolean): string {
+  private connectAttempt(host: UpstreamHost): void {
+    this.startTime = performance.now();
+    const perTry = this.retry?.perTryTimeoutMs ?? 0;
+    if (perTry > 0) this.tryTimer = setTimeout(onTryTimeout, perTry, this);
+    this.pendingCancel = (this.cluster as UpstreamCluster).acquire(host, this);
+  }
+
+  /** Whether another try is allowed for a failure the policy covers (`covered`). */
+  private mayRetry(covered: boolean): boolean {
+    return covered && this.retry !== undefined && this.attempt <= this.retry.numRetries && !this.finished;
+  }
+
+  /** Abandons this try (its connection is closed) and starts the next after a back-off. */
+  private scheduleRetry(): void {
+    const cluster = this.cluster as UpstreamCluster;
+    clearTimeout(this.tryTimer);
+    this.pendingCancel?.cancel();
+    this.pendingCancel = undefined;
+    const connection = this.connection;
+    this.connection = undefined;
+    if (connection) {
+      connection.handler = undefined;
+      cluster.release(connection, false);
+    }
+    this.response = undefined;
+    this.responseBuffer = undefined;
+    this.attempt++;
+    cluster.stats.upstreamRqRetry.inc();
+    this.pending = this.retained.slice();
+    this.pendingBytes = this.retainedBytes;
+    this.backOffTimer = setTimeout(onBackOff, backOffMs(this.retry as RetryPolicy, this.attempt - 1, Math.random()), this);
+  }
+
+  /** The next try, on another host when the policy asks to avoid the previous ones. */
+  startAttempt(): void {
+    this.backOffTimer = undefined;
+    if (this.finished || !this.stream) return;
+    const cluster = this.cluster as UpstreamCluster;
+    const retry = this.retry as RetryPolicy;
+    let host = cluster.chooseHost(this.stream.connection);
+    for (let i = 1; retry.avoidPreviousHosts && host !== undefined && this.tried.includes(host) && i < retry.hostSelectionAttempts; i++) {
+      host = cluster.chooseHost(this.stream.connection);
+    }
+    if (host === undefined) {
+      cluster.stats.upstreamCxNoneHealthy.inc();
+      this.localReply(503, 'no healthy upstream');
+      return;
+    }
+    (this.host as UpstreamHost).activeRequests--;
+    host.activeRequests++;
+    this.host = host;
+    this.tried.push(host);
+    this.connectAttempt(host);
+  }
+
+  /** The request head without its last CRLF; the attempt count is added per try. */
+  private requestHead(stream: HttpStream, action: ClusterAction, prefix: string | undefined): string {
     const request = stream.request;
     let path = request.path;
     if (action.prefixRewrite !== undefined && prefix !== undefined) path = action.prefixRewrite + path.slice(prefix.length);
@@ -105,13 +182,21 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
       this.chunkedRequest = true;
     } else if (request.contentLength >= 0) head += `content-length: ${request.contentLength}\r\n`;
     if (!this.config.suppressEnvoyHeaders && action.timeoutMs > 0) head += `x-envoy-expected-rq-timeout-ms: ${action.timeoutMs}\r\n`;
-    if (attemptCount) head += `x-envoy-attempt-count: ${this.retried ? 2 : 1}\r\n`;
-    return head + '\r\n';
+    return head;
   }
 
   decodeData(stream: HttpStream, data: Buffer, endStream: boolean): FilterStatus {
     if (this.finished) return 'stop';
     if (endStream) this.requestComplete = true;
+    if (this.retry !== undefined && data.length > 0) {
+      this.retained.push(data);
+      this.retainedBytes += data.length;
+      // Past the buffer limit the body cannot be replayed: no more retries, as in Envoy.
+      if (this.retainedBytes > MAX_PENDING_BODY) {
+        this.retry = undefined;
+        this.retained = [];
+      }
+    }
     if (this.connection === undefined) {
       if (data.length > 0) {
         this.pending.push(data);
@@ -152,7 +237,8 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
     connection.handler = this;
     const socket = connection.socket;
     socket.cork();
-    socket.write(this.head, 'latin1');
+    const attempts = this.retried ? this.attempt + 1 : this.attempt;
+    socket.write(this.includeAttemptCount ? `${this.head}x-envoy-attempt-count: ${attempts}\r\n\r\n` : `${this.head}\r\n`, 'latin1');
     const pending = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
@@ -164,6 +250,10 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
 
   onPoolFailure(reason: string): void {
     this.pendingCancel = undefined;
+    if (this.mayRetry(this.retry?.onConnectFailure ?? false)) {
+      this.scheduleRetry();
+      return;
+    }
     this.localReply(503, `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`);
   }
 
@@ -185,7 +275,8 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
       this.consumeBody(data, 0);
     } catch (err) {
       const message = err instanceof HttpParseError ? err.message : String(err);
-      this.upstreamFailed(`protocol error: ${message}`);
+      if (this.response === undefined && this.mayRetry(this.retry?.onReset ?? false)) this.scheduleRetry();
+      else this.upstreamFailed(`protocol error: ${message}`);
     }
   }
 
@@ -205,13 +296,18 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
       if (head.status >= 100 && head.status < 200 && head.status !== 101) continue;
       this.responseBuffer = undefined;
       this.onResponseHead(head);
-      if (buffer.length > 0) this.consumeBody(buffer, 0);
+      if (buffer.length > 0 && this.response !== undefined) this.consumeBody(buffer, 0);
       return true;
     }
   }
 
   private onResponseHead(head: ResponseHead): void {
     const stream = this.stream as HttpStream;
+    if (this.retry !== undefined && this.mayRetry(retriableResponse(this.retry, head.status, head.headers))) {
+      this.scheduleRetry();
+      return;
+    }
+    clearTimeout(this.tryTimer);
     this.response = head;
     const cluster = this.cluster as UpstreamCluster;
     cluster.stats.upstreamRqClass[(head.status / 100) | 0]?.inc();
@@ -260,6 +356,10 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
       this.pendingCancel = (this.cluster as UpstreamCluster).acquire(this.host as UpstreamHost, this);
       return;
     }
+    if (this.response === undefined && this.mayRetry(this.retry?.onReset ?? false)) {
+      this.scheduleRetry();
+      return;
+    }
     this.upstreamFailed(error ? `connection failure: ${error.message}` : 'connection termination');
   }
 
@@ -270,6 +370,15 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
 
   private upstreamFailed(reason: string): void {
     this.localReply(503, `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`);
+  }
+
+  /** A try took longer than per_try_timeout: retried as a reset, else 504 as Envoy does. */
+  onTryTimeout(): void {
+    this.tryTimer = undefined;
+    if (this.response !== undefined || this.finished) return;
+    this.cluster?.stats.upstreamRqPerTryTimeout.inc();
+    if (this.mayRetry(this.retry?.onReset ?? false)) this.scheduleRetry();
+    else this.localReply(504, 'upstream request timeout');
   }
 
   onTimeout(): void {
@@ -302,6 +411,8 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
     if (this.finished) return;
     this.finished = true;
     if (this.timer) clearTimeout(this.timer);
+    clearTimeout(this.tryTimer);
+    clearTimeout(this.backOffTimer);
     this.pendingCancel?.cancel();
     this.pendingCancel = undefined;
     const connection = this.connection;

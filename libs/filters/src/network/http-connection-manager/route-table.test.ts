@@ -95,7 +95,8 @@ describe('route matching', () => {
 
 describe('route configuration errors', () => {
   it.each([
-    [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'c', retry_policy: {} } }] }] }, 'RouteConfiguration.virtual_hosts[0].routes[0].route.retry_policy: not supported'],
+    [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'c', retry_policy: { retry_on: 'reset,envoy-ratelimited' } } }] }] }, 'RouteConfiguration.virtual_hosts[0].routes[0].route.retry_policy.retry_on: "envoy-ratelimited" is not supported'],
+    [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'c', request_mirror_policies: [] } }] }] }, 'RouteConfiguration.virtual_hosts[0].routes[0].route.request_mirror_policies: not supported'],
     [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' } }] }] }, 'exactly one of route, direct_response'],
     [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { safe_regex: { regex: '(' } }, route: { cluster: 'c' } }] }] }, 'match.safe_regex.regex: invalid regular expression'],
     [{ virtual_hosts: [{ name: 'a', domains: ['x'] }, { name: 'b', domains: ['X'] }] }, 'virtual_hosts[1].domains[0]: duplicate domain'],

@@ -4,6 +4,7 @@ import {
   requiredString, oneOf, type JsonObject,
 } from '../../config-reader.ts';
 import { getHeader, type HeaderList } from '../../http1/headers.ts';
+import { compileRetryPolicy, type RetryPolicy } from '../../http/router/retry-policy.ts';
 
 /** A compiled RouteConfiguration: virtual hosts indexed by domain, routes in order. */
 export interface RouteTable {
@@ -44,6 +45,7 @@ export interface ClusterAction {
   /** 0 disables the timeout. */
   readonly timeoutMs: number;
   readonly clusterNotFoundStatus: number;
+  readonly retry: RetryPolicy | undefined;
 }
 
 export interface DirectResponseAction {
@@ -130,7 +132,7 @@ function compileHeaderMatcher(value: unknown, path: string): HeaderMatcher {
 const NOT_FOUND_CODES = { SERVICE_UNAVAILABLE: 503, NOT_FOUND: 404, INTERNAL_SERVER_ERROR: 500 } as const;
 
 function compileRouteAction(obj: JsonObject, path: string): ClusterAction {
-  onlyFields(obj, path, ['cluster', 'weighted_clusters', 'prefix_rewrite', 'host_rewrite_literal', 'timeout', 'cluster_not_found_response_code']);
+  onlyFields(obj, path, ['cluster', 'weighted_clusters', 'prefix_rewrite', 'host_rewrite_literal', 'timeout', 'cluster_not_found_response_code', 'retry_policy']);
   const cluster = optionalString(obj, 'cluster', path);
   const weightedJson = optionalObject(obj, 'weighted_clusters', path);
   if ((cluster === undefined) === (weightedJson === undefined)) throw new ConfigError(path, 'exactly one of cluster, weighted_clusters is required');
@@ -158,6 +160,7 @@ function compileRouteAction(obj: JsonObject, path: string): ClusterAction {
     hostRewrite: optionalString(obj, 'host_rewrite_literal', path),
     timeoutMs: optionalDurationMs(obj, 'timeout', path) ?? DEFAULT_TIMEOUT_MS,
     clusterNotFoundStatus: NOT_FOUND_CODES[notFound],
+    retry: obj.retry_policy === undefined ? undefined : compileRetryPolicy(asObject(obj.retry_policy, `${path}.retry_policy`), `${path}.retry_policy`),
   };
 }
 

@@ -1,0 +1,87 @@
+import { ConfigError } from '../../config-error.ts';
+import { asObject, onlyFields, optionalArray, optionalDurationMs, optionalInteger, optionalObject, optionalString, type JsonObject } from '../../config-reader.ts';
+import { getHeader, type HeaderList } from '../../http1/headers.ts';
+
+/** A route's retry_policy, compiled. */
+export interface RetryPolicy {
+  readonly numRetries: number;
+  readonly onConnectFailure: boolean;
+  /** Resets: the upstream closed or broke framing before the response head, or a try timed out. */
+  readonly onReset: boolean;
+  readonly on5xx: boolean;
+  readonly onGatewayError: boolean;
+  readonly retriableStatusCodes: number[];
+  /** gRPC statuses in the response head that are retried (cancelled 1, unavailable 14). */
+  readonly grpcStatuses: string[];
+  /** 0: no per-try timeout. */
+  readonly perTryTimeoutMs: number;
+  readonly avoidPreviousHosts: boolean;
+  readonly hostSelectionAttempts: number;
+  readonly baseIntervalMs: number;
+  readonly maxIntervalMs: number;
+}
+
+const RETRY_ON = ['5xx', 'gateway-error', 'reset', 'connect-failure', 'retriable-status-codes', 'refused-stream', 'unavailable', 'cancelled'];
+const PREVIOUS_HOSTS = 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate';
+
+export function compileRetryPolicy(obj: JsonObject, path: string): RetryPolicy {
+  onlyFields(obj, path, ['retry_on', 'num_retries', 'per_try_timeout', 'retry_host_predicate', 'host_selection_retry_max_attempts',
+    'retriable_status_codes', 'retry_back_off']);
+  const on = (optionalString(obj, 'retry_on', path) ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const condition of on) {
+    if (!RETRY_ON.includes(condition)) throw new ConfigError(`${path}.retry_on`, `"${condition}" is not supported (supported: ${RETRY_ON.join(', ')})`);
+  }
+  const predicates = optionalArray(obj, 'retry_host_predicate', path).map((p, i) => {
+    const ppath = `${path}.retry_host_predicate[${i}]`;
+    const po = asObject(p, ppath);
+    onlyFields(po, ppath, ['name', 'typed_config']);
+    const typeUrl = optionalObject(po, 'typed_config', ppath)?.['@type'];
+    if (typeUrl !== PREVIOUS_HOSTS) throw new ConfigError(`${ppath}.typed_config`, `unsupported retry host predicate "${String(typeUrl ?? po.name)}"`);
+    return typeUrl;
+  });
+  let baseIntervalMs = 25;
+  let maxIntervalMs = 250;
+  const backOff = optionalObject(obj, 'retry_back_off', path);
+  if (backOff) {
+    onlyFields(backOff, `${path}.retry_back_off`, ['base_interval', 'max_interval']);
+    baseIntervalMs = optionalDurationMs(backOff, 'base_interval', `${path}.retry_back_off`) ?? baseIntervalMs;
+    maxIntervalMs = optionalDurationMs(backOff, 'max_interval', `${path}.retry_back_off`) ?? baseIntervalMs * 10;
+  }
+  const retriable = on.includes('retriable-status-codes')
+    ? optionalArray(obj, 'retriable_status_codes', path).map((c, i) => {
+      if (typeof c !== 'number' || !Number.isInteger(c) || c < 100 || c > 599) throw new ConfigError(`${path}.retriable_status_codes[${i}]`, 'must be an HTTP status');
+      return c;
+    })
+    : [];
+  return {
+    numRetries: optionalInteger(obj, 'num_retries', path) ?? 1,
+    onConnectFailure: on.includes('connect-failure') || on.includes('5xx') || on.includes('gateway-error') || on.includes('reset'),
+    onReset: on.includes('reset') || on.includes('5xx') || on.includes('gateway-error'),
+    on5xx: on.includes('5xx'),
+    onGatewayError: on.includes('gateway-error'),
+    retriableStatusCodes: retriable,
+    grpcStatuses: [...(on.includes('cancelled') ? ['1'] : []), ...(on.includes('unavailable') ? ['14'] : [])],
+    perTryTimeoutMs: optionalDurationMs(obj, 'per_try_timeout', path) ?? 0,
+    avoidPreviousHosts: predicates.length > 0,
+    hostSelectionAttempts: optionalInteger(obj, 'host_selection_retry_max_attempts', path) ?? 1,
+    baseIntervalMs,
+    maxIntervalMs,
+  };
+}
+
+/** Whether a response head asks for another try under the policy. */
+export function retriableResponse(policy: RetryPolicy, status: number, headers: HeaderList): boolean {
+  if (policy.on5xx && status >= 500) return true;
+  if (policy.onGatewayError && (status === 502 || status === 503 || status === 504)) return true;
+  if (policy.retriableStatusCodes.includes(status)) return true;
+  if (policy.grpcStatuses.length > 0) {
+    const grpc = getHeader(headers, 'grpc-status');
+    if (grpc !== undefined && policy.grpcStatuses.includes(grpc)) return true;
+  }
+  return false;
+}
+
+/** Envoy's back-off: a random wait up to base * 2^(try - 1), capped at the max interval. */
+export function backOffMs(policy: RetryPolicy, retry: number, random: number): number {
+  return Math.floor(random * Math.min(policy.maxIntervalMs, policy.baseIntervalMs * 2 ** (retry - 1)));
+}
