@@ -22,10 +22,14 @@ export interface KindInformerOptions {
 
 type RawObject = KubernetesObject & Record<string, unknown>;
 
+/** A list that has not answered by then is abandoned and retried. */
+const listTimeoutMs = 60_000;
+
 /** Follows one kind through the client's ListWatch: list, then watch from the list's
- *  resourceVersion; a closed watch resumes, and a 410 Gone relists. This class adds what
- *  ListWatch leaves to its user: validation into the shared store, retrying with backoff after
- *  errors (ListWatch stops on them), a periodic relist, and closing every connection. */
+ *  resourceVersion; a watch the server ends resumes from there, and a 410 Gone relists. This
+ *  class adds what ListWatch leaves to its user: validation into the shared store, starting
+ *  over with backoff after errors (ListWatch stops on them), a periodic relist, and closing
+ *  every connection. */
 export class KindInformer {
   readonly kind: WatchedKind;
   /** Settles once the first list has succeeded or failed, whichever comes first. */
@@ -91,7 +95,7 @@ export class KindInformer {
   }
 
   async #list(signal: AbortSignal): Promise<KubernetesListObject<RawObject>> {
-    const list = await listObjects(this.#options.config, this.#path, signal);
+    const list = await listObjects(this.#options.config, this.#path, AbortSignal.any([signal, AbortSignal.timeout(listTimeoutMs)]));
     const items = list.items.map((item) => this.#complete(item));
     // The store is brought to the list here rather than by ListWatch's callbacks, which only
     // know of objects that one ListWatch listed itself (not those of a replaced one) and run
@@ -112,12 +116,13 @@ export class KindInformer {
     this.#attempted();
     if (this.#options.resyncMs > 0) {
       clearTimeout(this.#resyncTimer);
-      this.#resyncTimer = setTimeout(() => this.#resync(), this.#options.resyncMs);
+      this.#resyncTimer = setTimeout(() => this.#restart(), this.#options.resyncMs);
     }
   }
 
-  /** A fresh ListWatch lists everything again; the store emits only what really changed. */
-  #resync(): void {
+  /** Starts over with a fresh ListWatch, which lists everything again; the store emits only
+   *  what really changed. */
+  #restart(): void {
     if (this.#closed) return;
     this.#stopCurrent();
     this.start();
@@ -136,11 +141,11 @@ export class KindInformer {
     this.#attempted();
     const delay = this.#retryDelayMs;
     this.#retryDelayMs = Math.min(delay * 2, this.#options.backoff.maxMs);
-    // ListWatch stops itself after an error; starting it again resumes from its
-    // resourceVersion, or lists anew when it has none.
-    const listWatch = this.#current?.listWatch;
+    // ListWatch stops itself after an error. A fresh one lists again, which also tells when
+    // the kind is back: the next successful list clears the problem.
+    const failed = this.#current;
     void this.#sleep(delay).then(() => {
-      if (listWatch && this.#current?.listWatch === listWatch) listWatch.start().catch((e: Error) => this.#failed(e));
+      if (this.#current === failed) this.#restart();
     });
   }
 

@@ -205,6 +205,17 @@ describe('KubeSource', () => {
     expect(listsOf(Service)).toBeGreaterThanOrEqual(2);
   });
 
+  it('keeps watching when a subscriber throws, and reports it', async () => {
+    const { source: opened, events } = await open();
+    opened.store.subscribe((event) => {
+      if (event.object.metadata.name === 'boom') throw new Error('subscriber broke');
+    });
+    server.put(Service, service('boom'));
+    server.put(Service, service('after'));
+    await events.until('add Service default/boom', 'add Service default/after');
+    expect(reported.map((e) => e.message)).toEqual(['Service (v1): a config subscriber failed: subscriber broke']);
+  });
+
   it('ends every watch when closed', async () => {
     const { source: opened } = await open();
     if (!server.requests.some(watchOf(Gateway))) await server.nextRequest(watchOf(Gateway));
