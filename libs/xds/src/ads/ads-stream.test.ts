@@ -78,7 +78,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-describe('ADS over gRPC', () => {
+// Real sockets, reconnects and (for TLS) openssl: on a busy machine a case can take seconds.
+describe('ADS over gRPC', { timeout: 20_000 }, () => {
   it('subscribes, pushes, ACKs, NACKs with a reason, and resumes after the server restarts', async () => {
     const log = new EventLog();
     const server = recordingServer(log, (s, id, typeUrl) => s.push(id, typeUrl, [cluster], '1'));

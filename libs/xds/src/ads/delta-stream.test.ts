@@ -97,7 +97,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-describe('delta ADS over gRPC', () => {
+// Real sockets, reconnects and (for TLS) openssl: on a busy machine a case can take seconds.
+describe('delta ADS over gRPC', { timeout: 20_000 }, () => {
   it('sends only what changed, removes what is gone, NACKs with a reason, and resumes from the versions held', async () => {
     const log = new EventLog();
     const { server, delta } = deltaServer(log, (d, id, typeUrl) => d.pushDesired(id, typeUrl, [clusterA, clusterB], 'v1'));
