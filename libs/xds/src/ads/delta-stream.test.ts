@@ -1,4 +1,8 @@
 // Delta ADS over real loopback gRPC: both sides of the library talking to each other.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { outboundCluster } from '../fixtures/istio-resources.ts';
@@ -330,5 +334,32 @@ describe('delta ADS over gRPC', { timeout: 20_000 }, () => {
     expect(requests[3]?.error_detail?.message).toMatch(/^resources\[0\] \("g"\): Any: cannot decode Cluster/);
     expect(applied).toBe(0);
     expect(client.resources(cds)).toEqual([]);
+  });
+
+  it('runs over TLS when given credentials', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'delta-ads-tls-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+      '-subj', '/CN=istiod', '-addext', 'subjectAltName=IP:127.0.0.1',
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    ], { stdio: 'ignore' });
+    const cert = readFileSync(join(dir, 'cert.pem'));
+    const key = readFileSync(join(dir, 'key.pem'));
+
+    const log = new EventLog();
+    const { server } = deltaServer(log, (d, id, typeUrl) => d.pushDesired(id, typeUrl, [clusterA], 'tls-1'));
+    cleanups.push(() => server.close());
+    const port = await server.listen('127.0.0.1:0', grpc.ServerCredentials.createSsl(null, [{ cert_chain: cert, private_key: key }]));
+    const client = new DeltaAdsClient({
+      target: `127.0.0.1:${port}`,
+      node,
+      credentials: grpc.credentials.createSsl(cert),
+      onResources: (typeUrl, resources, version, changes) => log.add({ kind: 'resources', typeUrl, resources, version, changes }),
+    });
+    cleanups.push(() => client.close());
+    client.subscribe(cds, []);
+    expect(await log.next('resources')).toMatchObject({ version: 'tls-1', resources: [clusterA] });
+    expect(await log.next('ack')).toMatchObject({ version: 'tls-1' });
   });
 });
