@@ -1,5 +1,6 @@
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { ConfigError } from '../config-error.ts';
+import { clusterScopedKinds } from '../kubernetes-types.ts';
 import type { LiveConfigStore } from '../live-config-store.ts';
 import { validateObject } from '../validate.ts';
 import { KubeApiError, listObjects } from './list-objects.ts';
@@ -186,8 +187,11 @@ export class KindInformer {
     return { apiVersion: this.kind.apiVersion, kind: this.kind.kind, ...fields } as RawObject;
   }
 
+  /** The store key, as objectKey() makes it from the validated object (which puts a
+   *  namespaced object without a namespace in "default"). */
   #key(raw: KubernetesObject): string {
-    return `${this.kind.kind}/${raw.metadata?.namespace ?? ''}/${raw.metadata?.name ?? ''}`;
+    const namespace = raw.metadata?.namespace ?? (clusterScopedKinds.has(this.kind.kind) ? '' : 'default');
+    return `${this.kind.kind}/${namespace}/${raw.metadata?.name ?? ''}`;
   }
 
   /** A delay that never ends once the informer is closed, so nothing resumes after close. */
