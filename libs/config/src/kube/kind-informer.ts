@@ -97,6 +97,8 @@ export class KindInformer {
 
   async #list(signal: AbortSignal): Promise<KubernetesListObject<RawObject>> {
     const list = await listObjects(this.#options.config, this.#path, AbortSignal.any([signal, AbortSignal.timeout(listTimeoutMs)]));
+    // A list that answers just as its ListWatch is replaced must not touch the store.
+    if (signal.aborted) throw new Error('replaced while listing');
     const items = list.items.map((item) => this.#complete(item));
     // The store is brought to the list here rather than by ListWatch's callbacks, which only
     // know of objects that one ListWatch listed itself (not those of a replaced one) and run
