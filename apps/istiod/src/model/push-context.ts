@@ -1,4 +1,4 @@
-import type { ConfigStore, Pod } from '@mizzen/config';
+import type { ConfigStore, DestinationRule, Pod, VirtualService } from '@mizzen/config';
 import type { Proxy } from './proxy.ts';
 import type { Protocol } from './protocol.ts';
 import { buildServiceRegistry, endpointKey, resolveTargetPort, type Endpoint, type ServiceRegistry } from './service-registry.ts';
@@ -9,10 +9,19 @@ export interface PushContext {
   version: string;
   registry: ServiceRegistry;
   pods: Pod[];
+  virtualServices: VirtualService[];
+  destinationRules: DestinationRule[];
 }
 
 export function buildPushContext(store: ConfigStore, version: string): PushContext {
-  return { version, registry: buildServiceRegistry(store), pods: store.list('Pod') };
+  return {
+    version,
+    registry: buildServiceRegistry(store),
+    pods: store.list('Pod'),
+    // The loader has checked these kinds field by field, so they have the typed shape.
+    virtualServices: store.list('VirtualService') as VirtualService[],
+    destinationRules: store.list('DestinationRule') as DestinationRule[],
+  };
 }
 
 export function serviceEndpoints(push: PushContext, hostname: string, port: number): Endpoint[] {

@@ -1,6 +1,8 @@
-import { isHttp2 } from '../model/protocol.ts';
+import { destinationRuleFor, portPolicy, type PortPolicy } from '../model/destination-rules.ts';
+import type { Protocol } from '../model/protocol.ts';
 import type { Proxy } from '../model/proxy.ts';
 import { inboundPorts, outboundServicePorts, type PushContext } from '../model/push-context.ts';
+import { clusterPolicyFields, protocolOptions } from './traffic-policy.ts';
 import {
   adsConfigSource,
   blackHoleCluster,
@@ -15,20 +17,17 @@ import {
 
 const connectTimeout = '10s';
 
-/** The clusters a proxy needs: one per service port in the mesh, the fixed fallbacks, and one
- *  per inbound port of its own pod; sorted by name. */
+/** The clusters a proxy needs: one per service port in the mesh, one more per subset that the
+ *  port's DestinationRule defines, the fixed fallbacks, and one per inbound port of its own
+ *  pod; sorted by name. */
 export function buildClusters(push: PushContext, proxy: Proxy): JsonObject[] {
-  const outbound = outboundServicePorts(push).map(({ service, port }) => {
-    const name = outboundClusterName(port.port, service.hostname);
-    return {
-      '@type': typeUrls.cluster,
-      name,
-      type: 'EDS',
-      eds_cluster_config: { service_name: name, eds_config: adsConfigSource() },
-      connect_timeout: connectTimeout,
-      // lb_policy is left out: ROUND_ROBIN is its default, and canonical Envoy JSON omits defaults.
-      ...(isHttp2(port.protocol) ? http2Options() : {}),
-    };
+  const outbound = outboundServicePorts(push).flatMap(({ service, port }) => {
+    const rule = destinationRuleFor(push.destinationRules, proxy.namespace, service.hostname, service.namespace);
+    const subsets = rule?.spec.subsets ?? [];
+    return [
+      outboundCluster(outboundClusterName(port.port, service.hostname), port.protocol, portPolicy(rule, port.port)),
+      ...subsets.map((subset) => outboundCluster(outboundClusterName(port.port, service.hostname, subset.name), port.protocol, portPolicy(rule, port.port, subset))),
+    ];
   });
   const inbound = inboundPorts(push, proxy).map((inboundPort) => {
     const name = inboundClusterName(inboundPort.targetPort);
@@ -42,7 +41,7 @@ export function buildClusters(push: PushContext, proxy: Proxy): JsonObject[] {
         cluster_name: name,
         endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress('127.0.0.1', inboundPort.targetPort) } }] }],
       },
-      ...(isHttp2(inboundPort.protocol) ? http2Options() : {}),
+      ...protocolOptions(undefined, inboundPort.protocol),
     };
   });
   const fixed = [
@@ -60,16 +59,22 @@ export function buildClusters(push: PushContext, proxy: Proxy): JsonObject[] {
       upstream_bind_config: { source_address: { address: '127.0.0.6', port_value: 0 } },
     },
   ];
-  return [...outbound, ...inbound, ...fixed].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return [...outbound, ...inbound, ...fixed].sort((a, b) => ((a.name as string) < (b.name as string) ? -1 : (a.name as string) > (b.name as string) ? 1 : 0));
 }
 
-function http2Options(): JsonObject {
-  return {
-    typed_extension_protocol_options: {
-      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
-        '@type': typeUrls.httpProtocolOptions,
-        explicit_http_config: { http2_protocol_options: {} },
-      },
-    },
+/** An EDS cluster of a service port (or of one subset of it), with the traffic policy that
+ *  applies there. lb_policy is left out unless the policy sets one: ROUND_ROBIN is its
+ *  default, and canonical Envoy JSON omits defaults. */
+function outboundCluster(name: string, protocol: Protocol, policy: PortPolicy): JsonObject {
+  const cluster: JsonObject = {
+    '@type': typeUrls.cluster,
+    name,
+    type: 'EDS',
+    eds_cluster_config: { service_name: name, eds_config: adsConfigSource() },
+    connect_timeout: connectTimeout,
+    ...protocolOptions(undefined, protocol),
+    ...clusterPolicyFields(policy, protocol),
   };
+  if (cluster.type === 'ORIGINAL_DST') delete cluster.eds_cluster_config;
+  return cluster;
 }

@@ -1,4 +1,5 @@
 // Small builders for the pieces of Envoy JSON that every generator repeats.
+import { parseDuration } from '@mizzen/config';
 import { TypeUrl, type JsonObject } from '@mizzen/xds';
 
 export type { JsonObject } from '@mizzen/xds';
@@ -13,6 +14,8 @@ export const typeUrls = {
   tcpProxy: TypeUrl.TcpProxy,
   originalDst: TypeUrl.OriginalDst,
   httpProtocolOptions: 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+  fault: TypeUrl.Fault,
+  previousHostsPredicate: 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate',
 } as const;
 
 export function socketAddress(address: string, port: number): JsonObject {
@@ -37,3 +40,14 @@ export function inboundClusterName(targetPort: number): string {
 export const blackHoleCluster = 'BlackHoleCluster';
 export const passthroughCluster = 'PassthroughCluster';
 export const inboundPassthroughCluster = 'InboundPassthroughCluster';
+
+/** A duration as Istio's YAML writes it ("7s", "100ms", "1m") in Envoy's canonical JSON form:
+ *  whole seconds bare, fractions with 3, 6 or 9 digits ("0.100s"). Input was validated. */
+export function durationJson(duration: string): string {
+  const nanos = Math.round((parseDuration(duration) ?? 0) * 1e9);
+  const seconds = Math.floor(nanos / 1e9);
+  const fraction = nanos % 1e9;
+  if (fraction === 0) return `${seconds}s`;
+  const digits = fraction % 1e6 === 0 ? 3 : fraction % 1e3 === 0 ? 6 : 9;
+  return `${seconds}.${String(fraction).padStart(9, '0').slice(0, digits)}s`;
+}

@@ -27,4 +27,24 @@ describe('generated resources', () => {
       expect(normalize(resource['@type'] as string, resource)).toEqual(resource);
     }
   });
+
+  // Istio's routing resources bring subsets, traffic policies, weighted and faulty routes.
+  const traffic: [string, string[]][] = [
+    ...['all-v1', 'reviews-test-v2', 'reviews-50-v3', 'ratings-test-delay', 'ratings-test-abort'].map(
+      (task): [string, string[]] => [task, ['reviews-v3-pod.yaml', 'destination-rule-all.yaml', `virtual-service-${task}.yaml`]],
+    ),
+    ['traffic-policy', ['traffic-policy.yaml']],
+  ];
+
+  it.each(traffic)('are valid Envoy JSON with the %s routing', (_name, files) => {
+    const push = bookinfoPush(...files);
+    for (const mode of ['REDIRECT', 'NONE'] as const) {
+      for (const proxy of [podProxy('productpage-v1-1', '10.244.0.10', { app: 'productpage' }, mode), podProxy('reviews-v2-1', '10.244.0.12', { app: 'reviews', version: 'v2' }, mode)]) {
+        const resources = [...buildClusters(push, proxy), ...buildEndpoints(push, undefined, proxy), ...buildListeners(push, proxy), ...buildRoutes(push, proxy)];
+        for (const resource of resources) {
+          expect(normalize(resource['@type'] as string, resource)).toEqual(resource);
+        }
+      }
+    }
+  });
 });

@@ -1,8 +1,12 @@
 import { isHttp } from '../model/protocol.ts';
 import type { Proxy } from '../model/proxy.ts';
 import { outboundServicePorts, type InboundPort, type PushContext } from '../model/push-context.ts';
+import { destinationRuleFor, portPolicy } from '../model/destination-rules.ts';
 import type { MeshService } from '../model/service.ts';
+import { virtualServiceFor } from '../model/virtual-services.ts';
 import { inboundClusterName, outboundClusterName, passthroughCluster, typeUrls, type JsonObject } from './envoy-json.ts';
+import { hashPolicy } from './traffic-policy.ts';
+import { virtualServiceRoutes, type RouteContext } from './virtual-service-route.ts';
 
 /** The outbound route configurations, one per HTTP port in the mesh (named after the port,
  *  "9080"), or only the named ones; sorted by port. */
@@ -16,14 +20,15 @@ export function buildRoutes(push: PushContext, proxy: Proxy, names?: string[]): 
   return [...byPort]
     .filter(([port]) => !wanted || wanted.has(String(port)))
     .sort(([a], [b]) => a - b)
-    .map(([port, services]) => outboundRouteConfiguration(port, services, proxy));
+    .map(([port, services]) => outboundRouteConfiguration(port, services, { push, proxy, port }));
 }
 
-function outboundRouteConfiguration(port: number, services: MeshService[], proxy: Proxy): JsonObject {
+function outboundRouteConfiguration(port: number, services: MeshService[], ctx: RouteContext): JsonObject {
+  const proxy = ctx.proxy;
   const virtualHosts: JsonObject[] = services.map((service) => ({
     name: `${service.hostname}:${port}`,
     domains: serviceDomains(service, port, proxy.namespace),
-    routes: [defaultRoute(outboundClusterName(port, service.hostname))],
+    routes: serviceRoutes(service, ctx),
     include_request_attempt_count: true,
   }));
   if (proxy.interceptionMode === 'REDIRECT') {
@@ -35,9 +40,22 @@ function outboundRouteConfiguration(port: number, services: MeshService[], proxy
     // requests carry Host values such as "127.0.0.1:9080": when one service owns the port,
     // every host means that service. (Passing through to the original destination would loop
     // back into this listener.) With several, the Host header must name one of them.
-    virtualHosts.push({ name: `loopback:${port}`, domains: ['*'], routes: [defaultRoute(outboundClusterName(port, services[0].hostname))], include_request_attempt_count: true });
+    virtualHosts.push({ name: `loopback:${port}`, domains: ['*'], routes: serviceRoutes(services[0], ctx), include_request_attempt_count: true });
   }
   return { '@type': typeUrls.routeConfiguration, name: String(port), virtual_hosts: virtualHosts, validate_clusters: false };
+}
+
+/** The routes of a service's virtual host: those of the VirtualService that routes its host
+ *  for this proxy, in order, or else the default route to the service. (Istio, too, falls back
+ *  to the default only when no VirtualService route applies on this port.) */
+function serviceRoutes(service: MeshService, ctx: RouteContext): JsonObject[] {
+  const vs = virtualServiceFor(ctx.push.virtualServices, ctx.proxy, service.hostname);
+  const routes = vs ? virtualServiceRoutes(vs, ctx) : [];
+  if (routes.length > 0) return routes;
+  const rule = destinationRuleFor(ctx.push.destinationRules, ctx.proxy.namespace, service.hostname, service.namespace);
+  const hash = hashPolicy(portPolicy(rule, ctx.port).loadBalancer);
+  const route = defaultRoute(outboundClusterName(ctx.port, service.hostname));
+  return [hash ? { ...route, route: { ...(route.route as JsonObject), hash_policy: hash } } : route];
 }
 
 /** The Host values that reach a service, as Istio lists them: the FQDN, the short names that

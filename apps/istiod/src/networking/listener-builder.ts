@@ -13,7 +13,9 @@ import {
   typeUrls,
   type JsonObject,
 } from './envoy-json.ts';
+import { appliesToSidecar } from '../model/virtual-services.ts';
 import { inboundRouteConfiguration } from './http-route.ts';
+import { faultFilterName, injectsFaults } from './virtual-service-route.ts';
 
 export const virtualOutboundPort = 15001;
 export const virtualInboundPort = 15006;
@@ -50,9 +52,10 @@ function servicesByPort(push: PushContext): PortServices[] {
 }
 
 function capturedListeners(push: PushContext, proxy: Proxy): JsonObject[] {
+  const faults = needsFaultFilter(push, proxy);
   const listeners: JsonObject[] = [];
   for (const { port, http, tcp } of servicesByPort(push)) {
-    if (http.length > 0) listeners.push(listener(`0.0.0.0_${port}`, '0.0.0.0', port, false, 'OUTBOUND', [httpOutboundChain('0.0.0.0', port)]));
+    if (http.length > 0) listeners.push(listener(`0.0.0.0_${port}`, '0.0.0.0', port, false, 'OUTBOUND', [httpOutboundChain('0.0.0.0', port, faults)]));
     for (const service of tcp) {
       const cluster = outboundClusterName(port, service.hostname);
       if (service.clusterIP) {
@@ -90,12 +93,13 @@ function uncapturedListeners(push: PushContext, proxy: Proxy): JsonObject[] {
   const inbound = inboundPorts(push, proxy);
   // The app itself listens on 127.0.0.1:TARGET_PORT, so an outbound listener there would clash.
   const appPorts = new Set(inbound.map((i) => i.targetPort));
+  const faults = needsFaultFilter(push, proxy);
   const listeners: JsonObject[] = [];
   for (const { port, http, tcp } of servicesByPort(push)) {
     if (appPorts.has(port)) continue;
     const name = `127.0.0.1_${port}`;
     if (http.length > 0) {
-      listeners.push(listener(name, '127.0.0.1', port, true, 'OUTBOUND', [httpOutboundChain('127.0.0.1', port)]));
+      listeners.push(listener(name, '127.0.0.1', port, true, 'OUTBOUND', [httpOutboundChain('127.0.0.1', port, faults)]));
     } else {
       // One address and port can carry one TCP service: the first by name.
       const cluster = outboundClusterName(port, tcp[0].hostname);
@@ -120,10 +124,18 @@ function listener(name: string, address: string, port: number, bind: boolean, di
   };
 }
 
-function httpOutboundChain(address: string, port: number): JsonObject {
+/** Whether outbound HTTP connection managers need the fault filter: Istio always puts it
+ *  before the router; here it comes in when a VirtualService the proxy sees injects faults, so
+ *  that proxies without fault support keep working with every other config. */
+function needsFaultFilter(push: PushContext, proxy: Proxy): boolean {
+  return push.virtualServices.some((vs) => appliesToSidecar(vs, proxy) && injectsFaults(vs));
+}
+
+function httpOutboundChain(address: string, port: number, faults: boolean): JsonObject {
+  const filters = faults ? [{ name: faultFilterName, typed_config: { '@type': typeUrls.fault } }] : [];
   return {
     filters: [
-      httpConnectionManager(`outbound_${address}_${port}`, { rds: { config_source: adsConfigSource(), route_config_name: String(port) } }),
+      httpConnectionManager(`outbound_${address}_${port}`, { rds: { config_source: adsConfigSource(), route_config_name: String(port) } }, filters),
     ],
   };
 }
@@ -134,14 +146,14 @@ function inboundChain(inbound: InboundPort, address: string): JsonObject {
   return { filters: [httpConnectionManager(`inbound_${address}_${inbound.targetPort}`, { route_config: inboundRouteConfiguration(inbound) })] };
 }
 
-function httpConnectionManager(statPrefix: string, routes: JsonObject): JsonObject {
+function httpConnectionManager(statPrefix: string, routes: JsonObject, filters: JsonObject[] = []): JsonObject {
   return {
     name: 'envoy.filters.network.http_connection_manager',
     typed_config: {
       '@type': typeUrls.httpConnectionManager,
       stat_prefix: statPrefix,
       ...routes,
-      http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': typeUrls.router } }],
+      http_filters: [...filters, { name: 'envoy.filters.http.router', typed_config: { '@type': typeUrls.router } }],
     },
   };
 }

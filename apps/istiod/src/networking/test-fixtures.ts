@@ -7,10 +7,14 @@ import { buildPushContext, type PushContext } from '../model/push-context.ts';
 // Shared by the generator tests: the Bookinfo folder as a push context, proxies of its pods,
 // and golden files.
 
-export function bookinfoPush(): PushContext {
-  const url = new URL('./testdata/bookinfo.yaml', import.meta.url);
-  const { objects, errors } = loadDocuments(readFileSync(url, 'utf8'), 'bookinfo.yaml');
-  if (errors.length > 0) throw errors[0];
+/** Bookinfo, plus the named files of testdata/traffic (Istio's routing resources). */
+export function bookinfoPush(...trafficFiles: string[]): PushContext {
+  const files = ['bookinfo.yaml', ...trafficFiles.map((f) => `traffic/${f}`)];
+  const objects = files.flatMap((file) => {
+    const loaded = loadDocuments(readFileSync(new URL(`./testdata/${file}`, import.meta.url), 'utf8'), file);
+    if (loaded.errors.length > 0) throw loaded.errors[0];
+    return loaded.objects;
+  });
   const store = new MemoryConfigStore();
   store.replaceAll(objects);
   return buildPushContext(store, 'test');

@@ -63,6 +63,31 @@ describe('DiscoveryServer', () => {
     expect(JSON.stringify(sent[0].resources)).toContain('10.244.0.20');
   });
 
+  it('pushes RDS for a VirtualService change, and CDS and EDS for a DestinationRule change', async () => {
+    const traffic = (file: string) => loadDocuments(readFileSync(new URL(`../networking/testdata/traffic/${file}`, import.meta.url), 'utf8'), file).objects;
+    server.onStreamOpen({ id: 's1', node, peer: 'p' });
+    server.onSubscribe('s1', TypeUrl.Cluster, []);
+    server.onSubscribe('s1', TypeUrl.ClusterLoadAssignment, ['outbound|9080|v2|reviews.default.svc.cluster.local']);
+    server.onSubscribe('s1', TypeUrl.Listener, []);
+    server.onSubscribe('s1', TypeUrl.RouteConfiguration, ['9080']);
+    const nextPush = () => {
+      sent = [];
+      return new Promise<void>((resolve) => server.setPusher((streamId, typeUrl, resources, version) => (sent.push({ streamId, typeUrl, resources, version }), resolve())));
+    };
+
+    let pushed = nextPush();
+    store.replaceAll([...bookinfo, ...traffic('destination-rule-all.yaml')]);
+    await pushed;
+    expect(sent.map((s) => s.typeUrl)).toEqual([TypeUrl.Cluster, TypeUrl.ClusterLoadAssignment]);
+    expect(sent[0].resources.map((r) => r.name)).toContain('outbound|9080|v2|reviews.default.svc.cluster.local');
+
+    pushed = nextPush();
+    store.replaceAll([...bookinfo, ...traffic('destination-rule-all.yaml'), ...traffic('virtual-service-reviews-test-v2.yaml')]);
+    await pushed;
+    expect(sent.map((s) => s.typeUrl)).toEqual([TypeUrl.RouteConfiguration]);
+    expect(JSON.stringify(sent[0].resources)).toContain('outbound|9080|v2|reviews.default.svc.cluster.local');
+  });
+
   it('records ACKs and NACKs per type', () => {
     server.onStreamOpen({ id: 's1', node, peer: 'p' });
     server.onSubscribe('s1', TypeUrl.Cluster, []);

@@ -5,5 +5,5 @@ import type { Generator } from './generator.ts';
 export const eds: Generator = {
   shortName: 'EDS',
   typeUrl: TypeUrl.ClusterLoadAssignment,
-  generate: (push, _proxy, names) => buildEndpoints(push, names),
+  generate: (push, proxy, names) => buildEndpoints(push, names, proxy),
 };

@@ -1,0 +1,50 @@
+import type { ConnectionPoolSettings, DestinationRule, LoadBalancerSettings, OutlierDetection, ClientTLSSettings, Subset, TrafficPolicy } from '@mizzen/config';
+import { hostMatches, hostSpecificity, isExportedTo, resolveHost } from './host.ts';
+
+/** Istio's root namespace: rules there apply mesh-wide after the closer ones. */
+export const rootNamespace = 'istio-system';
+
+/** What a DestinationRule says for one port (and subset) of a host, after Istio's overrides. */
+export interface PortPolicy {
+  loadBalancer?: LoadBalancerSettings;
+  connectionPool?: ConnectionPoolSettings;
+  outlierDetection?: OutlierDetection;
+  tls?: ClientTLSSettings;
+}
+
+/** The DestinationRule that applies to a host for clients in a namespace, chosen as Istio
+ *  does: a rule in the client's namespace first, then the service's, then the root namespace,
+ *  then any other that exports itself there; an exact host before a wildcard. */
+export function destinationRuleFor(rules: readonly DestinationRule[], clientNamespace: string, hostname: string, serviceNamespace?: string): DestinationRule | undefined {
+  const rank = (rule: DestinationRule) => {
+    const ns = rule.metadata.namespace ?? 'default';
+    return ns === clientNamespace ? 0 : ns === serviceNamespace ? 1 : ns === rootNamespace ? 2 : 3;
+  };
+  const candidates = rules.filter((rule) => {
+    const ns = rule.metadata.namespace ?? 'default';
+    return (ns === clientNamespace || isExportedTo(rule.spec.exportTo, ns, clientNamespace)) && hostMatches(resolveHost(rule.spec.host, ns), hostname);
+  });
+  // The store lists by namespace and name, and sort() is stable, so ties keep that order.
+  return candidates.sort((a, b) => rank(a) - rank(b) || hostSpecificity(resolveHost(a.spec.host, '')) - hostSpecificity(resolveHost(b.spec.host, '')))[0];
+}
+
+/** The policy of a port: the top-level fields, each replaced by the port's own settings. With a
+ *  subset, the subset's policy (at the same port) then replaces field by field. */
+export function portPolicy(rule: DestinationRule | undefined, port: number, subset?: Subset): PortPolicy {
+  const top = policyAtPort(rule?.spec.trafficPolicy, port);
+  return subset?.trafficPolicy ? { ...top, ...policyAtPort(subset.trafficPolicy, port) } : top;
+}
+
+function policyAtPort(policy: TrafficPolicy | undefined, port: number): PortPolicy {
+  if (!policy) return {};
+  const atPort = policy.portLevelSettings?.find((s) => s.port?.number === port);
+  return definedOnly({ ...fields(policy), ...(atPort ? definedOnly(fields(atPort)) : {}) });
+}
+
+function fields(policy: PortPolicy): PortPolicy {
+  return { loadBalancer: policy.loadBalancer, connectionPool: policy.connectionPool, outlierDetection: policy.outlierDetection, tls: policy.tls };
+}
+
+function definedOnly(policy: PortPolicy): PortPolicy {
+  return Object.fromEntries(Object.entries(policy).filter(([, v]) => v !== undefined && v !== null));
+}

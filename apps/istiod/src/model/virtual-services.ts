@@ -1,0 +1,29 @@
+import type { VirtualService } from '@mizzen/config';
+import type { Proxy } from './proxy.ts';
+import { hostMatches, hostSpecificity, isExportedTo, resolveHost } from './host.ts';
+
+/** The gateway name that stands for every sidecar of the mesh. */
+export const meshGateway = 'mesh';
+
+/** Whether a VirtualService routes the sidecars' traffic: its gateways (default "mesh") name
+ *  the mesh, and it is exported to the proxy's namespace. */
+export function appliesToSidecar(vs: VirtualService, proxy: Proxy): boolean {
+  const gateways = vs.spec.gateways && vs.spec.gateways.length > 0 ? vs.spec.gateways : [meshGateway];
+  return gateways.includes(meshGateway) && isExportedTo(vs.spec.exportTo, vs.metadata.namespace ?? 'default', proxy.namespace);
+}
+
+/** The VirtualService that routes a host for a sidecar. When several claim the host, as in
+ *  Istio, one wins: those of the proxy's own namespace first, an exact host before a wildcard,
+ *  then by namespace and name. */
+export function virtualServiceFor(services: readonly VirtualService[], proxy: Proxy, hostname: string): VirtualService | undefined {
+  let best: { vs: VirtualService; rank: number } | undefined;
+  for (const vs of services) {
+    if (!appliesToSidecar(vs, proxy) || !vs.spec.http?.length) continue;
+    const ns = vs.metadata.namespace ?? 'default';
+    const matching = (vs.spec.hosts ?? []).map((h) => resolveHost(h, ns)).filter((h) => hostMatches(h, hostname));
+    if (matching.length === 0) continue;
+    const rank = (ns === proxy.namespace ? 0 : 10000) + Math.min(...matching.map(hostSpecificity));
+    if (!best || rank < best.rank) best = { vs, rank };
+  }
+  return best?.vs;
+}
