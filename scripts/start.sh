@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec npx mizzenctl local up "${1:-samples/hello}"
+export PATH="$PWD/node_modules/.bin:$PATH"
+exec mizzenctl local up "${1:-samples/hello}"
