@@ -53,6 +53,15 @@ beforeAll(async () => {
     { match: { prefix: '/dead' }, route: { cluster: 'dead' } },
     { match: { prefix: '/missing' }, route: { cluster: 'missing' } },
     { match: { prefix: '/slow' }, route: { cluster: 'backend', timeout: '0.2s' } },
+    {
+      match: { prefix: '/headers' },
+      route: { cluster: 'backend' },
+      request_headers_to_add: [{ header: { key: 'x-added', value: 'yes' } }, { header: { key: 'x-keep', value: 'proxy' }, append_action: 'ADD_IF_ABSENT' }],
+      request_headers_to_remove: ['x-remove-me'],
+      response_headers_to_add: [{ header: { key: 'x-route', value: '100%%' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }],
+      response_headers_to_remove: ['content-type'],
+    },
+    { match: { prefix: '/old/' }, redirect: { https_redirect: true, prefix_rewrite: '/new/', response_code: 'PERMANENT_REDIRECT' } },
     { match: { prefix: '/api/' }, route: { cluster: 'backend', prefix_rewrite: '/v2/', host_rewrite_literal: 'backend.local' } },
     { match: { prefix: '/' }, route: { cluster: 'backend' } },
   ];
@@ -171,6 +180,27 @@ describe('HTTP through a static bootstrap', () => {
     client.close();
     expect(res.body.toString()).toBe('POST /expect 4');
     expect(seen.find((s) => s.url === '/expect')?.headers.expect).toBeUndefined();
+  });
+
+  it('adds and removes headers both ways', async () => {
+    const client = new RawHttpClient(httpPort);
+    await client.send(get('/headers', 'X-Remove-Me: 1\r\nX-Keep: client\r\n'));
+    const [res] = await client.waitFor(1);
+    client.close();
+    const up = seen.find((s) => s.url === '/headers');
+    expect(up?.headers).toMatchObject({ 'x-added': 'yes', 'x-keep': 'client' });
+    expect(up?.headers['x-remove-me']).toBeUndefined();
+    expect(getHeader(res.headers, 'x-route')).toBe('100%');
+    expect(getHeader(res.headers, 'content-type')).toBeUndefined();
+  });
+
+  it('redirects', async () => {
+    const client = new RawHttpClient(httpPort);
+    await client.send(get('/old/page?q=1'));
+    const [res] = await client.waitFor(1);
+    client.close();
+    expect(res.status).toBe(308);
+    expect(getHeader(res.headers, 'location')).toBe('https://localhost/new/page?q=1');
   });
 
   it('rewrites the prefix and the host', async () => {

@@ -19,7 +19,7 @@ export interface HttpStream {
   /** performance.now() when the request head was parsed. */
   readonly startTime: number;
   /** Answers from the proxy itself, e.g. 503 "no healthy upstream". */
-  sendLocalReply(status: number, body: string): void;
+  sendLocalReply(status: number, body: string, headers?: HeaderList): void;
   /** Starts the response. `bodyLength` >= 0, BODY_UNKNOWN (chunked) or BODY_NONE. Headers
    *  must not contain connection-level fields (connection, transfer-encoding, keep-alive). */
   encodeHeaders(status: number, reason: string, headers: HeaderList, bodyLength: number): void;

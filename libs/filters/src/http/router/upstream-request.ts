@@ -3,7 +3,8 @@ import { BodyDecoder, type BodySink } from '../../http1/body-decoder.ts';
 import { CRLFCRLF, HttpParseError, parseResponseHead, type ResponseHead } from '../../http1/http-head.ts';
 import type { HeaderList } from '../../http1/headers.ts';
 import { BODY_NONE, BODY_UNKNOWN, type HttpStream } from '../../http-stream.ts';
-import { pickCluster, type ClusterAction } from '../../network/http-connection-manager/route-table.ts';
+import { applyHeaderMutations, type HeaderMutations } from '../../network/http-connection-manager/header-mutations.ts';
+import { pickCluster, type ClusterAction, type RedirectAction } from '../../network/http-connection-manager/route-table.ts';
 import type { FilterStatus, HttpFilter } from '../../registry.ts';
 import { backOffMs, retriableResponse, type RetryPolicy } from './retry-policy.ts';
 import type { RouterConfig } from './router-config.ts';
@@ -15,6 +16,26 @@ const MAX_PENDING_BODY = 1 << 20;
 
 // Connection-level request and response fields: they describe one hop, never forwarded.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'upgrade', 'content-length']);
+
+/** The Location of a redirect route: the request URL with the parts the route replaces. */
+function redirectLocation(action: RedirectAction, stream: HttpStream, prefix: string | undefined): string {
+  const request = stream.request;
+  const q = request.path.indexOf('?');
+  let path = q === -1 ? request.path : request.path.slice(0, q);
+  let query = q === -1 ? '' : request.path.slice(q);
+  if (action.path !== undefined) {
+    const pq = action.path.indexOf('?');
+    path = pq === -1 ? action.path : action.path.slice(0, pq);
+    if (pq !== -1) query = action.path.slice(pq);
+  } else if (action.prefixRewrite !== undefined && prefix !== undefined) path = action.prefixRewrite + path.slice(prefix.length);
+  if (action.stripQuery) query = '';
+  let authority = action.host ?? stream.authority;
+  if (action.port !== undefined) {
+    const host = authority.replace(/:\d+$/, '');
+    authority = action.port === 0 ? host : `${host}:${action.port}`;
+  }
+  return `${action.scheme ?? 'http'}://${authority}${path}${query}`;
+}
 
 function onTimeout(request: UpstreamRequest): void {
   request.onTimeout();
@@ -55,6 +76,7 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
   private retried = false;
   private finished = false;
   private retry: RetryPolicy | undefined;
+  private responseHeaders: HeaderMutations[] = [];
   private includeAttemptCount = false;
   /** 1 for the first try. */
   private attempt = 1;
@@ -83,6 +105,10 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
       stream.sendLocalReply(action.status, action.body);
       return 'stop';
     }
+    if (action.kind === 'redirect') {
+      stream.sendLocalReply(action.status, '', ['location', redirectLocation(action, stream, route.prefix)]);
+      return 'stop';
+    }
     const cluster = this.clusters.getCluster(pickCluster(action, Math.random()));
     if (cluster === undefined) {
       stream.sendLocalReply(action.clusterNotFoundStatus, '');
@@ -102,6 +128,8 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
     this.includeAttemptCount = route.host.includeAttemptCount;
     cluster.stats.upstreamRqTotal.inc();
     cluster.stats.upstreamRqActive.inc();
+    this.responseHeaders = route.responseHeaders;
+    if (route.requestHeaders.length > 0) applyHeaderMutations(stream.request.headers, route.requestHeaders);
     this.head = this.requestHead(stream, action, route.prefix);
     if (action.timeoutMs > 0) this.timer = setTimeout(onTimeout, action.timeoutMs, this);
     this.connectAttempt(host);
@@ -319,6 +347,7 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
       if (HOP_BY_HOP.has(name) && !(noBody && name === 'content-length')) continue;
       headers.push(name, src[i + 1]);
     }
+    if (this.responseHeaders.length > 0) applyHeaderMutations(headers, this.responseHeaders);
     if (!this.config.suppressEnvoyHeaders) headers.push('x-envoy-upstream-service-time', String(Math.round(performance.now() - this.startTime)));
     let bodyLength: number;
     if (noBody) {

@@ -121,13 +121,13 @@ export class ActiveStream implements HttpStream {
     for (const f of this.filters) f.onDownstreamDrain(this);
   }
 
-  sendLocalReply(status: number, body: string): void {
+  sendLocalReply(status: number, body: string, extra: HeaderList = []): void {
     if (this.responseStarted) {
       this.reset();
       return;
     }
     const length = Buffer.byteLength(body);
-    const headers: HeaderList = length > 0 ? ['content-type', 'text/plain'] : [];
+    const headers: HeaderList = length > 0 ? ['content-type', 'text/plain', ...extra] : extra;
     this.encodeHeaders(status, statusText(status), headers, length);
     if (length > 0 && this.bodyAllowed) this.owner.write(body);
     this.encodeEnd();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../config-error.ts';
+import { applyHeaderMutations } from './header-mutations.ts';
 import { compileRouteTable, findRoute, findVirtualHost, pickCluster, type ClusterAction, type RouteTable } from './route-table.ts';
 
 function table(virtualHosts: unknown[], extra: object = {}): RouteTable {
@@ -93,15 +94,49 @@ describe('route matching', () => {
   });
 });
 
+describe('header mutations', () => {
+  it('orders route, virtual host and configuration levels', () => {
+    const t = compileRouteTable({
+      name: 'h',
+      request_headers_to_add: [{ header: { key: 'x-level', value: 'config' } }],
+      virtual_hosts: [{
+        name: 'v', domains: ['*'],
+        request_headers_to_add: [{ header: { key: 'x-level', value: 'vhost' } }],
+        routes: [{ match: { prefix: '/' }, route: { cluster: 'c' }, request_headers_to_add: [{ header: { key: 'X-Level', value: 'route' } }] }],
+      }],
+    });
+    const route = findRoute(t, request('/'));
+    const headers: string[] = [];
+    applyHeaderMutations(headers, route?.requestHeaders ?? []);
+    expect(headers).toEqual(['x-level', 'route', 'x-level', 'vhost', 'x-level', 'config']);
+  });
+
+  it('overwrites, adds when absent and removes', () => {
+    const headers = ['a', '1', 'b', '2', 'c', '3'];
+    applyHeaderMutations(headers, [{
+      add: [
+        { name: 'a', value: 'x', action: 'OVERWRITE_IF_EXISTS_OR_ADD', keepEmpty: false },
+        { name: 'b', value: 'y', action: 'ADD_IF_ABSENT', keepEmpty: false },
+        { name: 'd', value: 'z', action: 'OVERWRITE_IF_EXISTS', keepEmpty: false },
+        { name: 'e', value: '', action: 'APPEND_IF_EXISTS_OR_ADD', keepEmpty: false },
+      ],
+      remove: ['c'],
+    }]);
+    expect(headers).toEqual(['a', 'x', 'b', '2']);
+  });
+});
+
 describe('route configuration errors', () => {
   it.each([
     [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'c', retry_policy: { retry_on: 'reset,envoy-ratelimited' } } }] }] }, 'RouteConfiguration.virtual_hosts[0].routes[0].route.retry_policy.retry_on: "envoy-ratelimited" is not supported'],
     [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'c', request_mirror_policies: [] } }] }] }, 'RouteConfiguration.virtual_hosts[0].routes[0].route.request_mirror_policies: not supported'],
-    [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' } }] }] }, 'exactly one of route, direct_response'],
+    [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' } }] }] }, 'exactly one of route, direct_response, redirect'],
     [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { safe_regex: { regex: '(' } }, route: { cluster: 'c' } }] }] }, 'match.safe_regex.regex: invalid regular expression'],
     [{ virtual_hosts: [{ name: 'a', domains: ['x'] }, { name: 'b', domains: ['X'] }] }, 'virtual_hosts[1].domains[0]: duplicate domain'],
     [{ virtual_hosts: [{ name: 'a', domains: ['a.*.com'] }] }, 'wildcard only allowed'],
     [{ virtual_hosts: [{ name: 'a', domains: [] }] }, 'at least one domain'],
+    [{ virtual_hosts: [{ name: 'a', domains: ['*'], request_headers_to_add: [{ header: { key: 'x', value: '%DOWNSTREAM_REMOTE_ADDRESS%' } }] }] }, 'virtual_hosts[0].request_headers_to_add[0].header.value: substitution commands are not supported'],
+    [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' }, redirect: { response_code: 'GONE' } }] }] }, 'routes[0].redirect.response_code: "GONE" is not supported'],
   ])('rejects %j', (json, message) => {
     expect(() => compileRouteTable({ name: 'r', ...json })).toThrow(ConfigError);
     expect(() => compileRouteTable({ name: 'r', ...json })).toThrow(message);

@@ -5,6 +5,7 @@ import {
 } from '../../config-reader.ts';
 import { getHeader, type HeaderList } from '../../http1/headers.ts';
 import { compileRetryPolicy, type RetryPolicy } from '../../http/router/retry-policy.ts';
+import { compileHeaderMutations, NO_MUTATIONS, type HeaderMutations } from './header-mutations.ts';
 
 /** A compiled RouteConfiguration: virtual hosts indexed by domain, routes in order. */
 export interface RouteTable {
@@ -22,6 +23,8 @@ export interface VirtualHost {
   readonly name: string;
   readonly routes: RouteEntry[];
   readonly includeAttemptCount: boolean;
+  readonly requestHeaders: HeaderMutations;
+  readonly responseHeaders: HeaderMutations;
 }
 
 export interface HeaderMatcher {
@@ -54,6 +57,17 @@ export interface DirectResponseAction {
   readonly body: string;
 }
 
+export interface RedirectAction {
+  readonly kind: 'redirect';
+  readonly status: number;
+  readonly scheme: string | undefined;
+  readonly host: string | undefined;
+  readonly port: number | undefined;
+  readonly path: string | undefined;
+  readonly prefixRewrite: string | undefined;
+  readonly stripQuery: boolean;
+}
+
 export interface RouteEntry {
   readonly name: string;
   readonly prefix: string | undefined;
@@ -61,9 +75,12 @@ export interface RouteEntry {
   readonly regex: RegExp | undefined;
   readonly caseSensitive: boolean;
   readonly headers: HeaderMatcher[];
-  readonly action: ClusterAction | DirectResponseAction;
+  readonly action: ClusterAction | DirectResponseAction | RedirectAction;
   /** The virtual host this route belongs to (for x-envoy-attempt-count and stats). */
   host: VirtualHost;
+  /** Header changes of the route, its virtual host and its route configuration, in that order. */
+  requestHeaders: HeaderMutations[];
+  responseHeaders: HeaderMutations[];
 }
 
 /** The request fields a route can look at. */
@@ -178,10 +195,31 @@ function compileDirectResponse(obj: JsonObject, path: string): DirectResponseAct
   return { kind: 'direct', status, body: text };
 }
 
-function compileRoute(value: unknown, path: string, host: VirtualHost): RouteEntry {
+const REDIRECT_CODES = { MOVED_PERMANENTLY: 301, FOUND: 302, SEE_OTHER: 303, TEMPORARY_REDIRECT: 307, PERMANENT_REDIRECT: 308 } as const;
+
+function compileRedirect(obj: JsonObject, path: string): RedirectAction {
+  onlyFields(obj, path, ['https_redirect', 'scheme_redirect', 'host_redirect', 'port_redirect', 'path_redirect', 'prefix_rewrite', 'response_code', 'strip_query']);
+  const code = oneOf(obj, 'response_code', path, ['MOVED_PERMANENTLY', 'FOUND', 'SEE_OTHER', 'TEMPORARY_REDIRECT', 'PERMANENT_REDIRECT'], 'MOVED_PERMANENTLY');
+  const pathRedirect = optionalString(obj, 'path_redirect', path);
+  const prefixRewrite = optionalString(obj, 'prefix_rewrite', path);
+  if (pathRedirect !== undefined && prefixRewrite !== undefined) throw new ConfigError(path, 'only one of path_redirect, prefix_rewrite');
+  return {
+    kind: 'redirect',
+    status: REDIRECT_CODES[code],
+    scheme: optionalBoolean(obj, 'https_redirect', path) ? 'https' : optionalString(obj, 'scheme_redirect', path),
+    host: optionalString(obj, 'host_redirect', path),
+    port: optionalInteger(obj, 'port_redirect', path, 0, 65535),
+    path: pathRedirect,
+    prefixRewrite,
+    stripQuery: optionalBoolean(obj, 'strip_query', path) ?? false,
+  };
+}
+
+function compileRoute(value: unknown, path: string, host: VirtualHost, config: { request: HeaderMutations; response: HeaderMutations }): RouteEntry {
   const obj = asObject(value, path);
   // decorator and metadata only describe the route (tracing, config origin); nothing to enforce.
-  onlyFields(obj, path, ['name', 'match', 'route', 'direct_response', 'decorator', 'metadata']);
+  onlyFields(obj, path, ['name', 'match', 'route', 'direct_response', 'redirect', 'decorator', 'metadata', 'request_headers_to_add',
+    'request_headers_to_remove', 'response_headers_to_add', 'response_headers_to_remove']);
   const match = optionalObject(obj, 'match', path);
   if (!match) throw new ConfigError(`${path}.match`, 'required');
   const mpath = `${path}.match`;
@@ -192,7 +230,14 @@ function compileRoute(value: unknown, path: string, host: VirtualHost): RouteEnt
   const lower = (s: string | undefined): string | undefined => (s === undefined || caseSensitive ? s : s.toLowerCase());
   const routeJson = optionalObject(obj, 'route', path);
   const directJson = optionalObject(obj, 'direct_response', path);
-  if ((routeJson === undefined) === (directJson === undefined)) throw new ConfigError(path, 'exactly one of route, direct_response is required');
+  const redirectJson = optionalObject(obj, 'redirect', path);
+  if ([routeJson, directJson, redirectJson].filter((a) => a !== undefined).length !== 1) {
+    throw new ConfigError(path, 'exactly one of route, direct_response, redirect is required');
+  }
+  let action: RouteEntry['action'];
+  if (routeJson) action = compileRouteAction(routeJson, `${path}.route`);
+  else if (redirectJson) action = compileRedirect(redirectJson, `${path}.redirect`);
+  else action = compileDirectResponse(directJson as JsonObject, `${path}.direct_response`);
   return {
     name: optionalString(obj, 'name', path) ?? '',
     prefix: lower(optionalString(match, 'prefix', mpath)),
@@ -200,15 +245,19 @@ function compileRoute(value: unknown, path: string, host: VirtualHost): RouteEnt
     regex: match.safe_regex === undefined ? undefined : compileRegex(match.safe_regex, `${mpath}.safe_regex`),
     caseSensitive,
     headers: optionalArray(match, 'headers', mpath).map((h, i) => compileHeaderMatcher(h, `${mpath}.headers[${i}]`)),
-    action: routeJson ? compileRouteAction(routeJson, `${path}.route`) : compileDirectResponse(directJson as JsonObject, `${path}.direct_response`),
+    action,
     host,
+    requestHeaders: [compileHeaderMutations(obj, 'request', path), host.requestHeaders, config.request].filter((m) => m !== NO_MUTATIONS),
+    responseHeaders: [compileHeaderMutations(obj, 'response', path), host.responseHeaders, config.response].filter((m) => m !== NO_MUTATIONS),
   };
 }
 
 /** Compiles a RouteConfiguration (Envoy JSON) or throws a ConfigError naming the field. */
 export function compileRouteTable(json: unknown, path = 'RouteConfiguration'): RouteTable {
   const obj = asObject(json, path);
-  onlyFields(obj, path, ['@type', 'name', 'virtual_hosts', 'validate_clusters', 'ignore_port_in_host_matching']);
+  onlyFields(obj, path, ['@type', 'name', 'virtual_hosts', 'validate_clusters', 'ignore_port_in_host_matching', 'request_headers_to_add',
+    'request_headers_to_remove', 'response_headers_to_add', 'response_headers_to_remove']);
+  const configHeaders = { request: compileHeaderMutations(obj, 'request', path), response: compileHeaderMutations(obj, 'response', path) };
   const table: RouteTable = {
     name: optionalString(obj, 'name', path) ?? '',
     exact: new Map(),
@@ -222,13 +271,16 @@ export function compileRouteTable(json: unknown, path = 'RouteConfiguration'): R
   optionalArray(obj, 'virtual_hosts', path).forEach((v, i) => {
     const vpath = `${path}.virtual_hosts[${i}]`;
     const vo = asObject(v, vpath);
-    onlyFields(vo, vpath, ['name', 'domains', 'routes', 'include_request_attempt_count']);
+    onlyFields(vo, vpath, ['name', 'domains', 'routes', 'include_request_attempt_count', 'request_headers_to_add', 'request_headers_to_remove',
+      'response_headers_to_add', 'response_headers_to_remove']);
     const host: VirtualHost = {
       name: requiredString(vo, 'name', vpath),
       routes: [],
       includeAttemptCount: optionalBoolean(vo, 'include_request_attempt_count', vpath) ?? false,
+      requestHeaders: compileHeaderMutations(vo, 'request', vpath),
+      responseHeaders: compileHeaderMutations(vo, 'response', vpath),
     };
-    optionalArray(vo, 'routes', vpath).forEach((r, j) => host.routes.push(compileRoute(r, `${vpath}.routes[${j}]`, host)));
+    optionalArray(vo, 'routes', vpath).forEach((r, j) => host.routes.push(compileRoute(r, `${vpath}.routes[${j}]`, host, configHeaders)));
     const domains = optionalArray(vo, 'domains', vpath);
     if (domains.length === 0) throw new ConfigError(`${vpath}.domains`, 'at least one domain is required');
     domains.forEach((d, j) => {
