@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { freePort, runScript } from '@mizzen/testing';
 
 const main = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -41,6 +41,9 @@ describe.concurrent('mizzen-proxy', { timeout: 30_000 }, () => {
     const adminPort = await freePort();
     const bootstrap = file('admin.yaml', `admin: { address: { socket_address: { address: 127.0.0.1, port_value: ${adminPort} } } }\n`);
     const child = spawn(process.execPath, [main, '-c', bootstrap], { stdio: ['ignore', 'ignore', 'pipe'] });
+    onTestFinished(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
     let stderr = '';
     // The proxy logs "started with" once admin and listeners are up.
     await new Promise<void>((resolve) => child.stderr.setEncoding('utf8').on('data', (d: string) => {
