@@ -12,13 +12,13 @@ export function appliesToSidecar(vs: VirtualService, proxy: Proxy): boolean {
   return gateways.includes(meshGateway) && isExportedTo(vs.spec.exportTo, vs.metadata.namespace ?? 'default', proxy.namespace);
 }
 
-/** The VirtualService that routes a host for a sidecar. When several claim the host, as in
+/** The VirtualService that routes a host (its HTTP or its TCP traffic) for a sidecar. When several claim the host, as in
  *  Istio, one wins: those of the proxy's own namespace first, an exact host before a wildcard,
  *  then by namespace and name. */
-export function virtualServiceFor(services: readonly VirtualService[], proxy: Proxy, hostname: string): VirtualService | undefined {
+export function virtualServiceFor(services: readonly VirtualService[], proxy: Proxy, hostname: string, routes: 'http' | 'tcp' = 'http'): VirtualService | undefined {
   let best: { vs: VirtualService; rank: number } | undefined;
   for (const vs of services) {
-    if (!appliesToSidecar(vs, proxy) || !vs.spec.http?.length) continue;
+    if (!appliesToSidecar(vs, proxy) || !vs.spec[routes]?.length) continue;
     const ns = vs.metadata.namespace ?? 'default';
     const matching = (vs.spec.hosts ?? []).map((h) => resolveHost(h, ns)).filter((h) => hostMatches(h, hostname));
     if (matching.length === 0) continue;

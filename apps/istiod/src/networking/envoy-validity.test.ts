@@ -34,6 +34,7 @@ describe('generated resources', () => {
       (task): [string, string[]] => [task, ['reviews-v3-pod.yaml', 'destination-rule-all.yaml', `virtual-service-${task}.yaml`]],
     ),
     ['traffic-policy', ['traffic-policy.yaml']],
+    ['mongodb-tcp', ['mongodb-tcp.yaml']],
   ];
 
   it.each(traffic)('are valid Envoy JSON with the %s routing', (_name, files) => {

@@ -15,6 +15,7 @@ import {
 } from './envoy-json.ts';
 import { appliesToSidecar } from '../model/virtual-services.ts';
 import { inboundRouteConfiguration } from './http-route.ts';
+import { tcpProxyTarget } from './tcp-route.ts';
 import { faultFilterName, injectsFaults } from './virtual-service-route.ts';
 
 export const virtualOutboundPort = 15001;
@@ -59,10 +60,10 @@ function capturedListeners(push: PushContext, proxy: Proxy): JsonObject[] {
     for (const service of tcp) {
       const cluster = outboundClusterName(port, service.hostname);
       if (service.clusterIP) {
-        listeners.push(listener(`${service.clusterIP}_${port}`, service.clusterIP, port, false, 'OUTBOUND', [tcpChain(cluster, cluster)]));
+        listeners.push(listener(`${service.clusterIP}_${port}`, service.clusterIP, port, false, 'OUTBOUND', [tcpChain(cluster, tcpProxyTarget(service, { push, proxy, port }))]));
       } else if (http.length === 0 && tcp.length === 1) {
         // A headless TCP service alone on its port can still own the wildcard listener.
-        listeners.push(listener(`0.0.0.0_${port}`, '0.0.0.0', port, false, 'OUTBOUND', [tcpChain(cluster, cluster)]));
+        listeners.push(listener(`0.0.0.0_${port}`, '0.0.0.0', port, false, 'OUTBOUND', [tcpChain(cluster, tcpProxyTarget(service, { push, proxy, port }))]));
       }
     }
   }
@@ -103,7 +104,7 @@ function uncapturedListeners(push: PushContext, proxy: Proxy): JsonObject[] {
     } else {
       // One address and port can carry one TCP service: the first by name.
       const cluster = outboundClusterName(port, tcp[0].hostname);
-      listeners.push(listener(name, '127.0.0.1', port, true, 'OUTBOUND', [tcpChain(cluster, cluster)]));
+      listeners.push(listener(name, '127.0.0.1', port, true, 'OUTBOUND', [tcpChain(cluster, tcpProxyTarget(tcp[0], { push, proxy, port }))]));
     }
   }
   const podIp = proxy.ipAddresses[0];
@@ -158,8 +159,11 @@ function httpConnectionManager(statPrefix: string, routes: JsonObject, filters: 
   };
 }
 
-function tcpChain(statPrefix: string, cluster: string): JsonObject {
+/** A chain of one tcp_proxy to a cluster, or to the target a VirtualService's TCP route
+ *  gives (`cluster` or `weighted_clusters`). */
+function tcpChain(statPrefix: string, target: string | JsonObject): JsonObject {
+  const destination = typeof target === 'string' ? { cluster: target } : target;
   return {
-    filters: [{ name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': typeUrls.tcpProxy, stat_prefix: statPrefix, cluster } }],
+    filters: [{ name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': typeUrls.tcpProxy, stat_prefix: statPrefix, ...destination } }],
   };
 }

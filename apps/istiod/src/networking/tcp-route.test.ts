@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { buildListeners } from './listener-builder.ts';
+import { bookinfoPush, podProxy } from './test-fixtures.ts';
+
+type Listener = { name: string; filter_chains: { filters: { typed_config: Record<string, unknown> }[] }[] };
+
+function mongoProxy(files: string[], mode: 'REDIRECT' | 'NONE', name: string): Record<string, unknown> {
+  const listeners = buildListeners(bookinfoPush(...files), podProxy('ratings-v1-1', '10.244.0.13', { app: 'ratings', version: 'v1' }, mode)) as Listener[];
+  const listener = listeners.find((l) => l.name === name);
+  if (!listener) throw new Error(`no listener ${name}`);
+  return listener.filter_chains[0].filters[0].typed_config;
+}
+
+describe('TCP routes', () => {
+  it('split a TCP service by weight in both interception modes', () => {
+    const weighted = {
+      '@type': 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy',
+      stat_prefix: 'outbound|27017||mongodb.default.svc.cluster.local',
+      weighted_clusters: {
+        clusters: [
+          { name: 'outbound|27017|v1|mongodb.default.svc.cluster.local', weight: 80 },
+          { name: 'outbound|27017|v2|mongodb.default.svc.cluster.local', weight: 20 },
+        ],
+      },
+    };
+    expect(mongoProxy(['mongodb-tcp.yaml'], 'REDIRECT', '10.96.0.13_27017')).toEqual(weighted);
+    expect(mongoProxy(['mongodb-tcp.yaml'], 'NONE', '127.0.0.1_27017')).toEqual(weighted);
+  });
+
+  it('keep the service cluster without a VirtualService', () => {
+    expect(mongoProxy([], 'REDIRECT', '10.96.0.13_27017')).toMatchObject({ cluster: 'outbound|27017||mongodb.default.svc.cluster.local' });
+  });
+});
