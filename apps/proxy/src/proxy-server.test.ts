@@ -323,4 +323,11 @@ describe('admin', () => {
     expect(JSON.parse((await admin('/server_info')).text)).toMatchObject({ state: 'LIVE' });
     expect((await admin('/quitquitquit')).status).toBe(405);
   });
+
+  it('drains the listeners on POST /drain_listeners, last of all', async () => {
+    expect((await admin('/drain_listeners', 'POST')).text).toBe('OK\n');
+    expect(await admin('/ready')).toEqual({ status: 503, text: 'DRAINING\n' });
+    const refused = await new Promise<boolean>((resolve) => connect(httpPort, '127.0.0.1').once('error', () => resolve(true)).once('connect', () => resolve(false)));
+    expect(refused).toBe(true);
+  });
 });

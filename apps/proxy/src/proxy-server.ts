@@ -142,6 +142,15 @@ export class ProxyServer implements AdminTarget {
     void this.stop(0);
   }
 
+  /** Stops accepting on every listener and drains their connections; the process stays up
+   *  (admin answers) until it is stopped. */
+  async drainListeners(): Promise<void> {
+    this.setState('DRAINING');
+    this.dynamic?.close();
+    this.listeners.drainAll();
+    await this.workers?.drain();
+  }
+
   /** Stops accepting, lets open connections finish for up to `drainMs`, then closes everything. */
   stop(drainMs: number): Promise<void> {
     if (!this.stopping) this.stopping = this.shutdown(drainMs);

@@ -18,6 +18,7 @@ export interface AdminTarget extends DumpSources {
   /** Every stat, summed over the workers. */
   statEntries(): Promise<StatEntry[]>;
   quit(): void;
+  drainListeners(): Promise<void>;
 }
 
 type Handler = (target: AdminTarget, url: URL, res: ServerResponse) => void | Promise<void>;
@@ -100,6 +101,10 @@ const POST: Record<string, Handler> = {
   '/quitquitquit': (t, _u, res) => {
     send(res, 200, 'OK\n');
     res.on('finish', () => t.quit());
+  },
+  '/drain_listeners': async (t, _u, res) => {
+    await t.drainListeners();
+    send(res, 200, 'OK\n');
   },
   '/logging': (t, u, res) => {
     const level = u.searchParams.get('level');

@@ -38,6 +38,9 @@ port.on('message', (message: ToWorker) => {
       proxy.refreshStats();
       reply({ kind: 'reply', id: message.id, stats: proxy.stats.entries() });
       break;
+    case 'drain':
+      void proxy.drainListeners().then(() => reply({ kind: 'reply', id: message.id }));
+      break;
     case 'stop':
       void proxy.stop(message.drainMs).then(() => reply({ kind: 'reply', id: message.id }));
       break;

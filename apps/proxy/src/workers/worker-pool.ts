@@ -7,7 +7,8 @@ import type { StatEntry } from '../stats/stats-store.ts';
 export type ToWorker =
   | { kind: 'apply'; id: number; typeUrl: string; resources: JsonObject[]; version: string }
   | { kind: 'stats'; id: number }
-  | { kind: 'stop'; id: number; drainMs: number };
+  | { kind: 'stop'; id: number; drainMs: number }
+  | { kind: 'drain'; id: number };
 
 /** A message before the pool numbers it. */
 type Unnumbered<T> = T extends unknown ? Omit<T, 'id'> : never;
@@ -99,6 +100,10 @@ export class WorkerPool {
   async stats(): Promise<StatEntry[][]> {
     const replies = await Promise.all(this.workers.map((w) => w.request({ kind: 'stats' })));
     return replies.map((r) => r.stats ?? []);
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.request({ kind: 'drain' })));
   }
 
   async stop(drainMs: number): Promise<void> {
