@@ -81,7 +81,8 @@ async function open(options: Partial<KubeSourceOptions> & { serve?: WatchedKind[
 const watchOf = (k: WatchedKind) => (r: { path: string; watch: boolean }) => r.path === collectionPath(k) && r.watch;
 const listsOf = (k: WatchedKind) => server.requests.filter((r) => r.path === collectionPath(k) && !r.watch).length;
 
-describe('KubeSource', () => {
+// Each case starts real sockets and the client, which can take seconds on a busy machine.
+describe('KubeSource', { timeout: 20_000 }, () => {
   it('gives an add event for each listed object, completed and validated', async () => {
     for (const k of watchedKinds) server.serve(k);
     server.put(Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
@@ -188,7 +189,8 @@ describe('KubeSource', () => {
   it('connects with the kubeconfig file credentials, and reports them refused', async () => {
     for (const k of watchedKinds) server.serve(k);
     const kubeconfig = await writeKubeconfig('wrong-token');
-    source = await KubeSource.open({ kubeconfig, kinds: [Service], onError: (error) => reported.push(error), backoff: { initialMs: 5, maxMs: 20 } });
+    const refused = await KubeSource.open({ kubeconfig, kinds: [Service], onError: (error) => reported.push(error), backoff: { initialMs: 5, maxMs: 20 } });
+    refused.close();
     expect(reported.map((e) => e.message)).toEqual([expect.stringMatching(/^Service \(v1\): list or watch failed: GET \/api\/v1\/services: 401 Unauthorized/)]);
     const { source: opened } = await open({ kinds: [Service] });
     expect(opened.errors()).toEqual([]);
