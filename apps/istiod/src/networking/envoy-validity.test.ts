@@ -33,7 +33,7 @@ describe('generated resources', () => {
     ...['all-v1', 'reviews-test-v2', 'reviews-50-v3', 'ratings-test-delay', 'ratings-test-abort'].map(
       (task): [string, string[]] => [task, ['reviews-v3-pod.yaml', 'destination-rule-all.yaml', `virtual-service-${task}.yaml`]],
     ),
-    ['traffic-policy', ['traffic-policy.yaml']],
+    ['traffic-policy', ['traffic-policy.yaml', 'virtual-service-ratings-test-abort.yaml']],
     ['mongodb-tcp', ['mongodb-tcp.yaml']],
   ];
 

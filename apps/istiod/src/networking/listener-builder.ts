@@ -16,7 +16,7 @@ import {
 import { appliesToSidecar } from '../model/virtual-services.ts';
 import { inboundRouteConfiguration } from './http-route.ts';
 import { tcpProxyTarget } from './tcp-route.ts';
-import { faultFilterName, injectsFaults } from './virtual-service-route.ts';
+import { corsFilterName, faultFilterName, injectsFaults, setsCors } from './virtual-service-route.ts';
 
 export const virtualOutboundPort = 15001;
 export const virtualInboundPort = 15006;
@@ -53,10 +53,10 @@ function servicesByPort(push: PushContext): PortServices[] {
 }
 
 function capturedListeners(push: PushContext, proxy: Proxy): JsonObject[] {
-  const faults = needsFaultFilter(push, proxy);
+  const filters = routeFilters(push, proxy);
   const listeners: JsonObject[] = [];
   for (const { port, http, tcp } of servicesByPort(push)) {
-    if (http.length > 0) listeners.push(listener(`0.0.0.0_${port}`, '0.0.0.0', port, false, 'OUTBOUND', [httpOutboundChain('0.0.0.0', port, faults)]));
+    if (http.length > 0) listeners.push(listener(`0.0.0.0_${port}`, '0.0.0.0', port, false, 'OUTBOUND', [httpOutboundChain('0.0.0.0', port, filters)]));
     for (const service of tcp) {
       const cluster = outboundClusterName(port, service.hostname);
       if (service.clusterIP) {
@@ -94,13 +94,13 @@ function uncapturedListeners(push: PushContext, proxy: Proxy): JsonObject[] {
   const inbound = inboundPorts(push, proxy);
   // The app itself listens on 127.0.0.1:TARGET_PORT, so an outbound listener there would clash.
   const appPorts = new Set(inbound.map((i) => i.targetPort));
-  const faults = needsFaultFilter(push, proxy);
+  const filters = routeFilters(push, proxy);
   const listeners: JsonObject[] = [];
   for (const { port, http, tcp } of servicesByPort(push)) {
     if (appPorts.has(port)) continue;
     const name = `127.0.0.1_${port}`;
     if (http.length > 0) {
-      listeners.push(listener(name, '127.0.0.1', port, true, 'OUTBOUND', [httpOutboundChain('127.0.0.1', port, faults)]));
+      listeners.push(listener(name, '127.0.0.1', port, true, 'OUTBOUND', [httpOutboundChain('127.0.0.1', port, filters)]));
     } else {
       // One address and port can carry one TCP service: the first by name.
       const cluster = outboundClusterName(port, tcp[0].hostname);
@@ -125,15 +125,19 @@ function listener(name: string, address: string, port: number, bind: boolean, di
   };
 }
 
-/** Whether outbound HTTP connection managers need the fault filter: Istio always puts it
- *  before the router; here it comes in when a VirtualService the proxy sees injects faults, so
- *  that proxies without fault support keep working with every other config. */
-function needsFaultFilter(push: PushContext, proxy: Proxy): boolean {
-  return push.virtualServices.some((vs) => appliesToSidecar(vs, proxy) && injectsFaults(vs));
+/** The HTTP filters that outbound connection managers need before the router for the routes'
+ *  per-filter configs: CORS, then fault, in Istio's order. Istio always has them; here each
+ *  comes in when a VirtualService the proxy sees uses it, so that proxies without that filter
+ *  keep working with every other config. */
+function routeFilters(push: PushContext, proxy: Proxy): JsonObject[] {
+  const visible = push.virtualServices.filter((vs) => appliesToSidecar(vs, proxy));
+  return [
+    ...(visible.some(setsCors) ? [{ name: corsFilterName, typed_config: { '@type': typeUrls.cors } }] : []),
+    ...(visible.some(injectsFaults) ? [{ name: faultFilterName, typed_config: { '@type': typeUrls.fault } }] : []),
+  ];
 }
 
-function httpOutboundChain(address: string, port: number, faults: boolean): JsonObject {
-  const filters = faults ? [{ name: faultFilterName, typed_config: { '@type': typeUrls.fault } }] : [];
+function httpOutboundChain(address: string, port: number, filters: JsonObject[]): JsonObject {
   return {
     filters: [
       httpConnectionManager(`outbound_${address}_${port}`, { rds: { config_source: adsConfigSource(), route_config_name: String(port) } }, filters),

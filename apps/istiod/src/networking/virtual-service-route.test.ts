@@ -153,6 +153,23 @@ describe('virtual service routes', () => {
     expect(routes()[3]).toMatchObject({ direct_response: { status: 418, body: { inline_string: 'short and stout' } } });
   });
 
+  it('maps the CORS policy to the CORS filter, which comes before fault and router', () => {
+    expect(routes()[0].typed_per_filter_config).toEqual({
+      'envoy.filters.http.cors': {
+        '@type': 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy',
+        allow_origin_string_match: [{ exact: 'https://example.com' }, { safe_regex: { regex: 'https://.*\\.example\\.org' } }],
+        allow_methods: 'GET,POST',
+        allow_headers: 'x-token',
+        max_age: '86400',
+        allow_credentials: true,
+        filter_enabled: { default_value: { numerator: 100 } },
+      },
+    });
+    const push = bookinfoPush('traffic-policy.yaml', 'virtual-service-ratings-test-abort.yaml');
+    const listener = buildListeners(push, productpage).find((l) => l.name === '0.0.0.0_9080') as { filter_chains: { filters: { typed_config: { http_filters: { name: string }[] } }[] }[] };
+    expect(listener.filter_chains[0].filters[0].typed_config.http_filters.map((f) => f.name)).toEqual(['envoy.filters.http.cors', 'envoy.filters.http.fault', 'envoy.filters.http.router']);
+  });
+
   it('hashes the default route of a host whose rule asks for it', () => {
     const ratings = routesOf(['traffic-policy.yaml'], productpage, 'ratings.default.svc.cluster.local:9080');
     expect(ratings[0].route).toEqual({ cluster: 'outbound|9080||ratings.default.svc.cluster.local', timeout: '0s', hash_policy: [{ connection_properties: { source_ip: true } }] });

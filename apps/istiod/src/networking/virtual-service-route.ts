@@ -2,7 +2,7 @@
 // route per match of each HTTP route, in order, each with the route's action (weighted
 // destinations, redirect or direct response), rewrite, timeout, retries, mirror, header
 // changes and fault injection, and the VirtualService named in its metadata.
-import type { Destination, Headers, HTTPFaultInjection, HTTPMatchRequest, HTTPRoute, HTTPRouteDestination, Percent, StringMatch, VirtualService } from '@mizzen/config';
+import type { CorsPolicy, Destination, Headers, HTTPFaultInjection, HTTPMatchRequest, HTTPRoute, HTTPRouteDestination, Percent, StringMatch, VirtualService } from '@mizzen/config';
 import { destinationRuleFor, portPolicy } from '../model/destination-rules.ts';
 import { resolveHost } from '../model/host.ts';
 import type { Proxy } from '../model/proxy.ts';
@@ -12,8 +12,9 @@ import { meshGateway } from '../model/virtual-services.ts';
 import { durationJson, outboundClusterName, typeUrls, type JsonObject } from './envoy-json.ts';
 import { hashPolicy } from './traffic-policy.ts';
 
-/** The name under which the fault filter sits in the HTTP connection manager. */
+/** The names under which the fault and CORS filters sit in the HTTP connection manager. */
 export const faultFilterName = 'envoy.filters.http.fault';
+export const corsFilterName = 'envoy.filters.http.cors';
 
 /** Where a route is built: for which proxy, in which route configuration (port). */
 export interface RouteContext {
@@ -35,7 +36,7 @@ export function virtualServiceRoutes(vs: VirtualService, ctx: RouteContext): Jso
       // proxy-config routes shows which VirtualService a route came from, as for Istio.
       metadata: { filter_metadata: { istio: { config: `/apis/networking.istio.io/v1/namespaces/${namespace}/virtual-service/${vs.metadata.name}` } } },
       ...headerFields(route.headers, route.route?.length === 1 ? route.route[0].headers : undefined),
-      ...(route.fault ? { typed_per_filter_config: { [faultFilterName]: faultConfig(route.fault) } } : {}),
+      ...perFilterConfig(route),
     }));
   });
 }
@@ -43,6 +44,37 @@ export function virtualServiceRoutes(vs: VirtualService, ctx: RouteContext): Jso
 /** Whether a VirtualService injects faults on any HTTP route. */
 export function injectsFaults(vs: VirtualService): boolean {
   return (vs.spec.http ?? []).some((route) => route.fault !== undefined);
+}
+
+/** Whether a VirtualService sets a CORS policy on any HTTP route. */
+export function setsCors(vs: VirtualService): boolean {
+  return (vs.spec.http ?? []).some((route) => route.corsPolicy !== undefined);
+}
+
+function perFilterConfig(route: HTTPRoute): JsonObject {
+  const config: JsonObject = {};
+  if (route.corsPolicy) config[corsFilterName] = corsConfig(route.corsPolicy);
+  if (route.fault) config[faultFilterName] = faultConfig(route.fault);
+  return Object.keys(config).length > 0 ? { typed_per_filter_config: config } : {};
+}
+
+/** The CORS filter's per-route policy, as Istio writes it: lists joined with commas, max age in
+ *  whole seconds, origins as string matchers, and the policy always enabled. */
+function corsConfig(cors: CorsPolicy): JsonObject {
+  const origins = cors.allowOrigins?.map(stringMatcher) ?? cors.allowOrigin?.map((exact) => ({ exact })) ?? [];
+  const joined = (values: string[] | undefined) => (values && values.length > 0 ? values.join(',') : undefined);
+  const fields: JsonObject = {
+    '@type': typeUrls.corsPolicy,
+    allow_origin_string_match: origins.length > 0 ? origins : undefined,
+    allow_methods: joined(cors.allowMethods),
+    allow_headers: joined(cors.allowHeaders),
+    expose_headers: joined(cors.exposeHeaders),
+    max_age: cors.maxAge !== undefined ? String(Math.floor(Number(durationJson(cors.maxAge).slice(0, -1)))) : undefined,
+    allow_credentials: cors.allowCredentials,
+    filter_enabled: { default_value: { numerator: 100 } },
+    forward_not_matching_preflights: cors.unmatchedPreflights === 'FORWARD' ? true : cors.unmatchedPreflights === 'IGNORE' ? false : undefined,
+  };
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
 }
 
 /** Istio names a route after the HTTP route, and the match when it has a name too. */
