@@ -22,6 +22,19 @@ export default tseslint.config(
           ],
         },
       ],
+      // Apps publish no modules: importing one by its package name is the same breach as a
+      // relative path into it, which the rule above already refuses.
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^@mizzen/(istiod|proxy|pilot-agent|iptables-init|ctl)(/|$)',
+              message: 'Apps never import other apps; move what is shared into a lib under libs/.',
+            },
+          ],
+        },
+      ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
