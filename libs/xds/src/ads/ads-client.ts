@@ -1,11 +1,12 @@
 // The client side of ADS (state of the world) over gRPC: subscribes per type, hands each
 // response to the caller, ACKs or NACKs it, and reconnects with backoff when the stream ends.
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { unpackAny, type JsonObject } from '../json/codec.ts';
 import type { DiscoveryRequest } from '../resources/discovery.ts';
-import { adsMethodPath, channelOptions, serializeRequest, deserializeResponse, type WireResponse } from './ads-wire.ts';
-import { backoffDelay, defaultBackoff, type BackoffPolicy } from './backoff.ts';
+import { adsMethodPath, serializeRequest, deserializeResponse, type WireResponse } from './ads-wire.ts';
+import type { BackoffPolicy } from './backoff.ts';
 import { clientAcceptedOnOldStream, clientRespond, clientResume, clientSubscribe, emptyClientStreamState, type ClientStreamState } from './client-stream-state.ts';
+import { ReconnectingStream } from './reconnecting-stream.ts';
 
 export interface AdsClientOptions {
   /** "host:port" of the ADS server. */
@@ -21,110 +22,55 @@ export interface AdsClientOptions {
   credentials?: grpc.ChannelCredentials;
 }
 
-type AdsStream = grpc.ClientDuplexStream<DiscoveryRequest, WireResponse>;
-
 export class AdsClient {
   readonly #options: AdsClientOptions;
-  readonly #client: grpc.Client;
+  readonly #stream: ReconnectingStream<DiscoveryRequest, WireResponse>;
   #state: ClientStreamState = emptyClientStreamState();
-  #stream: AdsStream | undefined;
-  #nodeSent = false;
-  #attempt = 0;
-  #retry: NodeJS.Timeout | undefined;
-  #closed = false;
-  /** Responses are applied one at a time, in the order they arrive. */
-  #applying: Promise<void> = Promise.resolve();
 
   constructor(options: AdsClientOptions) {
     this.#options = options;
-    const backoff = options.backoff ?? defaultBackoff;
-    // gRPC's own connection backoff (1 s to 120 s by default) would outlast ours; keep it in step.
-    this.#client = new grpc.Client(options.target, options.credentials ?? grpc.credentials.createInsecure(), {
-      ...channelOptions,
-      'grpc.initial_reconnect_backoff_ms': backoff.initialMs,
-      'grpc.max_reconnect_backoff_ms': backoff.maxMs,
+    this.#stream = new ReconnectingStream({
+      target: options.target,
+      node: options.node,
+      credentials: options.credentials,
+      backoff: options.backoff,
+      onError: options.onError,
+      method: { path: adsMethodPath, serialize: serializeRequest, deserialize: deserializeResponse },
+      label: 'ADS',
+      resume: () => {
+        // The new stream resends every subscription, with the versions last accepted.
+        const { state, requests } = clientResume(this.#state);
+        this.#state = state;
+        return requests;
+      },
+      onResponse: (response, current) => this.#apply(response, current),
     });
-    this.#connect();
   }
 
   /** Asks for resources of a type (empty names: all of them, for LDS and CDS). */
   subscribe(typeUrl: string, resourceNames: string[]): void {
     const { state, request } = clientSubscribe(this.#state, typeUrl, resourceNames);
     this.#state = state;
-    if (request) this.#send(request);
+    if (request) this.#stream.send(request);
   }
 
   close(): void {
-    this.#closed = true;
-    clearTimeout(this.#retry);
-    const stream = this.#stream;
-    this.#stream = undefined;
-    stream?.cancel();
-    this.#client.close();
+    this.#stream.close();
   }
 
-  #connect(): void {
-    if (this.#closed) return;
-    const stream = this.#client.makeBidiStreamRequest(adsMethodPath, serializeRequest, deserializeResponse);
-    this.#stream = stream;
-    this.#nodeSent = false;
-    let ended = false;
-    const onEnd = (reason: string) => {
-      if (ended) return;
-      ended = true;
-      this.#lost(stream, reason);
-    };
-    stream.on('data', (response: WireResponse) => {
-      this.#attempt = 0;
-      this.#applying = this.#applying.then(() => this.#apply(stream, response));
-    });
-    stream.on('error', (error: grpc.ServiceError) => onEnd(`${grpc.status[error.code] ?? error.code}: ${error.details}`));
-    stream.on('end', () => onEnd('the server ended the stream'));
-    const { state, requests } = clientResume(this.#state);
-    this.#state = state;
-    for (const request of requests) this.#send(request);
-  }
-
-  #lost(stream: AdsStream, reason: string): void {
-    if (this.#stream !== stream || this.#closed) return;
-    this.#stream = undefined;
-    stream.cancel();
-    const delay = backoffDelay(this.#attempt++, Math.random(), this.#options.backoff ?? defaultBackoff);
-    this.#report(`ADS stream to ${this.#options.target} lost (${reason}); reconnecting in ${delay} ms`);
-    this.#retry = setTimeout(() => this.#connect(), delay);
-  }
-
-  #report(message: string): void {
-    try {
-      this.#options.onError?.(new Error(message));
-    } catch {
-      // A failing reporter must not stop the stream from recovering.
-    }
-  }
-
-  #send(request: DiscoveryRequest): void {
-    const stream = this.#stream;
-    if (!stream) return; // the next stream resends every subscription
-    const withNode = this.#nodeSent ? request : { ...request, node: this.#options.node };
-    this.#nodeSent = true;
-    stream.write(withNode);
-  }
-
-  async #apply(stream: AdsStream, response: WireResponse): Promise<void> {
-    // A response still queued from a lost stream is dropped: the new stream resends the state.
-    if (this.#stream !== stream || this.#closed) return;
+  async #apply(response: WireResponse, current: () => boolean): Promise<void> {
     const error = await this.#validateAndApply(response);
     if (error !== undefined) {
-      this.#report(`NACK ${response.type_url} version ${response.version_info}: ${error}`);
+      this.#stream.report(`NACK ${response.type_url} version ${response.version_info}: ${error}`);
     }
-    if (this.#stream !== stream) {
+    if (!current()) {
       // The stream was lost while the response was being applied.
       if (error === undefined) this.#state = clientAcceptedOnOldStream(this.#state, response.type_url, response.version_info);
       return;
     }
     const { state, request } = clientRespond(this.#state, response, error);
     this.#state = state;
-    this.#send(request);
+    this.#stream.send(request);
   }
 
   /** Unpacks and applies a response; returns the reason to NACK, if any. */

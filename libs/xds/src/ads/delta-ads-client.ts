@@ -1,12 +1,11 @@
 // The client side of delta (incremental) ADS over gRPC: subscribes per type by name, keeps the
 // resources it accepted with their versions, hands the caller the full current set after each
 // update, ACKs or NACKs it, and reconnects with backoff telling the server what it holds.
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { unpackAny, type JsonObject } from '../json/codec.ts';
 import type { DeltaDiscoveryRequest } from '../resources/discovery.ts';
 import { resourceName } from '../resources/type-url.ts';
-import { channelOptions } from './ads-wire.ts';
-import { backoffDelay, defaultBackoff, type BackoffPolicy } from './backoff.ts';
+import type { BackoffPolicy } from './backoff.ts';
 import {
   deltaClientAccept,
   deltaClientApply,
@@ -20,6 +19,7 @@ import {
   type HeldResource,
 } from './delta-client-state.ts';
 import { deltaAdsMethodPath, deserializeDeltaResponse, serializeDeltaRequest, type WireDeltaResponse } from './delta-wire.ts';
+import { ReconnectingStream } from './reconnecting-stream.ts';
 
 /** What one accepted response changed. */
 export interface DeltaResourceChanges {
@@ -52,8 +52,6 @@ export interface DeltaAdsClientOptions {
   credentials?: grpc.ChannelCredentials;
 }
 
-type DeltaStream = grpc.ClientDuplexStream<DeltaDiscoveryRequest, WireDeltaResponse>;
-
 /** Unpacks a response's resources; throws naming the first that is not of its type or does not decode. */
 function unpackUpdate(response: WireDeltaResponse): DeltaUpdate {
   const resources = response.resources.map(({ name, version, resource: any }, i) => {
@@ -75,26 +73,23 @@ function unpackUpdate(response: WireDeltaResponse): DeltaUpdate {
 
 export class DeltaAdsClient {
   readonly #options: DeltaAdsClientOptions;
-  readonly #client: grpc.Client;
+  readonly #stream: ReconnectingStream<DeltaDiscoveryRequest, WireDeltaResponse>;
   #state: DeltaClientStreamState = emptyDeltaClientStreamState();
-  #stream: DeltaStream | undefined;
-  #nodeSent = false;
-  #attempt = 0;
-  #retry: NodeJS.Timeout | undefined;
-  #closed = false;
-  /** Responses are applied one at a time, in the order they arrive. */
-  #applying: Promise<void> = Promise.resolve();
 
   constructor(options: DeltaAdsClientOptions) {
     this.#options = options;
-    const backoff = options.backoff ?? defaultBackoff;
-    // gRPC's own connection backoff (1 s to 120 s by default) would outlast ours; keep it in step.
-    this.#client = new grpc.Client(options.target, options.credentials ?? grpc.credentials.createInsecure(), {
-      ...channelOptions,
-      'grpc.initial_reconnect_backoff_ms': backoff.initialMs,
-      'grpc.max_reconnect_backoff_ms': backoff.maxMs,
+    this.#stream = new ReconnectingStream({
+      target: options.target,
+      node: options.node,
+      credentials: options.credentials,
+      backoff: options.backoff,
+      onError: options.onError,
+      method: { path: deltaAdsMethodPath, serialize: serializeDeltaRequest, deserialize: deserializeDeltaResponse },
+      label: 'delta ADS',
+      // The new stream resubscribes, telling the server which versions the client holds.
+      resume: () => deltaClientResume(this.#state),
+      onResponse: (response, current) => this.#apply(response, current),
     });
-    this.#connect();
   }
 
   /**
@@ -104,14 +99,14 @@ export class DeltaAdsClient {
   subscribe(typeUrl: string, resourceNames: string[]): void {
     const { state, request } = deltaClientSubscribe(this.#state, typeUrl, resourceNames);
     this.#state = state;
-    if (request) this.#send(request);
+    if (request) this.#stream.send(request);
   }
 
   /** Stops asking for some names of a type ("*" ends a wildcard); their resources are dropped. */
   unsubscribe(typeUrl: string, resourceNames: string[]): void {
     const { state, request } = deltaClientUnsubscribe(this.#state, typeUrl, resourceNames);
     this.#state = state;
-    if (request) this.#send(request);
+    if (request) this.#stream.send(request);
   }
 
   /** The resources of a type the client holds now. */
@@ -120,72 +115,20 @@ export class DeltaAdsClient {
   }
 
   close(): void {
-    this.#closed = true;
-    clearTimeout(this.#retry);
-    const stream = this.#stream;
-    this.#stream = undefined;
-    stream?.cancel();
-    this.#client.close();
+    this.#stream.close();
   }
 
-  #connect(): void {
-    if (this.#closed) return;
-    const stream = this.#client.makeBidiStreamRequest(deltaAdsMethodPath, serializeDeltaRequest, deserializeDeltaResponse);
-    this.#stream = stream;
-    this.#nodeSent = false;
-    let ended = false;
-    const onEnd = (reason: string) => {
-      if (ended) return;
-      ended = true;
-      this.#lost(stream, reason);
-    };
-    stream.on('data', (response: WireDeltaResponse) => {
-      this.#attempt = 0;
-      this.#applying = this.#applying.then(() => this.#apply(stream, response));
-    });
-    stream.on('error', (error: grpc.ServiceError) => onEnd(`${grpc.status[error.code] ?? error.code}: ${error.details}`));
-    stream.on('end', () => onEnd('the server ended the stream'));
-    for (const request of deltaClientResume(this.#state)) this.#send(request);
-  }
-
-  #lost(stream: DeltaStream, reason: string): void {
-    if (this.#stream !== stream || this.#closed) return;
-    this.#stream = undefined;
-    stream.cancel();
-    const delay = backoffDelay(this.#attempt++, Math.random(), this.#options.backoff ?? defaultBackoff);
-    this.#report(`delta ADS stream to ${this.#options.target} lost (${reason}); reconnecting in ${delay} ms`);
-    this.#retry = setTimeout(() => this.#connect(), delay);
-  }
-
-  #report(message: string): void {
-    try {
-      this.#options.onError?.(new Error(message));
-    } catch {
-      // A failing reporter must not stop the stream from recovering.
-    }
-  }
-
-  #send(request: DeltaDiscoveryRequest): void {
-    const stream = this.#stream;
-    if (!stream) return; // the next stream resubscribes with what the client holds
-    const withNode = this.#nodeSent ? request : { ...request, node: this.#options.node };
-    this.#nodeSent = true;
-    stream.write(withNode);
-  }
-
-  async #apply(stream: DeltaStream, response: WireDeltaResponse): Promise<void> {
-    // A response still queued from a lost stream is dropped: the new stream sends what differs.
-    if (this.#stream !== stream || this.#closed) return;
+  async #apply(response: WireDeltaResponse, current: () => boolean): Promise<void> {
     const typeUrl = response.type_url;
     const outcome = await this.#validateAndApply(response);
     if (typeof outcome === 'string') {
-      this.#report(`NACK ${typeUrl} version ${response.system_version_info}: ${outcome}`);
+      this.#stream.report(`NACK ${typeUrl} version ${response.system_version_info}: ${outcome}`);
     } else {
       // Kept even if the stream was lost meanwhile: the client holds what it applied.
       this.#state = deltaClientAccept(this.#state, typeUrl, outcome, response.system_version_info);
     }
-    if (this.#stream !== stream) return;
-    this.#send(deltaClientReply(typeUrl, response.nonce, typeof outcome === 'string' ? outcome : undefined));
+    if (!current()) return;
+    this.#stream.send(deltaClientReply(typeUrl, response.nonce, typeof outcome === 'string' ? outcome : undefined));
   }
 
   /** Unpacks and applies a response; returns the new set, or the reason to NACK. */
