@@ -170,6 +170,16 @@ describe('virtual service routes', () => {
     expect(listener.filter_chains[0].filters[0].typed_config.http_filters.map((f) => f.name)).toEqual(['envoy.filters.http.cors', 'envoy.filters.http.fault', 'envoy.filters.http.router']);
   });
 
+  it('leaves out delegated routes, which are not followed yet', () => {
+    const push = bookinfoPush('traffic-policy.yaml');
+    const vs = push.virtualServices.find((v) => v.metadata.name === 'reviews');
+    if (!vs) throw new Error('no reviews VirtualService');
+    const delegated = { ...vs, spec: { ...vs.spec, http: [{ delegate: { name: 'reviews-routes' } }, ...(vs.spec.http ?? []).slice(-1)] } };
+    const [config] = buildRoutes({ ...push, virtualServices: [delegated] }, productpage, ['9080']);
+    const host = (config.virtual_hosts as VirtualHost[]).find((v) => v.name === 'reviews.default.svc.cluster.local:9080');
+    expect(host?.routes.map((r) => r.route?.cluster)).toEqual(['outbound|9080|v2|reviews.default.svc.cluster.local']);
+  });
+
   it('hashes the default route of a host whose rule asks for it', () => {
     const ratings = routesOf(['traffic-policy.yaml'], productpage, 'ratings.default.svc.cluster.local:9080');
     expect(ratings[0].route).toEqual({ cluster: 'outbound|9080||ratings.default.svc.cluster.local', timeout: '0s', hash_policy: [{ connection_properties: { source_ip: true } }] });

@@ -28,6 +28,8 @@ export interface RouteContext {
 export function virtualServiceRoutes(vs: VirtualService, ctx: RouteContext): JsonObject[] {
   const namespace = vs.metadata.namespace ?? 'default';
   return (vs.spec.http ?? []).flatMap((route) => {
+    // Delegation (routes kept in another VirtualService) is not followed yet.
+    if (route.delegate) return [];
     const matches = route.match && route.match.length > 0 ? route.match.filter((m) => matchApplies(m, ctx)) : [undefined];
     return matches.map((match) => ({
       ...routeName(route.name, match?.name),
