@@ -3,6 +3,7 @@ import type { Invocation } from './cli/command-line.ts';
 import { buildCaptureRules } from './rules/capture-rules.ts';
 import { formatPlan } from './rules/restore-format.ts';
 import { buildRoutingCommands } from './rules/routing-commands.ts';
+import { validateCapture } from './validation/validate-capture.ts';
 
 /** Carries out a checked invocation: print, apply or clean. Resolves to the exit code. */
 export async function execute(invocation: Invocation): Promise<number> {
@@ -19,10 +20,16 @@ export async function execute(invocation: Invocation): Promise<number> {
     }
     if (invocation.skipRuleApply) {
       process.stdout.write('# --skip-rule-apply: flags checked, nothing applied\n');
-      return 0;
+    } else {
+      process.stdout.write((await applyCapture(config)).join(''));
     }
-    const scripts = await applyCapture(config);
-    process.stdout.write(scripts.join(''));
+    if (invocation.validation) {
+      const { probePort, timeoutMs } = invocation.validation;
+      // The proxy's first user and group: the rules leave their own traffic on loopback
+      // redirected to the inbound capture port.
+      await validateCapture({ listenPort: config.inboundCapturePort, probePort, timeoutMs, uid: Number(config.proxyUids[0]), gid: Number(config.proxyGids[0]) });
+      process.stdout.write(`# validation: a connection to 127.0.0.6:${probePort} reached port ${config.inboundCapturePort} with its original destination\n`);
+    }
     return 0;
   } catch (error) {
     process.stderr.write(`error: ${(error as Error).message}\n`);

@@ -87,6 +87,9 @@ describe('iptables-init command line', () => {
     [['-g', ''], /--proxy-gid: no id given/],
     [['-m', 'NAT'], /--istio-inbound-interception-mode: "NAT" is not an interception mode/],
     [['-t', 'mark'], /--inbound-tproxy-mark: "mark" is not a mark/],
+    [['--iptables-probe-port', '0'], /--iptables-probe-port: "0" is not a port/],
+    [['--probe-timeout', '5 seconds'], /--probe-timeout: "5 seconds" is not a duration \(such as 5s, 500ms or 1m30s\)/],
+    [['--probe-timeout', '0s'], /--probe-timeout: "0s" is not a positive duration/],
     [['-p'], /option '-p, --envoy-port <port>' argument missing/],
     [['--no-such-flag'], /unknown option '--no-such-flag'/],
     [['apply-now'], /too many arguments/],
@@ -104,5 +107,15 @@ describe('iptables-init command line', () => {
     const flag = await parse([], { REDIRECT_DNS: 'yes' });
     expect(flag.code).toBe(2);
     expect(flag.stderr).toMatch(/\$REDIRECT_DNS: "yes" is not a boolean/);
+  });
+
+  it('reads --run-validation with its probe port and timeout, defaulting as istio-iptables does', async () => {
+    expect((await parse([])).invocation?.validation).toBeUndefined();
+    expect((await parse(['--run-validation'])).invocation?.validation).toEqual({ probePort: 15002, timeoutMs: 5000 });
+    expect((await parse(['--run-validation', '--iptables-probe-port', '15102', '--probe-timeout', '1m1.5s'])).invocation?.validation).toEqual({ probePort: 15102, timeoutMs: 61_500 });
+    expect((await parse([], { RUN_VALIDATION: 'true', IPTABLES_PROBE_PORT: '15202', PROBE_TIMEOUT: '250ms' })).invocation?.validation).toEqual({ probePort: 15202, timeoutMs: 250 });
+    const bad = await parse(['--run-validation'], { PROBE_TIMEOUT: 'soon' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/\$PROBE_TIMEOUT \(--probe-timeout\): "soon" is not a duration/);
   });
 });

@@ -14,6 +14,7 @@ import {
   parseRouteTable,
   type CaptureConfig,
 } from '../config/capture-config.ts';
+import { parseDuration } from '../config/duration.ts';
 import { parseResolvConf } from '../config/resolv-conf.ts';
 
 /** A bad flag or environment value; the command exits 2 and applies nothing. */
@@ -52,7 +53,7 @@ interface BooleanFlag {
   /** Environment variables read in turn when the flag is absent. */
   env: string[];
   description: string;
-  key: 'redirectDns' | 'captureAllDns' | 'dropInvalid' | 'dualStack' | 'dryRun' | 'skipRuleApply';
+  key: 'redirectDns' | 'captureAllDns' | 'dropInvalid' | 'dualStack' | 'dryRun' | 'skipRuleApply' | 'runValidation';
 }
 
 const BOOLEAN_FLAGS: BooleanFlag[] = [
@@ -62,13 +63,28 @@ const BOOLEAN_FLAGS: BooleanFlag[] = [
   { flags: '--dual-stack', env: ['DUAL_STACK', 'ISTIO_AGENT_DUAL_STACK'], description: 'write IPv6 rules as well as IPv4', key: 'dualStack' },
   { flags: '-n, --dry-run', env: ['DRY_RUN'], description: 'print the rules (iptables-restore format) instead of applying them', key: 'dryRun' },
   { flags: '--skip-rule-apply', env: ['SKIP_RULE_APPLY'], description: 'check the flags but apply nothing', key: 'skipRuleApply' },
+  { flags: '--run-validation', env: ['RUN_VALIDATION'], description: 'after applying (or with --skip-rule-apply, instead), prove that the rules redirect', key: 'runValidation' },
 ];
+
+// The validation's own settings, which do not shape the rules.
+const VALIDATION_FLAGS = [
+  { flags: '--iptables-probe-port <port>', env: 'IPTABLES_PROBE_PORT', description: 'port the validation dials on 127.0.0.6 (default 15002)' },
+  { flags: '--probe-timeout <duration>', env: 'PROBE_TIMEOUT', description: 'how long the validation may take, e.g. 5s or 500ms (default 5s)' },
+];
+
+/** --run-validation: the probe port dialled and the time allowed. */
+export interface ValidationSettings {
+  probePort: number;
+  timeoutMs: number;
+}
 
 export interface Invocation {
   command: 'apply' | 'clean';
   config: CaptureConfig;
   dryRun: boolean;
   skipRuleApply: boolean;
+  /** Present with --run-validation. */
+  validation?: ValidationSettings;
 }
 
 /** What the command line reads from the machine besides flags and environment. */
@@ -115,6 +131,7 @@ export async function runCommandLine(
 function addFlags(command: Command): Command {
   for (const flag of VALUE_FLAGS) command.option(flag.flags, `${flag.description} [$${flag.env}]`);
   for (const flag of BOOLEAN_FLAGS) command.option(flag.flags, `${flag.description} [$${flag.env.join(', $')}]`);
+  for (const flag of VALIDATION_FLAGS) command.option(flag.flags, `${flag.description} [$${flag.env}]`);
   return command;
 }
 
@@ -137,7 +154,7 @@ function toInvocation(command: Invocation['command'], flags: Record<string, stri
   // As istio-iptables: the proxy's group defaults to its user id.
   if (!gidsGiven) config.proxyGids = config.proxyUids;
 
-  const booleans: Record<BooleanFlag['key'], boolean> = { redirectDns: false, captureAllDns: false, dropInvalid: false, dualStack: false, dryRun: false, skipRuleApply: false };
+  const booleans: Record<BooleanFlag['key'], boolean> = { redirectDns: false, captureAllDns: false, dropInvalid: false, dualStack: false, dryRun: false, skipRuleApply: false, runValidation: false };
   for (const flag of BOOLEAN_FLAGS) {
     booleans[flag.key] = flags[optionKey(flag.flags.split(' ').at(-1)!)] === true || envBoolean(env, flag.env);
   }
@@ -148,7 +165,27 @@ function toInvocation(command: Invocation['command'], flags: Record<string, stri
   // Like istio-iptables, IPv6 is captured when the pod's primary address is IPv6 (or dual stack).
   config.ipv6 = booleans.dualStack || (host.podAddresses()[0] ?? '').includes(':');
   if (config.redirectDns && !config.captureAllDns) config.dnsServers = parseResolvConf(host.resolvConf());
-  return { command, config, dryRun: booleans.dryRun, skipRuleApply: booleans.skipRuleApply };
+  const invocation: Invocation = { command, config, dryRun: booleans.dryRun, skipRuleApply: booleans.skipRuleApply };
+  // Read (and so checked) even without --run-validation, as every other flag is.
+  const validation = readValidation(flags, env);
+  if (booleans.runValidation) invocation.validation = validation;
+  return invocation;
+}
+
+function readValidation(flags: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): ValidationSettings {
+  const read = <T>(index: number, parse: (text: string) => T, fallback: T): T => {
+    const flag = VALIDATION_FLAGS[index];
+    const long = flag.flags.split(' ')[0];
+    const fromFlag = flags[optionKey(long)];
+    const text = typeof fromFlag === 'string' ? fromFlag : env[flag.env];
+    if (text === undefined) return fallback;
+    try {
+      return parse(text.trim());
+    } catch (error) {
+      throw new UsageError(`${typeof fromFlag === 'string' ? long : `$${flag.env} (${long})`}: ${(error as Error).message}`, { cause: error });
+    }
+  };
+  return { probePort: read(0, parsePort, 15002), timeoutMs: read(1, parseDuration, 5000) };
 }
 
 // Environment only, as in istio-iptables: capture the groups in ISTIO_OUTBOUND_OWNER_GROUPS
