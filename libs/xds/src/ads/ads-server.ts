@@ -9,6 +9,7 @@ import { XdsError } from '../xds-error.ts';
 import { adsServiceDefinition, channelOptions, type WireResponse } from './ads-wire.ts';
 import type { DeltaAdsServer } from './delta-ads-server.ts';
 import { emptyServerStreamState, onServerRequest, onServerResponse, type ServerDecision, type ServerStreamState } from './server-stream-state.ts';
+import { ServerStreams, type AdsStreamInfo } from './server-streams.ts';
 
 export interface AdsServerOptions {
   address: string;
@@ -19,12 +20,7 @@ export interface AdsServerExtras {
   delta?: DeltaAdsServer;
 }
 
-export interface AdsStreamInfo {
-  id: string;
-  /** The Node of the stream's first request, in Envoy JSON. */
-  node: JsonObject;
-  peer: string;
-}
+export type { AdsStreamInfo };
 
 export interface AdsServerHandler {
   onStreamOpen(stream: AdsStreamInfo): void;
@@ -39,23 +35,22 @@ export interface AdsServerHandler {
 }
 
 type AdsCall = grpc.ServerDuplexStream<DiscoveryRequest, WireResponse>;
-
-interface OpenStream {
-  call: AdsCall;
-  state: ServerStreamState;
-  opened: boolean;
-}
+type SubscribeDecision = Extract<ServerDecision, { kind: 'subscribe' }>;
 
 export class AdsServer {
-  readonly #handler: AdsServerHandler;
   readonly #delta: DeltaAdsServer | undefined;
-  readonly #streams = new Map<string, OpenStream>();
+  readonly #streams: ServerStreams<DiscoveryRequest, WireResponse, ServerStreamState, SubscribeDecision>;
   #server: grpc.Server | undefined;
-  #nextStream = 0;
 
   constructor(handler: AdsServerHandler, extras: AdsServerExtras = {}) {
-    this.#handler = handler;
     this.#delta = extras.delta;
+    this.#streams = new ServerStreams(handler, {
+      idMark: '#',
+      requestName: 'DiscoveryRequest',
+      emptyState: emptyServerStreamState,
+      onRequest: onServerRequest,
+      onSubscribe: (id, decision: SubscribeDecision) => handler.onSubscribe(id, decision.typeUrl, decision.resourceNames, decision.knownVersion),
+    });
   }
 
   /**
@@ -66,7 +61,7 @@ export class AdsServer {
     if (this.#server) return Promise.reject(new XdsError('AdsServer: already listening'));
     const server = new grpc.Server(channelOptions);
     server.addService(adsServiceDefinition, {
-      StreamAggregatedResources: (call: AdsCall) => this.#accept(call),
+      StreamAggregatedResources: (call: AdsCall) => this.#streams.accept(call),
     });
     this.#delta?.addTo(server);
     this.#server = server;
@@ -85,14 +80,14 @@ export class AdsServer {
     const server = this.#server;
     this.#server = undefined;
     if (!server) return;
-    for (const id of [...this.#streams.keys()]) this.#closed(id);
+    this.#streams.closeAll();
     this.#delta?.closeStreams();
     server.forceShutdown();
   }
 
   /** The ids of the streams open now. */
   streamIds(): string[] {
-    return [...this.#streams.keys()];
+    return this.#streams.ids();
   }
 
   /** What a stream was sent and has accepted, per type URL (for proxy-status and syncz). */
@@ -122,82 +117,5 @@ export class AdsServer {
     stream.state = onServerResponse(stream.state, typeUrl, version, nonce);
     stream.call.write({ version_info: version, type_url: typeUrl, nonce, resources: packed });
     return true;
-  }
-
-  #accept(call: AdsCall): void {
-    const id = `${call.getPeer()}#${++this.#nextStream}`;
-    this.#streams.set(id, { call, state: emptyServerStreamState(), opened: false });
-    call.on('data', (request: DiscoveryRequest) => this.#request(id, request));
-    call.on('end', () => {
-      call.end();
-      this.#closed(id);
-    });
-    call.on('error', () => this.#closed(id));
-    call.on('cancelled', () => this.#closed(id));
-    call.on('close', () => this.#closed(id));
-  }
-
-  #request(id: string, request: DiscoveryRequest): void {
-    const stream = this.#streams.get(id);
-    if (!stream) return;
-    if (!stream.opened) {
-      if (!request.node) return this.#reject(id, 'the first DiscoveryRequest of a stream must carry node');
-      stream.opened = true;
-      if (!this.#call(id, () => this.#handler.onStreamOpen({ id, node: request.node as JsonObject, peer: stream.call.getPeer() }))) return;
-    }
-    const { state, decisions } = onServerRequest(stream.state, request);
-    stream.state = state;
-    for (const decision of decisions) if (!this.#decide(id, decision)) return;
-  }
-
-  #decide(id: string, decision: ServerDecision): boolean {
-    switch (decision.kind) {
-      case 'subscribe':
-        return this.#call(id, () => this.#handler.onSubscribe(id, decision.typeUrl, decision.resourceNames, decision.knownVersion));
-      case 'ack':
-        return this.#call(id, () => this.#handler.onAck(id, decision.typeUrl, decision.version, decision.nonce));
-      case 'nack':
-        return this.#call(id, () => this.#handler.onNack(id, decision.typeUrl, decision.version, decision.nonce, decision.error));
-      case 'stale':
-        return true;
-      case 'invalid':
-        this.#reject(id, decision.reason);
-        return false;
-    }
-  }
-
-  /** Runs a handler callback; if it throws, the stream ends with the reason instead of the process. */
-  #call(id: string, callback: () => void): boolean {
-    try {
-      callback();
-      return true;
-    } catch (error) {
-      this.#fail(id, grpc.status.INTERNAL, `control plane failed: ${(error as Error).message}`);
-      return false;
-    }
-  }
-
-  #reject(id: string, reason: string): void {
-    this.#fail(id, grpc.status.INVALID_ARGUMENT, reason);
-  }
-
-  #fail(id: string, code: grpc.status, details: string): void {
-    const stream = this.#streams.get(id);
-    if (!stream) return;
-    this.#closed(id);
-    stream.call.emit('error', { code, details });
-  }
-
-  #closed(id: string): void {
-    const stream = this.#streams.get(id);
-    if (!stream) return;
-    this.#streams.delete(id);
-    if (stream.opened) {
-      try {
-        this.#handler.onStreamClose(id);
-      } catch {
-        // The stream is gone either way; nothing is left to report the failure to.
-      }
-    }
   }
 }

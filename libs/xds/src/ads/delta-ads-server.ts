@@ -2,12 +2,11 @@
 // the client subscribed to and which version of each resource it holds, tells its handler what
 // each request means, and turns a type's full desired set into the changes the client lacks.
 import { createHash, randomUUID } from 'node:crypto';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { packAny, type JsonObject, type PackedAny } from '../json/codec.ts';
 import type { DeltaDiscoveryRequest } from '../resources/discovery.ts';
 import { resourceName } from '../resources/type-url.ts';
 import { XdsError } from '../xds-error.ts';
-import type { AdsStreamInfo } from './ads-server.ts';
 import { deltaAdsServiceDefinition, type WireDeltaResponse } from './delta-wire.ts';
 import {
   coversName,
@@ -21,6 +20,7 @@ import {
   type DeltaServerStreamState,
   type DeltaSubscription,
 } from './delta-server-state.ts';
+import { ServerStreams, type AdsStreamInfo, type OpenStream } from './server-streams.ts';
 
 export interface DeltaAdsServerHandler {
   onStreamOpen(stream: AdsStreamInfo): void;
@@ -39,12 +39,8 @@ export interface DeltaPush {
 }
 
 type DeltaCall = grpc.ServerDuplexStream<DeltaDiscoveryRequest, WireDeltaResponse>;
-
-interface OpenStream {
-  call: DeltaCall;
-  state: DeltaServerStreamState;
-  opened: boolean;
-}
+type SubscribeDecision = Extract<DeltaServerDecision, { kind: 'subscribe' }>;
+type DeltaStream = OpenStream<DeltaDiscoveryRequest, WireDeltaResponse, DeltaServerStreamState>;
 
 interface PackedResource {
   version: string;
@@ -76,28 +72,32 @@ function packResources(typeUrl: string, resources: JsonObject[]): Map<string, Pa
 }
 
 export class DeltaAdsServer {
-  readonly #handler: DeltaAdsServerHandler;
-  readonly #streams = new Map<string, OpenStream>();
-  #nextStream = 0;
+  readonly #streams: ServerStreams<DeltaDiscoveryRequest, WireDeltaResponse, DeltaServerStreamState, SubscribeDecision>;
 
   constructor(handler: DeltaAdsServerHandler) {
-    this.#handler = handler;
+    this.#streams = new ServerStreams(handler, {
+      idMark: '#delta-',
+      requestName: 'DeltaDiscoveryRequest',
+      emptyState: emptyDeltaServerStreamState,
+      onRequest: onDeltaServerRequest,
+      onSubscribe: (id, decision: SubscribeDecision) => handler.onSubscribe(id, decision.typeUrl, decision.subscription),
+    });
   }
 
   /** Serves DeltaAggregatedResources on a gRPC server (AdsServer does this when given one). */
   addTo(server: grpc.Server): void {
     server.addService(deltaAdsServiceDefinition, {
-      DeltaAggregatedResources: (call: DeltaCall) => this.#accept(call),
+      DeltaAggregatedResources: (call: DeltaCall) => this.#streams.accept(call),
     });
   }
 
   /** Cuts every open stream (the gRPC server is closing). */
   closeStreams(): void {
-    for (const id of [...this.#streams.keys()]) this.#closed(id);
+    this.#streams.closeAll();
   }
 
   streamIds(): string[] {
-    return [...this.#streams.keys()];
+    return this.#streams.ids();
   }
 
   /** What a stream subscribed to, holds, and was sent, per type URL (for proxy-status and syncz). */
@@ -140,7 +140,7 @@ export class DeltaAdsServer {
     return true;
   }
 
-  #send(stream: OpenStream, typeUrl: string, version: string, changes: DeltaChanges, packed: Map<string, PackedResource>): void {
+  #send(stream: DeltaStream, typeUrl: string, version: string, changes: DeltaChanges, packed: Map<string, PackedResource>): void {
     const nonce = randomUUID();
     stream.state = onDeltaServerResponse(stream.state, typeUrl, { nonce, version, changes });
     stream.call.write({
@@ -150,78 +150,5 @@ export class DeltaAdsServer {
       resources: changes.updated.map(([name, v]) => ({ name, version: v, resource: packed.get(name)!.any })),
       removed_resources: changes.removed,
     });
-  }
-
-  #accept(call: DeltaCall): void {
-    const id = `${call.getPeer()}#delta-${++this.#nextStream}`;
-    this.#streams.set(id, { call, state: emptyDeltaServerStreamState(), opened: false });
-    call.on('data', (request: DeltaDiscoveryRequest) => this.#request(id, request));
-    call.on('end', () => {
-      call.end();
-      this.#closed(id);
-    });
-    call.on('error', () => this.#closed(id));
-    call.on('cancelled', () => this.#closed(id));
-    call.on('close', () => this.#closed(id));
-  }
-
-  #request(id: string, request: DeltaDiscoveryRequest): void {
-    const stream = this.#streams.get(id);
-    if (!stream) return;
-    if (!stream.opened) {
-      if (!request.node) return this.#fail(id, grpc.status.INVALID_ARGUMENT, 'the first DeltaDiscoveryRequest of a stream must carry node');
-      stream.opened = true;
-      if (!this.#call(id, () => this.#handler.onStreamOpen({ id, node: request.node as JsonObject, peer: stream.call.getPeer() }))) return;
-    }
-    const { state, decisions } = onDeltaServerRequest(stream.state, request);
-    stream.state = state;
-    for (const decision of decisions) if (!this.#decide(id, decision)) return;
-  }
-
-  #decide(id: string, decision: DeltaServerDecision): boolean {
-    switch (decision.kind) {
-      case 'subscribe':
-        return this.#call(id, () => this.#handler.onSubscribe(id, decision.typeUrl, decision.subscription));
-      case 'ack':
-        return this.#call(id, () => this.#handler.onAck(id, decision.typeUrl, decision.version, decision.nonce));
-      case 'nack':
-        return this.#call(id, () => this.#handler.onNack(id, decision.typeUrl, decision.version, decision.nonce, decision.error));
-      case 'stale':
-        return true;
-      case 'invalid':
-        this.#fail(id, grpc.status.INVALID_ARGUMENT, decision.reason);
-        return false;
-    }
-  }
-
-  /** Runs a handler callback; if it throws, the stream ends with the reason instead of the process. */
-  #call(id: string, callback: () => void): boolean {
-    try {
-      callback();
-      return true;
-    } catch (error) {
-      this.#fail(id, grpc.status.INTERNAL, `control plane failed: ${(error as Error).message}`);
-      return false;
-    }
-  }
-
-  #fail(id: string, code: grpc.status, details: string): void {
-    const stream = this.#streams.get(id);
-    if (!stream) return;
-    this.#closed(id);
-    stream.call.emit('error', { code, details });
-  }
-
-  #closed(id: string): void {
-    const stream = this.#streams.get(id);
-    if (!stream) return;
-    this.#streams.delete(id);
-    if (stream.opened) {
-      try {
-        this.#handler.onStreamClose(id);
-      } catch {
-        // The stream is gone either way; nothing is left to report the failure to.
-      }
-    }
   }
 }
