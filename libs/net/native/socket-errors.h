@@ -13,7 +13,7 @@ napi_value throw_errno(napi_env env, const char *syscall, int fd, int errnum);
 // Throws a TypeError for a bad argument. Returns NULL.
 napi_value throw_argument(napi_env env, const char *message);
 
-// Reads argument `index` as a non-negative int32; throws and returns -1 when it is not one.
+// Reads an argument as a non-negative int32; throws and returns -1 when it is not one.
 int read_int_argument(napi_env env, napi_value value, const char *name);
 
 #endif

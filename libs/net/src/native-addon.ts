@@ -27,13 +27,17 @@ let addon: NativeAddon | undefined;
 
 /** Loads the addon on first use, so that the namespace helpers work without it. */
 export function nativeAddon(): NativeAddon {
-  if (addon) return addon;
-  if (!existsSync(addonPath)) {
+  addon ??= loadNativeAddon(addonPath);
+  return addon;
+}
+
+/** Loads the built addon from `path`, or says clearly that it was not built. */
+export function loadNativeAddon(path: string): NativeAddon {
+  if (!existsSync(path)) {
     throw new NetError(
-      `the native addon of @mizzen/net is not built (${addonPath} is missing): ` +
+      `the native addon of @mizzen/net is not built (${path} is missing): ` +
         'install a C tool chain and Python 3, then run `npm rebuild -w @mizzen/net`',
     );
   }
-  addon = createRequire(import.meta.url)(addonPath) as NativeAddon;
-  return addon;
+  return createRequire(import.meta.url)(path) as NativeAddon;
 }
