@@ -26,6 +26,9 @@ export interface HttpStream {
   /** Returns false when the downstream buffer is full; the filter then waits for onDownstreamDrain. */
   encodeData(data: Buffer): boolean;
   encodeEnd(): void;
+  /** Resumes the filters after the one that returned 'stop' from decodeHeaders (a delay is
+   *  over): they see the headers, then the body that arrived meanwhile. */
+  continueDecoding(): void;
   /** Stops (true) or resumes (false) reading the request body from the client. */
   readDisable(disable: boolean): void;
   /** Aborts the response mid-way: the downstream connection is closed. */

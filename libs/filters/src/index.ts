@@ -2,6 +2,8 @@
 import './network/http-connection-manager/http-connection-manager.ts';
 import './network/tcp-proxy/tcp-proxy.ts';
 import './http/router/router.ts';
+import './http/fault/fault-filter.ts';
+import './http/cors/cors-filter.ts';
 
 export { ConfigError } from './config-error.ts';
 export * from './config-reader.ts';
@@ -20,3 +22,6 @@ export { HttpConnectionManager } from './network/http-connection-manager/http-co
 export { TCP_PROXY_TYPE_URL } from './network/tcp-proxy/tcp-proxy.ts';
 export { ROUTER_TYPE_URL } from './http/router/router-config.ts';
 export type { RetryPolicy } from './http/router/retry-policy.ts';
+export { FAULT_TYPE_URL } from './http/fault/fault-config.ts';
+export { CORS_TYPE_URL, CORS_POLICY_TYPE_URL } from './http/cors/cors-filter.ts';
+export { compileFractionalPercent, compileRuntimeFraction } from './fractional-percent.ts';

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { ClusterManager } from './cluster-manager.ts';
 import type { JsonObject } from './config-reader.ts';
 import { ConfigError } from './config-error.ts';
+import type { HeaderList } from './http1/headers.ts';
 import type { HttpStream } from './http-stream.ts';
 import type { StatsStore } from './stats.ts';
 import type { RouteConfigProvider } from './network/http-connection-manager/route-config-provider.ts';
@@ -46,6 +47,8 @@ export type FilterStatus = 'continue' | 'stop';
 export interface HttpFilter {
   decodeHeaders(stream: HttpStream, endStream: boolean): FilterStatus;
   decodeData(stream: HttpStream, data: Buffer, endStream: boolean): FilterStatus;
+  /** Optional: sees (and may change) the response headers before they are written. */
+  encodeHeaders?(stream: HttpStream, status: number, headers: HeaderList): void;
   /** The downstream socket drained after a write that returned false. */
   onDownstreamDrain(stream: HttpStream): void;
   /** The stream ended or was reset: release whatever the filter holds. */
@@ -58,10 +61,21 @@ export interface HttpFilterConfig {
   createFilter(): HttpFilter;
 }
 
-export type HttpFilterFactory = (config: JsonObject, context: FilterFactoryContext, path: string) => HttpFilterConfig;
+/** Where an HTTP filter sits: its name in the connection manager (routes key their
+ *  typed_per_filter_config by it) and the connection manager's stat prefix. */
+export interface HttpFilterPlacement {
+  readonly name: string;
+  readonly statPrefix: string;
+}
+
+export type HttpFilterFactory = (config: JsonObject, context: FilterFactoryContext, path: string, placement: HttpFilterPlacement) => HttpFilterConfig;
+
+/** Checks a filter's per-route config (typed_per_filter_config) and compiles it. */
+export type PerRouteConfigParser = (config: JsonObject, path: string) => unknown;
 
 const networkFilters = new Map<string, NetworkFilterFactory>();
 const httpFilters = new Map<string, HttpFilterFactory>();
+const perRouteParsers = new Map<string, PerRouteConfigParser>();
 
 /** Registers a network filter under the type URL of its config (as grpc-js registers load
  *  balancers), so adding a filter never touches a central switch. */
@@ -71,6 +85,18 @@ export function registerNetworkFilter(typeUrl: string, factory: NetworkFilterFac
 
 export function registerHttpFilter(typeUrl: string, factory: HttpFilterFactory): void {
   httpFilters.set(typeUrl, factory);
+}
+
+/** Registers the parser of a filter's per-route config type, so routes can carry it. */
+export function registerPerRouteConfig(typeUrl: string, parser: PerRouteConfigParser): void {
+  perRouteParsers.set(typeUrl, parser);
+}
+
+export function parsePerRouteConfig(config: JsonObject, path: string): unknown {
+  const typeUrl = typeUrlOf(config, path);
+  const parser = perRouteParsers.get(typeUrl);
+  if (!parser) throw new ConfigError(path, `unknown per-route filter config type "${typeUrl}" (known: ${[...perRouteParsers.keys()].join(', ')})`);
+  return parser(config, path);
 }
 
 function typeUrlOf(config: JsonObject, path: string): string {
@@ -86,9 +112,9 @@ export function createNetworkFilter(config: JsonObject, context: FilterFactoryCo
   return factory(config, context, path);
 }
 
-export function createHttpFilterConfig(config: JsonObject, context: FilterFactoryContext, path: string): HttpFilterConfig {
+export function createHttpFilterConfig(config: JsonObject, context: FilterFactoryContext, path: string, placement: HttpFilterPlacement): HttpFilterConfig {
   const typeUrl = typeUrlOf(config, path);
   const factory = httpFilters.get(typeUrl);
   if (!factory) throw new ConfigError(path, `unknown HTTP filter type "${typeUrl}" (known: ${[...httpFilters.keys()].join(', ')})`);
-  return factory(config, context, path);
+  return factory(config, context, path, placement);
 }

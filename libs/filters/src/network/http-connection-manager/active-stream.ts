@@ -53,6 +53,9 @@ export class ActiveStream implements HttpStream {
   private destroyed = false;
   /** Index of the filter that stopped header iteration; body data goes up to it. */
   private stoppedAt = -1;
+  private headersEndStream = false;
+  /** Body that went past a stopped filter before the filters after it saw the headers. */
+  private held: { data: Buffer; endStream: boolean }[] = [];
 
   constructor(owner: StreamOwner, config: ConnectionManagerConfig, request: RequestHead) {
     this.owner = owner;
@@ -101,8 +104,13 @@ export class ActiveStream implements HttpStream {
   }
 
   decodeHeaders(endStream: boolean): void {
-    for (let i = 0; i < this.filters.length && !this.destroyed; i++) {
-      if (this.filters[i].decodeHeaders(this, endStream) === 'stop') {
+    this.headersEndStream = endStream;
+    this.decodeHeadersFrom(0);
+  }
+
+  private decodeHeadersFrom(first: number): void {
+    for (let i = first; i < this.filters.length && !this.destroyed; i++) {
+      if (this.filters[i].decodeHeaders(this, this.headersEndStream) === 'stop') {
         this.stoppedAt = i;
         return;
       }
@@ -111,10 +119,25 @@ export class ActiveStream implements HttpStream {
 
   decodeData(data: Buffer, endStream: boolean): void {
     if (endStream) this.requestComplete = true;
+    this.decodeDataFrom(0, data, endStream);
+  }
+
+  private decodeDataFrom(first: number, data: Buffer, endStream: boolean): void {
     const last = this.stoppedAt === -1 ? this.filters.length - 1 : this.stoppedAt;
-    for (let i = 0; i <= last && !this.destroyed; i++) {
+    for (let i = first; i <= last && !this.destroyed; i++) {
       if (this.filters[i].decodeData(this, data, endStream) === 'stop') return;
     }
+    if (last < this.filters.length - 1) this.held.push({ data, endStream });
+  }
+
+  continueDecoding(): void {
+    if (this.destroyed || this.stoppedAt === -1) return;
+    const next = this.stoppedAt + 1;
+    this.stoppedAt = -1;
+    this.decodeHeadersFrom(next);
+    const held = this.held;
+    this.held = [];
+    for (const { data, endStream } of held) this.decodeDataFrom(next, data, endStream);
   }
 
   onDownstreamDrain(): void {
@@ -135,6 +158,7 @@ export class ActiveStream implements HttpStream {
 
   encodeHeaders(status: number, reason: string, headers: HeaderList, bodyLength: number): void {
     this.responseStarted = true;
+    for (const f of this.filters) f.encodeHeaders?.(this, status, headers);
     const config = this.config;
     let close = this.owner.willClose();
     const minor = this.request.minorVersion;

@@ -62,15 +62,15 @@ function routeSource(obj: JsonObject, path: string, context: FilterFactoryContex
   return context.routeConfigs.subscribe(requiredString(r, 'route_config_name', rpath));
 }
 
-function httpFilters(obj: JsonObject, path: string, context: FilterFactoryContext): HttpFilterConfig[] {
+function httpFilters(obj: JsonObject, path: string, context: FilterFactoryContext, statPrefix: string): HttpFilterConfig[] {
   const list = optionalArray(obj, 'http_filters', path);
   if (list.length === 0) throw new ConfigError(`${path}.http_filters`, 'at least the router filter is required');
   return list.map((f, i) => {
     const fpath = `${path}.http_filters[${i}]`;
     const fo = asObject(f, fpath);
     onlyFields(fo, fpath, ['name', 'typed_config']);
-    requiredString(fo, 'name', fpath);
-    const config = createHttpFilterConfig(asObject(fo.typed_config, `${fpath}.typed_config`), context, `${fpath}.typed_config`);
+    const name = requiredString(fo, 'name', fpath);
+    const config = createHttpFilterConfig(asObject(fo.typed_config, `${fpath}.typed_config`), context, `${fpath}.typed_config`, { name, statPrefix });
     if (config.terminal !== (i === list.length - 1)) {
       throw new ConfigError(fpath, config.terminal ? 'a terminal filter must be the last HTTP filter' : 'the last HTTP filter must be terminal (the router)');
     }
@@ -96,7 +96,7 @@ export function compileConnectionManagerConfig(obj: JsonObject, context: FilterF
   return {
     statPrefix,
     routes: routeSource(obj, path, context),
-    filters: httpFilters(obj, path, context),
+    filters: httpFilters(obj, path, context, statPrefix),
     serverName: optionalString(obj, 'server_name', path) ?? 'envoy',
     serverHeaderTransformation: oneOf(obj, 'server_header_transformation', path, ['OVERWRITE', 'APPEND_IF_ABSENT', 'PASS_THROUGH'], 'OVERWRITE'),
     generateRequestId: optionalBoolean(obj, 'generate_request_id', path) ?? true,

@@ -5,7 +5,12 @@ import {
 } from '../../config-reader.ts';
 import { getHeader, type HeaderList } from '../../http1/headers.ts';
 import { compileRetryPolicy, type RetryPolicy } from '../../http/router/retry-policy.ts';
+import { parsePerRouteConfig } from '../../registry.ts';
 import { compileHeaderMutations, NO_MUTATIONS, type HeaderMutations } from './header-mutations.ts';
+
+/** Compiled per-route filter configs by filter name. */
+export type PerFilterConfig = ReadonlyMap<string, unknown>;
+const NO_FILTER_CONFIG: PerFilterConfig = new Map();
 
 /** A compiled RouteConfiguration: virtual hosts indexed by domain, routes in order. */
 export interface RouteTable {
@@ -25,6 +30,8 @@ export interface VirtualHost {
   readonly includeAttemptCount: boolean;
   readonly requestHeaders: HeaderMutations;
   readonly responseHeaders: HeaderMutations;
+  /** typed_per_filter_config of the virtual host merged over the route configuration's. */
+  readonly perFilterConfig: PerFilterConfig;
 }
 
 export interface HeaderMatcher {
@@ -81,6 +88,9 @@ export interface RouteEntry {
   /** Header changes of the route, its virtual host and its route configuration, in that order. */
   requestHeaders: HeaderMutations[];
   responseHeaders: HeaderMutations[];
+  /** typed_per_filter_config by filter name, the most specific level winning (route, virtual
+   *  host, route configuration), as Envoy resolves it. */
+  perFilterConfig: PerFilterConfig;
 }
 
 /** The request fields a route can look at. */
@@ -89,6 +99,26 @@ export interface RouteRequest {
   readonly path: string;
   readonly authority: string;
   readonly headers: HeaderList;
+}
+
+const FILTER_CONFIG_TYPE_URL = 'type.googleapis.com/envoy.config.route.v3.FilterConfig';
+
+/** typed_per_filter_config of one level over the less specific one (`base`). */
+function compilePerFilterConfig(obj: JsonObject, path: string, base: PerFilterConfig): PerFilterConfig {
+  const configs = optionalObject(obj, 'typed_per_filter_config', path);
+  if (!configs || Object.keys(configs).length === 0) return base;
+  const merged = new Map(base);
+  for (const [name, value] of Object.entries(configs)) {
+    const cpath = `${path}.typed_per_filter_config["${name}"]`;
+    let config = asObject(value, cpath);
+    if (config['@type'] === FILTER_CONFIG_TYPE_URL) {
+      // The wrapper only adds is_optional (this proxy knows every filter it accepts).
+      onlyFields(config, cpath, ['@type', 'config', 'is_optional']);
+      config = asObject(config.config, `${cpath}.config`);
+    }
+    merged.set(name, parsePerRouteConfig(config, cpath));
+  }
+  return merged;
 }
 
 // Envoy's default route timeout.
@@ -105,7 +135,7 @@ function compileRegex(value: unknown, path: string): RegExp {
   }
 }
 
-function compileStringMatch(obj: JsonObject, path: string): (value: string) => boolean {
+export function compileStringMatch(obj: JsonObject, path: string): (value: string) => boolean {
   onlyFields(obj, path, ['exact', 'prefix', 'suffix', 'contains', 'safe_regex', 'ignore_case']);
   const ignoreCase = optionalBoolean(obj, 'ignore_case', path) ?? false;
   const norm = (s: string): string => (ignoreCase ? s.toLowerCase() : s);
@@ -219,7 +249,7 @@ function compileRoute(value: unknown, path: string, host: VirtualHost, config: {
   const obj = asObject(value, path);
   // decorator and metadata only describe the route (tracing, config origin); nothing to enforce.
   onlyFields(obj, path, ['name', 'match', 'route', 'direct_response', 'redirect', 'decorator', 'metadata', 'request_headers_to_add',
-    'request_headers_to_remove', 'response_headers_to_add', 'response_headers_to_remove']);
+    'request_headers_to_remove', 'response_headers_to_add', 'response_headers_to_remove', 'typed_per_filter_config']);
   const match = optionalObject(obj, 'match', path);
   if (!match) throw new ConfigError(`${path}.match`, 'required');
   const mpath = `${path}.match`;
@@ -249,6 +279,7 @@ function compileRoute(value: unknown, path: string, host: VirtualHost, config: {
     host,
     requestHeaders: [compileHeaderMutations(obj, 'request', path), host.requestHeaders, config.request].filter((m) => m !== NO_MUTATIONS),
     responseHeaders: [compileHeaderMutations(obj, 'response', path), host.responseHeaders, config.response].filter((m) => m !== NO_MUTATIONS),
+    perFilterConfig: compilePerFilterConfig(obj, path, host.perFilterConfig),
   };
 }
 
@@ -256,8 +287,9 @@ function compileRoute(value: unknown, path: string, host: VirtualHost, config: {
 export function compileRouteTable(json: unknown, path = 'RouteConfiguration'): RouteTable {
   const obj = asObject(json, path);
   onlyFields(obj, path, ['@type', 'name', 'virtual_hosts', 'validate_clusters', 'ignore_port_in_host_matching', 'request_headers_to_add',
-    'request_headers_to_remove', 'response_headers_to_add', 'response_headers_to_remove']);
+    'request_headers_to_remove', 'response_headers_to_add', 'response_headers_to_remove', 'typed_per_filter_config']);
   const configHeaders = { request: compileHeaderMutations(obj, 'request', path), response: compileHeaderMutations(obj, 'response', path) };
+  const configFilters = compilePerFilterConfig(obj, path, NO_FILTER_CONFIG);
   const table: RouteTable = {
     name: optionalString(obj, 'name', path) ?? '',
     exact: new Map(),
@@ -272,13 +304,14 @@ export function compileRouteTable(json: unknown, path = 'RouteConfiguration'): R
     const vpath = `${path}.virtual_hosts[${i}]`;
     const vo = asObject(v, vpath);
     onlyFields(vo, vpath, ['name', 'domains', 'routes', 'include_request_attempt_count', 'request_headers_to_add', 'request_headers_to_remove',
-      'response_headers_to_add', 'response_headers_to_remove']);
+      'response_headers_to_add', 'response_headers_to_remove', 'typed_per_filter_config']);
     const host: VirtualHost = {
       name: requiredString(vo, 'name', vpath),
       routes: [],
       includeAttemptCount: optionalBoolean(vo, 'include_request_attempt_count', vpath) ?? false,
       requestHeaders: compileHeaderMutations(vo, 'request', vpath),
       responseHeaders: compileHeaderMutations(vo, 'response', vpath),
+      perFilterConfig: compilePerFilterConfig(vo, vpath, configFilters),
     };
     optionalArray(vo, 'routes', vpath).forEach((r, j) => host.routes.push(compileRoute(r, `${vpath}.routes[${j}]`, host, configHeaders)));
     const domains = optionalArray(vo, 'domains', vpath);
