@@ -11,3 +11,5 @@ export { LiveConfigStore } from './live-config-store.ts';
 export { KubeSource, type KubeSourceOptions } from './kube/kube-source.ts';
 export { loadKubeConfig, type KubeConfigOptions } from './kube/kube-config.ts';
 export { watchedKinds, collectionPath, type WatchedKind } from './kube/watched-kinds.ts';
+export type * from './gateway.ts';
+export type * from './service-entry.ts';

@@ -1,6 +1,7 @@
 import { checkDestinationRule } from './destination-rule.ts';
 import type { Fail } from './istio-schema.ts';
 import type { KubeObject } from './kubernetes-types.ts';
+import { checkServiceEntry } from './service-entry.ts';
 import { checkVirtualService } from './virtual-service.ts';
 
 // Istio's kinds that Mizzen checks field by field, with the API versions each is served
@@ -11,4 +12,5 @@ const networkingVersions = ['networking.istio.io/v1', 'networking.istio.io/v1bet
 export const istioKindChecks: Record<string, { apiVersions: string[]; check: (object: KubeObject, fail: Fail) => void }> = {
   VirtualService: { apiVersions: networkingVersions, check: checkVirtualService },
   DestinationRule: { apiVersions: networkingVersions, check: checkDestinationRule },
+  ServiceEntry: { apiVersions: networkingVersions, check: checkServiceEntry },
 };

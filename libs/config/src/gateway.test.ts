@@ -1,0 +1,48 @@
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from './config-error.ts';
+import { checkGateway } from './gateway.ts';
+import type { KubeObject } from './kubernetes-types.ts';
+
+/** The error checkGateway reports for a manifest, or undefined when it passes. */
+function check(text: string): ConfigError | undefined {
+  try {
+    checkGateway(parse(text) as KubeObject, (field, reason) => {
+      throw new ConfigError({ resource: 'Gateway default/bookinfo-gateway', field, reason });
+    });
+    return undefined;
+  } catch (error) {
+    return error as ConfigError;
+  }
+}
+
+const gateway = `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: bookinfo-gateway }
+spec:
+  selector: { istio: ingressgateway }
+  servers:
+  - port: { number: 8080, name: http, protocol: HTTP }
+    hosts: ["*"]
+  - port: { number: 443, name: https, protocol: HTTPS }
+    hosts: [bookinfo/bookinfo.example.com]
+    tls: { mode: SIMPLE, credentialName: bookinfo-cert }
+`;
+
+describe('Gateway validation', () => {
+  it("accepts Bookinfo's gateway with an HTTPS server", () => {
+    expect(check(gateway)).toBeUndefined();
+  });
+
+  it.each([
+    ['no servers', gateway.replace(/ {2}servers:[\s\S]*/, '  servers: []\n'), 'spec.servers: required: at least one server'],
+    ['a server without hosts', gateway.replace('hosts: ["*"]', 'hosts: []'), 'spec.servers[0].hosts: required: at least one host'],
+    ['an unknown protocol', gateway.replace('protocol: HTTP }', 'protocol: SMTP }'), 'spec.servers[0].port.protocol: must be one of HTTP, HTTPS'],
+    ['a port without name', gateway.replace('number: 8080, name: http, ', 'number: 8080, '), 'spec.servers[0].port.name: required'],
+    ['HTTPS without TLS', gateway.replace('    tls: { mode: SIMPLE, credentialName: bookinfo-cert }\n', ''), 'spec.servers[1].tls: required on an HTTPS port'],
+    ['SIMPLE TLS without a certificate', gateway.replace(', credentialName: bookinfo-cert', ''), 'spec.servers[1].tls: mode SIMPLE needs a credentialName'],
+    ['a bad namespace in a host', gateway.replace('bookinfo/bookinfo', 'Book_info/bookinfo'), 'spec.servers[1].hosts[0]: the namespace before "/" must be'],
+  ])('rejects %s', (_what, text, expected) => {
+    expect(check(text)?.message).toContain(`Gateway default/bookinfo-gateway: ${expected}`);
+  });
+});
