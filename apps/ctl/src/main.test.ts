@@ -16,16 +16,16 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
 }
 
 // Each test starts Node processes: allow for a loaded machine.
-describe('mizzenctl', { timeout: 20_000 }, () => {
+describe('mizzenctl', { timeout: 60_000 }, () => {
   it('prints its usage with --help', async () => {
-    const result = await runScript(main, ['--help']);
+    const result = await runScript(main, ['--help'], { timeoutMs: 60_000 });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Usage: mizzenctl');
     expect(result.stdout).toContain('local');
   });
 
   it('exits 2 naming a bad flag', async () => {
-    const result = await runScript(main, ['local', 'up', '--no-such-flag', 'x']);
+    const result = await runScript(main, ['local', 'up', '--no-such-flag', 'x'], { timeoutMs: 60_000 });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("unknown option '--no-such-flag'");
   });

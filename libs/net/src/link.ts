@@ -26,7 +26,12 @@ export async function createBridge(name: string, address: string): Promise<void>
 /** Deletes a link (bridge or veth); a link that is already gone is not an error. */
 export async function deleteLink(name: string): Promise<void> {
   if (!(await linkExists(name))) return;
-  await ip(['link', 'delete', name]);
+  try {
+    await ip(['link', 'delete', name]);
+  } catch (error) {
+    // A veth goes away by itself once its namespace is freed, which may happen meanwhile.
+    if (!/Cannot find device/.test((error as Error).message)) throw error;
+  }
 }
 
 export async function linkExists(name: string): Promise<boolean> {

@@ -115,7 +115,7 @@ async function status(stateRoot: string, output: Output): Promise<number> {
     const record = loadRecord(meshPaths(stateRoot, id));
     output.out(`mesh ${id} (${record.configDir}) on ${record.subnet ?? '?'}: runner ${runnerAlive(record) ? 'running' : 'gone'}\n`);
     const rows = await Promise.all(
-      record.pods.map(async (pod) => [pod.name, pod.namespace, pod.ip, namespaces.has(pod.netns) ? String((await probe(`http://${pod.ip}:${agentStatusPort}/healthz/ready`, 500)).ready) : 'no netns']),
+      record.pods.map(async (pod) => [pod.name, pod.namespace, pod.ip, namespaces.has(pod.netns) ? String((await probe(`http://${pod.ip}:${agentStatusPort}/healthz/ready`, 2000)).ready) : 'no netns']),
     );
     output.out(podTable(rows));
   }

@@ -11,6 +11,7 @@ import { createMeshDirs, meshPaths, saveRecord, removeMeshDir, type MeshPaths, t
 import { planPods, type PodPlan } from './pod-plan.ts';
 import { isRunning, processStartTime, startProcess, stopGroups } from './process-group.ts';
 import { waitUntilReady } from './readiness.ts';
+import { waitForContainerPorts } from './container-ports.ts';
 
 /** The repository's own executables (istiod, pilot-agent, mizzen-proxy, node). */
 const binDir = fileURLToPath(new URL('../../../../node_modules/.bin', import.meta.url));
@@ -99,8 +100,11 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
   const probes = pods.map((pod) => ({ name: pod.name, url: `http://${pod.ip}:${agentStatusPort}/healthz/ready` }));
   // Whichever comes first, the probing stops with it.
   const probing = new AbortController();
+  const signal = AbortSignal.any([options.signal, probing.signal]);
   try {
-    await Promise.race([waitUntilReady(probes, { timeoutMs: options.readyTimeoutMs, signal: AbortSignal.any([options.signal, probing.signal]) }), earlyExit, abortion(options.signal)]);
+    const appsListening = Promise.all(pods.map((pod) => waitForContainerPorts(`mz-${id}-${pod.name}`, pod.name, containerPorts(pod), { timeoutMs: options.readyTimeoutMs, signal })));
+    const agentsReady = waitUntilReady(probes, { timeoutMs: options.readyTimeoutMs, signal });
+    await Promise.race([Promise.all([agentsReady, appsListening]), earlyExit, abortion(options.signal)]);
   } finally {
     probing.abort();
   }
@@ -123,6 +127,11 @@ export async function tearDown(record: MeshRecord, paths: MeshPaths, graceMs = 1
 
 export function runnerAlive(record: MeshRecord): boolean {
   return record.runner.pid !== process.pid && isRunning(record.runner);
+}
+
+/** The TCP ports the pod's containers declare. */
+function containerPorts(pod: PodPlan): number[] {
+  return pod.pod.spec.containers.flatMap((c) => (c.ports ?? []).filter((p) => (p.protocol ?? 'TCP') === 'TCP').map((p) => p.containerPort));
 }
 
 function agentArgv(pod: PodPlan, gateway: string, paths: MeshPaths): string[] {
