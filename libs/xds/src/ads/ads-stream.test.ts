@@ -1,87 +1,44 @@
 // ADS over real loopback gRPC: both sides of the library talking to each other.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { afterEach, describe, expect, it } from 'vitest';
-import { outboundCluster } from '../fixtures/istio-resources.ts';
+import { describe, expect, it } from 'vitest';
+import { outboundCluster, sidecarNode } from '../fixtures/istio-resources.ts';
 import type { JsonObject } from '../json/codec.ts';
 import type { DiscoveryRequest } from '../resources/discovery.ts';
 import { TypeUrl } from '../resources/type-url.ts';
 import { AdsClient } from './ads-client.ts';
 import { AdsServer, type AdsServerHandler } from './ads-server.ts';
 import { adsMethodPath, adsServiceDefinition, deserializeResponse, serializeRequest, type WireResponse } from './ads-wire.ts';
+import { EventLog } from './testing/event-log.ts';
+import { listenOnLoopback, loopbackCertificate, useCleanups } from './testing/loopback.ts';
+import { recordStreamEvents, type StreamEvent } from './testing/stream-events.ts';
 
 type Event =
-  | { kind: 'open'; id: string; node: JsonObject }
+  | StreamEvent
   | { kind: 'subscribe'; id: string; typeUrl: string; names: string[]; knownVersion: string }
-  | { kind: 'ack'; id: string; typeUrl: string; version: string }
-  | { kind: 'nack'; id: string; typeUrl: string; version: string; error: string }
-  | { kind: 'close'; id: string }
   | { kind: 'resources'; typeUrl: string; resources: JsonObject[]; version: string };
 
-/** A log of events that a test can wait on, each event matched once, in order. */
-class EventLog {
-  readonly #events: Event[] = [];
-  #waiters: { match: (e: Event) => boolean; resolve: (e: Event) => void }[] = [];
-  #cursor = 0;
-
-  add(event: Event): void {
-    this.#events.push(event);
-    this.#wake();
-  }
-
-  next<K extends Event['kind']>(kind: K, where: (e: Extract<Event, { kind: K }>) => boolean = () => true): Promise<Extract<Event, { kind: K }>> {
-    return new Promise((resolve) => {
-      this.#waiters.push({ match: (e) => e.kind === kind && where(e as Extract<Event, { kind: K }>), resolve: resolve as (e: Event) => void });
-      this.#wake();
-    });
-  }
-
-  #wake(): void {
-    this.#waiters = this.#waiters.filter((waiter) => {
-      for (let i = this.#cursor; i < this.#events.length; i++) {
-        const event = this.#events[i]!;
-        if (waiter.match(event)) {
-          this.#cursor = i + 1;
-          waiter.resolve(event);
-          return false;
-        }
-      }
-      return true;
-    });
-  }
-}
-
-const node = { id: 'sidecar~10.244.0.5~web-0.default~default.svc.cluster.local', cluster: 'web.default', metadata: { NAMESPACE: 'default' } };
+const node = sidecarNode;
 const cluster = { '@type': TypeUrl.Cluster, ...outboundCluster };
 const badCluster = { '@type': TypeUrl.Cluster, name: 'bad|cluster', connect_timeout: '1s' };
 
-function recordingServer(log: EventLog, onSubscribe?: (server: AdsServer, id: string, typeUrl: string) => void): AdsServer {
+function recordingServer(log: EventLog<Event>, onSubscribe?: (server: AdsServer, id: string, typeUrl: string) => void): AdsServer {
   const handler: AdsServerHandler = {
-    onStreamOpen: ({ id, node }) => log.add({ kind: 'open', id, node }),
+    ...recordStreamEvents(log),
     onSubscribe: (id, typeUrl, names, knownVersion) => {
       log.add({ kind: 'subscribe', id, typeUrl, names, knownVersion });
       onSubscribe?.(server, id, typeUrl);
     },
-    onAck: (id, typeUrl, version) => log.add({ kind: 'ack', id, typeUrl, version }),
-    onNack: (id, typeUrl, version, _nonce, error) => log.add({ kind: 'nack', id, typeUrl, version, error }),
-    onStreamClose: (id) => log.add({ kind: 'close', id }),
   };
   const server = new AdsServer(handler);
   return server;
 }
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = useCleanups();
 
 // Real sockets, reconnects and (for TLS) openssl: on a busy machine a case can take seconds.
 describe('ADS over gRPC', { timeout: 20_000 }, () => {
   it('subscribes, pushes, ACKs, NACKs with a reason, and resumes after the server restarts', async () => {
-    const log = new EventLog();
+    const log = new EventLog<Event>();
     const server = recordingServer(log, (s, id, typeUrl) => s.push(id, typeUrl, [cluster], '1'));
     cleanups.push(() => server.close());
     const port = await server.listen('127.0.0.1:0');
@@ -129,7 +86,7 @@ describe('ADS over gRPC', { timeout: 20_000 }, () => {
   });
 
   it('sends the subscription for resource names that change', async () => {
-    const log = new EventLog();
+    const log = new EventLog<Event>();
     const server = recordingServer(log, (s, id, typeUrl) => s.push(id, typeUrl, [], 'v1'));
     cleanups.push(() => server.close());
     const port = await server.listen('127.0.0.1:0');
@@ -144,7 +101,7 @@ describe('ADS over gRPC', { timeout: 20_000 }, () => {
   });
 
   it('NACKs a response whose handler returns an error string', async () => {
-    const log = new EventLog();
+    const log = new EventLog<Event>();
     const server = recordingServer(log, (s, id, typeUrl) => s.push(id, typeUrl, [{ name: 'r1' }], 'v1'));
     cleanups.push(() => server.close());
     const port = await server.listen('127.0.0.1:0');
@@ -155,7 +112,7 @@ describe('ADS over gRPC', { timeout: 20_000 }, () => {
   });
 
   it('ends a stream whose first request has no node, with the reason', async () => {
-    const server = recordingServer(new EventLog());
+    const server = recordingServer(new EventLog<Event>());
     cleanups.push(() => server.close());
     const port = await server.listen('127.0.0.1:0');
     const raw = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
@@ -169,7 +126,7 @@ describe('ADS over gRPC', { timeout: 20_000 }, () => {
   });
 
   it('refuses to push a resource that does not fit its type, naming the field', async () => {
-    const log = new EventLog();
+    const log = new EventLog<Event>();
     const server = recordingServer(log);
     cleanups.push(() => server.close());
     const port = await server.listen('127.0.0.1:0');
@@ -203,9 +160,7 @@ describe('ADS over gRPC', { timeout: 20_000 }, () => {
       },
     });
     cleanups.push(() => raw.forceShutdown());
-    const port = await new Promise<number>((resolve, reject) =>
-      raw.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
-    );
+    const port = await listenOnLoopback(raw);
     let applied = 0;
     const client = new AdsClient({ target: `127.0.0.1:${port}`, node, onResources: () => void applied++ });
     cleanups.push(() => client.close());
@@ -220,17 +175,9 @@ describe('ADS over gRPC', { timeout: 20_000 }, () => {
   });
 
   it('runs over TLS when given credentials', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ads-tls-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=istiod', '-addext', 'subjectAltName=IP:127.0.0.1',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
-    const cert = readFileSync(join(dir, 'cert.pem'));
-    const key = readFileSync(join(dir, 'key.pem'));
+    const { cert, key } = loopbackCertificate();
 
-    const log = new EventLog();
+    const log = new EventLog<Event>();
     const server = recordingServer(log, (s, id, typeUrl) => s.push(id, typeUrl, [cluster], 'tls-1'));
     cleanups.push(() => server.close());
     const port = await server.listen('127.0.0.1:0', grpc.ServerCredentials.createSsl(null, [{ cert_chain: cert, private_key: key }]));

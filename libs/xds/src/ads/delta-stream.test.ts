@@ -1,11 +1,7 @@
 // Delta ADS over real loopback gRPC: both sides of the library talking to each other.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { afterEach, describe, expect, it } from 'vitest';
-import { outboundCluster } from '../fixtures/istio-resources.ts';
+import { describe, expect, it } from 'vitest';
+import { outboundCluster, sidecarNode } from '../fixtures/istio-resources.ts';
 import type { JsonObject } from '../json/codec.ts';
 import type { DeltaDiscoveryRequest } from '../resources/discovery.ts';
 import { TypeUrl } from '../resources/type-url.ts';
@@ -16,48 +12,16 @@ import { DeltaAdsClient, type DeltaResourceChanges } from './delta-ads-client.ts
 import { DeltaAdsServer, type DeltaAdsServerHandler } from './delta-ads-server.ts';
 import type { DeltaSubscription } from './delta-server-state.ts';
 import { deltaAdsMethodPath, deltaAdsServiceDefinition, deserializeDeltaResponse, serializeDeltaRequest, type WireDeltaResponse } from './delta-wire.ts';
+import { EventLog } from './testing/event-log.ts';
+import { listenOnLoopback, loopbackCertificate, useCleanups } from './testing/loopback.ts';
+import { recordStreamEvents, type StreamEvent } from './testing/stream-events.ts';
 
 type Event =
-  | { kind: 'open'; id: string; node: JsonObject }
+  | StreamEvent
   | { kind: 'subscribe'; id: string; typeUrl: string; subscription: DeltaSubscription }
-  | { kind: 'ack'; id: string; typeUrl: string; version: string }
-  | { kind: 'nack'; id: string; typeUrl: string; version: string; error: string }
-  | { kind: 'close'; id: string }
   | { kind: 'resources'; typeUrl: string; resources: JsonObject[]; version: string; changes: DeltaResourceChanges };
 
-/** Events a test waits on, each matched once, in order. */
-class EventLog {
-  readonly #events: Event[] = [];
-  #waiters: { match: (e: Event) => boolean; resolve: (e: Event) => void }[] = [];
-  #cursor = 0;
-
-  add(event: Event): void {
-    this.#events.push(event);
-    this.#wake();
-  }
-
-  next<K extends Event['kind']>(kind: K, where: (e: Extract<Event, { kind: K }>) => boolean = () => true): Promise<Extract<Event, { kind: K }>> {
-    return new Promise((resolve) => {
-      this.#waiters.push({ match: (e) => e.kind === kind && where(e as Extract<Event, { kind: K }>), resolve: resolve as (e: Event) => void });
-      this.#wake();
-    });
-  }
-
-  #wake(): void {
-    this.#waiters = this.#waiters.filter((waiter) => {
-      for (let i = this.#cursor; i < this.#events.length; i++) {
-        if (waiter.match(this.#events[i]!)) {
-          this.#cursor = i + 1;
-          waiter.resolve(this.#events[i]!);
-          return false;
-        }
-      }
-      return true;
-    });
-  }
-}
-
-const node = { id: 'sidecar~10.244.0.5~web-0.default~default.svc.cluster.local', cluster: 'web.default', metadata: { NAMESPACE: 'default' } };
+const node = sidecarNode;
 const cds = TypeUrl.Cluster;
 const eds = TypeUrl.ClusterLoadAssignment;
 const clusterA = { '@type': cds, ...outboundCluster };
@@ -69,22 +33,19 @@ const names = (resources: JsonObject[]) => resources.map((r) => r.name ?? r.clus
 const noSotw: AdsServerHandler = { onStreamOpen() {}, onSubscribe() {}, onAck() {}, onNack() {}, onStreamClose() {} };
 
 /** An AdsServer answering both methods; delta events go to the log, and onSubscribe may answer. */
-function deltaServer(log: EventLog, onSubscribe?: (delta: DeltaAdsServer, id: string, typeUrl: string, s: DeltaSubscription) => void, sotw = noSotw) {
+function deltaServer(log: EventLog<Event>, onSubscribe?: (delta: DeltaAdsServer, id: string, typeUrl: string, s: DeltaSubscription) => void, sotw = noSotw) {
   const handler: DeltaAdsServerHandler = {
-    onStreamOpen: ({ id, node }) => log.add({ kind: 'open', id, node }),
+    ...recordStreamEvents(log),
     onSubscribe: (id, typeUrl, subscription) => {
       log.add({ kind: 'subscribe', id, typeUrl, subscription });
       onSubscribe?.(delta, id, typeUrl, subscription);
     },
-    onAck: (id, typeUrl, version) => log.add({ kind: 'ack', id, typeUrl, version }),
-    onNack: (id, typeUrl, version, _nonce, error) => log.add({ kind: 'nack', id, typeUrl, version, error }),
-    onStreamClose: (id) => log.add({ kind: 'close', id }),
   };
   const delta = new DeltaAdsServer(handler);
   return { server: new AdsServer(sotw, { delta }), delta };
 }
 
-function deltaClient(log: EventLog, port: number, refuse?: (resources: JsonObject[]) => string | undefined): DeltaAdsClient {
+function deltaClient(log: EventLog<Event>, port: number, refuse?: (resources: JsonObject[]) => string | undefined): DeltaAdsClient {
   return new DeltaAdsClient({
     target: `127.0.0.1:${port}`,
     node,
@@ -96,15 +57,12 @@ function deltaClient(log: EventLog, port: number, refuse?: (resources: JsonObjec
   });
 }
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = useCleanups();
 
 // Real sockets, reconnects and (for TLS) openssl: on a busy machine a case can take seconds.
 describe('delta ADS over gRPC', { timeout: 20_000 }, () => {
   it('sends only what changed, removes what is gone, NACKs with a reason, and resumes from the versions held', async () => {
-    const log = new EventLog();
+    const log = new EventLog<Event>();
     const { server, delta } = deltaServer(log, (d, id, typeUrl) => d.pushDesired(id, typeUrl, [clusterA, clusterB], 'v1'));
     cleanups.push(() => server.close());
     const port = await server.listen('127.0.0.1:0');
@@ -160,7 +118,7 @@ describe('delta ADS over gRPC', { timeout: 20_000 }, () => {
   });
 
   it('subscribes and unsubscribes by name, and hears of names that do not exist', async () => {
-    const log = new EventLog();
+    const log = new EventLog<Event>();
     const endpoints = (name: string) => ({ '@type': eds, cluster_name: name });
     const { server } = deltaServer(log, (d, id, typeUrl, s) => d.pushDesired(id, typeUrl, [endpoints('a'), endpoints('b'), endpoints('c')], `n${s.resourceNames.length}`));
     cleanups.push(() => server.close());
@@ -185,7 +143,7 @@ describe('delta ADS over gRPC', { timeout: 20_000 }, () => {
   });
 
   it('sends explicit changes within the subscription, and an empty first answer when there is nothing', async () => {
-    const log = new EventLog();
+    const log = new EventLog<Event>();
     const endpoints = (name: string, weight: number) => ({ '@type': eds, cluster_name: name, endpoints: [{ load_balancing_weight: weight }] });
     const { server, delta } = deltaServer(log, (d, id, typeUrl) => d.pushChanges(id, typeUrl, {}, 'empty'));
     cleanups.push(() => server.close());
@@ -212,7 +170,7 @@ describe('delta ADS over gRPC', { timeout: 20_000 }, () => {
   });
 
   it('serves state-of-the-world and delta clients on the same port', async () => {
-    const log = new EventLog();
+    const log = new EventLog<Event>();
     let sotwAcked!: (version: string) => void;
     const sotwAck = new Promise<string>((resolve) => (sotwAcked = resolve));
     const sotw: AdsServerHandler = {
@@ -239,7 +197,7 @@ describe('delta ADS over gRPC', { timeout: 20_000 }, () => {
   });
 
   it('reads the legacy empty first request as a wildcard, ignores stale nonces, and refuses a stream without node', async () => {
-    const log = new EventLog();
+    const log = new EventLog<Event>();
     const { server, delta } = deltaServer(log, (d, id, typeUrl) => d.pushDesired(id, typeUrl, [clusterA], 'v1'));
     cleanups.push(() => server.close());
     const port = await server.listen('127.0.0.1:0');
@@ -272,7 +230,7 @@ describe('delta ADS over gRPC', { timeout: 20_000 }, () => {
   });
 
   it('refuses to push resources that are unnamed, repeated or do not fit their type', async () => {
-    const log = new EventLog();
+    const log = new EventLog<Event>();
     const { server, delta } = deltaServer(log);
     cleanups.push(() => server.close());
     const port = await server.listen('127.0.0.1:0');
@@ -315,9 +273,7 @@ describe('delta ADS over gRPC', { timeout: 20_000 }, () => {
       },
     });
     cleanups.push(() => raw.forceShutdown());
-    const port = await new Promise<number>((resolve, reject) =>
-      raw.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
-    );
+    const port = await listenOnLoopback(raw);
     let applied = 0;
     const client = new DeltaAdsClient({ target: `127.0.0.1:${port}`, node, onResources: () => void applied++ });
     cleanups.push(() => client.close());
@@ -337,17 +293,9 @@ describe('delta ADS over gRPC', { timeout: 20_000 }, () => {
   });
 
   it('runs over TLS when given credentials', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'delta-ads-tls-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=istiod', '-addext', 'subjectAltName=IP:127.0.0.1',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
-    const cert = readFileSync(join(dir, 'cert.pem'));
-    const key = readFileSync(join(dir, 'key.pem'));
+    const { cert, key } = loopbackCertificate();
 
-    const log = new EventLog();
+    const log = new EventLog<Event>();
     const { server } = deltaServer(log, (d, id, typeUrl) => d.pushDesired(id, typeUrl, [clusterA], 'tls-1'));
     cleanups.push(() => server.close());
     const port = await server.listen('127.0.0.1:0', grpc.ServerCredentials.createSsl(null, [{ cert_chain: cert, private_key: key }]));
