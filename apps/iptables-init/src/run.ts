@@ -25,10 +25,12 @@ export async function execute(invocation: Invocation): Promise<number> {
     }
     if (invocation.validation) {
       const { probePort, timeoutMs } = invocation.validation;
-      // The proxy's first user and group: the rules leave their own traffic on loopback
-      // redirected to the inbound capture port.
-      await validateCapture({ listenPort: config.inboundCapturePort, probePort, timeoutMs, uid: Number(config.proxyUids[0]), gid: Number(config.proxyGids[0]) });
-      process.stdout.write(`# validation: a connection to 127.0.0.6:${probePort} reached port ${config.inboundCapturePort} with its original destination\n`);
+      // As the proxy's first user and group, whose loopback traffic the rules redirect to the
+      // inbound capture port; IPv6 too when its rules were written.
+      for (const family of config.ipv6 ? ([4, 6] as const) : ([4] as const)) {
+        const dialled = await validateCapture({ family, listenPort: config.inboundCapturePort, probePort, timeoutMs, uid: Number(config.proxyUids[0]), gid: Number(config.proxyGids[0]) });
+        process.stdout.write(`# validation: a connection to ${dialled} reached port ${config.inboundCapturePort} with its original destination\n`);
+      }
     }
     return 0;
   } catch (error) {

@@ -43,6 +43,15 @@ describe('iptables-init --run-validation', { timeout: 45_000 }, () => {
     expect(check.code).toBe(0);
   });
 
+  it('checks IPv6 too when it writes IPv6 rules', async (context) => {
+    const netns = await freshNetns(context);
+    const result = await iptablesInit(netns, [...SIDECAR, '--dual-stack', '--run-validation']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('# validation: a connection to 127.0.0.6:15002 reached port 15006 with its original destination\n');
+    expect(result.stdout).toContain('# validation: a connection to [::6]:15002 reached port 15006 with its original destination\n');
+  });
+
   it('fails, saying why, when nothing redirects', async (context) => {
     const netns = await freshNetns(context);
     const result = await iptablesInit(netns, [...SIDECAR, '--skip-rule-apply', '--run-validation', '--probe-timeout', '2s']);
