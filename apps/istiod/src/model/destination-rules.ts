@@ -25,7 +25,8 @@ export function destinationRuleFor(rules: readonly DestinationRule[], clientName
     return (ns === clientNamespace || isExportedTo(rule.spec.exportTo, ns, clientNamespace)) && hostMatches(resolveHost(rule.spec.host, ns), hostname);
   });
   // The store lists by namespace and name, and sort() is stable, so ties keep that order.
-  return candidates.sort((a, b) => rank(a) - rank(b) || hostSpecificity(resolveHost(a.spec.host, '')) - hostSpecificity(resolveHost(b.spec.host, '')))[0];
+  const specificity = (rule: DestinationRule) => hostSpecificity(resolveHost(rule.spec.host, rule.metadata.namespace ?? 'default'));
+  return candidates.sort((a, b) => rank(a) - rank(b) || specificity(a) - specificity(b))[0];
 }
 
 /** The policy of a port: the top-level fields, each replaced by the port's own settings. With a
