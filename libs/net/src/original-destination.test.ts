@@ -167,6 +167,15 @@ describe('listenTransparent', { timeout: 30_000 }, () => {
     expect(answer.local).toEqual({ address: pods.podIp.v4, port: 9080 });
   });
 
+  it('accepts an IPv6 connection TPROXY delivers', async (context) => {
+    const pods = await podAndPeer((cleanup) => context.onTestFinished(cleanup));
+    await applyCapture(pods.pod, ['-p', '15001', '-z', '15006', '-u', '1337', '-m', 'TPROXY', '-i', '', '-b', '*', '--dual-stack']);
+    await startProbe(context, pods.pod, 'transparent', 15006, '::');
+
+    const answer = await call(pods.peer, pods.podIp.v6, 9443);
+    expect(answer.local).toEqual({ address: pods.podIp.v6, port: 9443 });
+  });
+
   it('names a bad host or port', () => {
     expect(() => listenTransparent(15006, 'localhost')).toThrow('transparent listener: host "localhost" is not a numeric IPv4 or IPv6 address');
     expect(() => listenTransparent(70000)).toThrow('port 70000 is not an integer from 0 to 65535');
