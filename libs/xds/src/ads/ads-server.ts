@@ -2,14 +2,15 @@
 // nonces and tells its handler what each request means; the handler decides what to send.
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { packAny, type JsonObject } from '../json/codec.ts';
+import type { JsonObject } from '../json/codec.ts';
 import type { DiscoveryRequest } from '../resources/discovery.ts';
 import { resourceName } from '../resources/type-url.ts';
 import { XdsError } from '../xds-error.ts';
 import { adsServiceDefinition, channelOptions, type WireResponse } from './ads-wire.ts';
 import type { DeltaAdsServer } from './delta-ads-server.ts';
+import { packPushed, taggedAs } from './pushed-resource.ts';
 import { emptyServerStreamState, onServerRequest, onServerResponse, type ServerDecision, type ServerStreamState } from './server-stream-state.ts';
-import { ServerStreams, type AdsStreamInfo } from './server-streams.ts';
+import { ServerStreams, type AdsStreamInfo, type StreamHandler } from './server-streams.ts';
 
 export interface AdsServerOptions {
   address: string;
@@ -22,16 +23,12 @@ export interface AdsServerExtras {
 
 export type { AdsStreamInfo };
 
-export interface AdsServerHandler {
-  onStreamOpen(stream: AdsStreamInfo): void;
+export interface AdsServerHandler extends StreamHandler {
   /**
    * A first request for a type, or changed resource_names; answer with push(). knownVersion
    * is the version the client already has ("" on its first stream, its last ACK after a reconnect).
    */
   onSubscribe(streamId: string, typeUrl: string, resourceNames: string[], knownVersion: string): void;
-  onAck(streamId: string, typeUrl: string, version: string, nonce: string): void;
-  onNack(streamId: string, typeUrl: string, version: string, nonce: string, error: string): void;
-  onStreamClose(streamId: string): void;
 }
 
 type AdsCall = grpc.ServerDuplexStream<DiscoveryRequest, WireResponse>;
@@ -102,17 +99,7 @@ export class AdsServer {
   push(streamId: string, typeUrl: string, resources: JsonObject[], version: string): boolean {
     const stream = this.#streams.get(streamId);
     if (!stream) return false;
-    const packed = resources.map((resource, i) => {
-      const tagged = resource['@type'] === undefined ? { '@type': typeUrl, ...resource } : resource;
-      if (tagged['@type'] !== typeUrl) {
-        throw new XdsError(`push ${typeUrl}: resources[${i}] has @type ${String(tagged['@type'])}`);
-      }
-      try {
-        return packAny(tagged);
-      } catch (error) {
-        throw new XdsError(`push ${typeUrl}: resource ${JSON.stringify(resourceName(resource))}: ${(error as Error).message}`);
-      }
-    });
+    const packed = resources.map((resource, i) => packPushed(typeUrl, taggedAs(typeUrl, resource, i), resourceName(resource)));
     const nonce = randomUUID();
     stream.state = onServerResponse(stream.state, typeUrl, version, nonce);
     stream.call.write({ version_info: version, type_url: typeUrl, nonce, resources: packed });

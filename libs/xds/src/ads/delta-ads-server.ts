@@ -3,7 +3,7 @@
 // each request means, and turns a type's full desired set into the changes the client lacks.
 import { createHash, randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
-import { packAny, type JsonObject, type PackedAny } from '../json/codec.ts';
+import type { JsonObject, PackedAny } from '../json/codec.ts';
 import type { DeltaDiscoveryRequest } from '../resources/discovery.ts';
 import { resourceName } from '../resources/type-url.ts';
 import { XdsError } from '../xds-error.ts';
@@ -20,16 +20,12 @@ import {
   type DeltaServerStreamState,
   type DeltaSubscription,
 } from './delta-server-state.ts';
-import { ServerStreams, type AdsStreamInfo, type OpenStream } from './server-streams.ts';
+import { packPushed, taggedAs } from './pushed-resource.ts';
+import { ServerStreams, type OpenStream, type StreamHandler } from './server-streams.ts';
 
-export interface DeltaAdsServerHandler {
-  onStreamOpen(stream: AdsStreamInfo): void;
+export interface DeltaAdsServerHandler extends StreamHandler {
   /** A type's subscription started or changed; answer with pushDesired() or pushChanges(). */
   onSubscribe(streamId: string, typeUrl: string, subscription: DeltaSubscription): void;
-  /** version: the system_version_info of the response the client accepted. */
-  onAck(streamId: string, typeUrl: string, version: string, nonce: string): void;
-  onNack(streamId: string, typeUrl: string, version: string, nonce: string, error: string): void;
-  onStreamClose(streamId: string): void;
 }
 
 /** Explicit changes for pushChanges(): resources to add or replace, names to remove. */
@@ -56,17 +52,12 @@ function contentVersion(any: PackedAny): string {
 function packResources(typeUrl: string, resources: JsonObject[]): Map<string, PackedResource> {
   const packed = new Map<string, PackedResource>();
   resources.forEach((resource, i) => {
-    const tagged = resource['@type'] === undefined ? { '@type': typeUrl, ...resource } : resource;
-    if (tagged['@type'] !== typeUrl) throw new XdsError(`push ${typeUrl}: resources[${i}] has @type ${String(tagged['@type'])}`);
+    const tagged = taggedAs(typeUrl, resource, i);
     const name = resourceName(resource);
     if (name === '') throw new XdsError(`push ${typeUrl}: resources[${i}] has no name`);
     if (packed.has(name)) throw new XdsError(`push ${typeUrl}: resource ${JSON.stringify(name)} appears twice`);
-    try {
-      const any = packAny(tagged);
-      packed.set(name, { version: contentVersion(any), any });
-    } catch (error) {
-      throw new XdsError(`push ${typeUrl}: resource ${JSON.stringify(name)}: ${(error as Error).message}`);
-    }
+    const any = packPushed(typeUrl, tagged, name);
+    packed.set(name, { version: contentVersion(any), any });
   });
   return packed;
 }

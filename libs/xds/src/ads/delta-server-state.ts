@@ -3,6 +3,7 @@
 // Pure: a request (or a response sent) and the state in, the new state and the decisions out.
 import type { DeltaDiscoveryRequest } from '../resources/discovery.ts';
 import { TypeUrl } from '../resources/type-url.ts';
+import type { ReplyDecision } from './server-stream-state.ts';
 
 export const wildcardName = '*';
 
@@ -46,12 +47,7 @@ export interface DeltaSubscription {
   knownVersions: Record<string, string>;
 }
 
-export type DeltaServerDecision =
-  | { kind: 'subscribe'; typeUrl: string; subscription: DeltaSubscription }
-  | { kind: 'ack'; typeUrl: string; version: string; nonce: string }
-  | { kind: 'nack'; typeUrl: string; version: string; nonce: string; error: string }
-  | { kind: 'stale'; typeUrl: string; nonce: string }
-  | { kind: 'invalid'; reason: string };
+export type DeltaServerDecision = { kind: 'subscribe'; typeUrl: string; subscription: DeltaSubscription } | ReplyDecision;
 
 /** What one response carries: resources to add or replace (name -> version) and names removed. */
 export interface DeltaChanges {

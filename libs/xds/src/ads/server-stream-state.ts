@@ -18,13 +18,17 @@ export interface ServerStreamState {
   types: Readonly<Record<string, ServerTypeState>>;
 }
 
-export type ServerDecision =
-  /** knownVersion: the version the client says it has (set when it resumes after a reconnect). */
-  | { kind: 'subscribe'; typeUrl: string; resourceNames: string[]; knownVersion: string }
+/** What a reply or a bad request means; both ADS variants read these alike. */
+export type ReplyDecision =
   | { kind: 'ack'; typeUrl: string; version: string; nonce: string }
   | { kind: 'nack'; typeUrl: string; version: string; nonce: string; error: string }
   | { kind: 'stale'; typeUrl: string; nonce: string }
   | { kind: 'invalid'; reason: string };
+
+export type ServerDecision =
+  /** knownVersion: the version the client says it has (set when it resumes after a reconnect). */
+  | { kind: 'subscribe'; typeUrl: string; resourceNames: string[]; knownVersion: string }
+  | ReplyDecision;
 
 export function emptyServerStreamState(): ServerStreamState {
   return { types: {} };

@@ -3,6 +3,7 @@
 // the handler, and ending only the stream (never the process) when a handler throws.
 import * as grpc from '@grpc/grpc-js';
 import type { JsonObject } from '../json/codec.ts';
+import type { ReplyDecision } from './server-stream-state.ts';
 
 export interface AdsStreamInfo {
   id: string;
@@ -14,17 +15,11 @@ export interface AdsStreamInfo {
 /** The handler calls both variants make alike; each adds its own onSubscribe. */
 export interface StreamHandler {
   onStreamOpen(stream: AdsStreamInfo): void;
+  /** version: that of the response the client accepted (system_version_info in delta). */
   onAck(streamId: string, typeUrl: string, version: string, nonce: string): void;
   onNack(streamId: string, typeUrl: string, version: string, nonce: string, error: string): void;
   onStreamClose(streamId: string): void;
 }
-
-/** The decisions both state machines make alike, on replies and bad requests. */
-export type ReplyDecision =
-  | { kind: 'ack'; typeUrl: string; version: string; nonce: string }
-  | { kind: 'nack'; typeUrl: string; version: string; nonce: string; error: string }
-  | { kind: 'stale'; typeUrl: string; nonce: string }
-  | { kind: 'invalid'; reason: string };
 
 /** What sets one variant apart: its stream ids, request name, state machine and subscriptions. */
 export interface StreamProtocol<Request, State, Subscribe extends { kind: 'subscribe' }> {
