@@ -13,6 +13,8 @@ export interface LoadBalancerContext {
   /** The downstream connection's original destination (ORIGINAL_DST clusters use it). */
   readonly originalDstAddress: string;
   readonly originalDstPort: number;
+  /** The route's hash_policy result, for RING_HASH and MAGLEV clusters. */
+  readonly hashKey?: number;
 }
 
 /** Counters every cluster keeps (Envoy's names under `cluster.NAME.`). */
@@ -29,6 +31,12 @@ export interface ClusterStats {
   readonly upstreamCxConnectFail: Counter;
   readonly upstreamCxConnectTimeout: Counter;
   readonly upstreamCxNoneHealthy: Counter;
+  /** Requests refused by max_pending_requests or max_requests. */
+  readonly upstreamRqPendingOverflow: Counter;
+  /** Times max_connections stopped a new connection. */
+  readonly upstreamCxOverflow: Counter;
+  /** Retries refused by max_retries. */
+  readonly upstreamRqRetryOverflow: Counter;
 }
 
 /** A connection from a pool: the socket plus the object that currently receives its events. */
@@ -50,7 +58,7 @@ export interface ConnectionHandler {
 
 export interface PoolCallbacks {
   onPoolReady(connection: PooledConnection): void;
-  /** `reason` is "connection timeout", "connection failure" or "overflow". */
+  /** `reason` is "connection timeout", "connection failure..." or OVERFLOW (a circuit breaker). */
   onPoolFailure(reason: string): void;
 }
 
@@ -64,7 +72,19 @@ export interface UpstreamCluster {
   release(connection: PooledConnection, reusable: boolean): void;
   /** A new, unpooled connection (for TCP proxying); fails like `acquire`. */
   connect(host: UpstreamHost, callbacks: PoolCallbacks): { cancel(): void };
+  /** Takes a slot of max_retries for a retry; false (and counted) when none is left. The slot
+   *  is given back with `retryDone`. */
+  startRetry(): boolean;
+  retryDone(): void;
+  /** Tells outlier detection how a request to `host` ended: its HTTP status, or LOCAL_ORIGIN_FAILURE
+   *  when no response came (connect failure, reset, timeout). */
+  reportResult(host: UpstreamHost, status: number): void;
 }
+
+/** The pool failure reason of a request a circuit breaker refused. */
+export const OVERFLOW = 'overflow';
+/** reportResult's status for a failure with no response (connect failure, reset, timeout). */
+export const LOCAL_ORIGIN_FAILURE = -1;
 
 /** The proxy's clusters, as the filters see them. */
 export interface ClusterManager {

@@ -7,7 +7,7 @@ import './http/cors/cors-filter.ts';
 
 export { ConfigError } from './config-error.ts';
 export * from './config-reader.ts';
-export type * from './cluster-manager.ts';
+export * from './cluster-manager.ts';
 export * from './stats.ts';
 export * from './registry.ts';
 export * from './http-stream.ts';

@@ -1,10 +1,34 @@
 import {
-  ConfigError, asObject, onlyFields, optionalArray, optionalDurationMs, optionalInteger, optionalObject, optionalString,
+  ConfigError, asObject, onlyFields, optionalArray, optionalBoolean, optionalDurationMs, optionalInteger, optionalObject, optionalString,
   requiredString, oneOf, type JsonObject,
 } from '@mizzen/filters';
 
 export type ClusterType = 'STATIC' | 'EDS' | 'ORIGINAL_DST';
-export type LbPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'CLUSTER_PROVIDED';
+export type LbPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'CLUSTER_PROVIDED' | 'RING_HASH' | 'MAGLEV';
+
+/** circuit_breakers.thresholds of priority DEFAULT (Envoy's defaults when absent). */
+export interface CircuitBreakers {
+  readonly maxConnections: number;
+  readonly maxPendingRequests: number;
+  readonly maxRequests: number;
+  readonly maxRetries: number;
+}
+
+/** outlier_detection: the consecutive-error checks. */
+export interface OutlierDetection {
+  readonly consecutive5xx: number;
+  readonly enforcing5xx: number;
+  readonly consecutiveGatewayFailure: number;
+  readonly enforcingGatewayFailure: number;
+  /** With split_external_local_origin_errors, failures with no response count apart. */
+  readonly splitLocalOrigin: boolean;
+  readonly consecutiveLocalOriginFailure: number;
+  readonly enforcingLocalOriginFailure: number;
+  readonly intervalMs: number;
+  readonly baseEjectionMs: number;
+  readonly maxEjectionMs: number;
+  readonly maxEjectionPercent: number;
+}
 
 export interface Endpoint {
   readonly address: string;
@@ -27,6 +51,13 @@ export interface ClusterConfig {
   readonly sourceAddress: string | undefined;
   /** TCP keepalive idle time in seconds (upstream_connection_options), 0 when off. */
   readonly keepaliveSeconds: number;
+  readonly circuitBreakers: CircuitBreakers;
+  readonly outlierDetection: OutlierDetection | undefined;
+  /** common_lb_config.healthy_panic_threshold in percent: below this share of usable hosts,
+   *  the balancer uses them all (0 disables). */
+  readonly panicThreshold: number;
+  /** RING_HASH: points on the ring. */
+  readonly ringSize: number;
   /** The resource as received, for /config_dump. */
   readonly json: JsonObject;
 }
@@ -87,14 +118,104 @@ function checkProtocolOptions(obj: JsonObject, path: string): void {
   }
 }
 
+// Envoy's defaults.
+const DEFAULT_BREAKERS: CircuitBreakers = { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024, maxRetries: 3 };
+const UINT32_MAX = 0xffffffff;
+
+function compileCircuitBreakers(obj: JsonObject, path: string): CircuitBreakers {
+  const breakers = optionalObject(obj, 'circuit_breakers', path);
+  if (!breakers) return DEFAULT_BREAKERS;
+  const bpath = `${path}.circuit_breakers`;
+  onlyFields(breakers, bpath, ['thresholds']);
+  let result = DEFAULT_BREAKERS;
+  optionalArray(breakers, 'thresholds', bpath).forEach((t, i) => {
+    const tpath = `${bpath}.thresholds[${i}]`;
+    const threshold = asObject(t, tpath);
+    // track_remaining only adds remaining_* gauges.
+    onlyFields(threshold, tpath, ['priority', 'max_connections', 'max_pending_requests', 'max_requests', 'max_retries', 'track_remaining']);
+    // Every request here is of priority DEFAULT; HIGH limits are checked but never bind.
+    if (oneOf(threshold, 'priority', tpath, ['DEFAULT', 'HIGH'], 'DEFAULT') !== 'DEFAULT') return;
+    result = {
+      maxConnections: optionalInteger(threshold, 'max_connections', tpath, 0, UINT32_MAX) ?? DEFAULT_BREAKERS.maxConnections,
+      maxPendingRequests: optionalInteger(threshold, 'max_pending_requests', tpath, 0, UINT32_MAX) ?? DEFAULT_BREAKERS.maxPendingRequests,
+      maxRequests: optionalInteger(threshold, 'max_requests', tpath, 0, UINT32_MAX) ?? DEFAULT_BREAKERS.maxRequests,
+      maxRetries: optionalInteger(threshold, 'max_retries', tpath, 0, UINT32_MAX) ?? DEFAULT_BREAKERS.maxRetries,
+    };
+  });
+  return result;
+}
+
+function compileOutlierDetection(obj: JsonObject, path: string): OutlierDetection | undefined {
+  const od = optionalObject(obj, 'outlier_detection', path);
+  if (!od) return undefined;
+  const opath = `${path}.outlier_detection`;
+  onlyFields(od, opath, ['consecutive_5xx', 'enforcing_consecutive_5xx', 'consecutive_gateway_failure', 'enforcing_consecutive_gateway_failure',
+    'split_external_local_origin_errors', 'consecutive_local_origin_failure', 'enforcing_consecutive_local_origin_failure', 'interval',
+    'base_ejection_time', 'max_ejection_time', 'max_ejection_percent', 'enforcing_success_rate', 'enforcing_failure_percentage',
+    'enforcing_local_origin_success_rate', 'enforcing_failure_percentage_local_origin']);
+  // Success-rate and failure-percentage ejection are not implemented: only "off" is accepted.
+  // (Envoy enforces success rate by default, but only with 100 requests on 5 hosts per interval.)
+  for (const key of ['enforcing_success_rate', 'enforcing_failure_percentage', 'enforcing_local_origin_success_rate', 'enforcing_failure_percentage_local_origin']) {
+    if ((optionalInteger(od, key, opath, 0, 100) ?? 0) !== 0) {
+      throw new ConfigError(`${opath}.${key}`, 'only 0 is supported by this proxy (success-rate and failure-percentage ejection are not implemented)');
+    }
+  }
+  const base = optionalDurationMs(od, 'base_ejection_time', opath) ?? 30_000;
+  return {
+    consecutive5xx: optionalInteger(od, 'consecutive_5xx', opath, 0, UINT32_MAX) ?? 5,
+    enforcing5xx: optionalInteger(od, 'enforcing_consecutive_5xx', opath, 0, 100) ?? 100,
+    consecutiveGatewayFailure: optionalInteger(od, 'consecutive_gateway_failure', opath, 0, UINT32_MAX) ?? 5,
+    enforcingGatewayFailure: optionalInteger(od, 'enforcing_consecutive_gateway_failure', opath, 0, 100) ?? 0,
+    splitLocalOrigin: optionalBoolean(od, 'split_external_local_origin_errors', opath) ?? false,
+    consecutiveLocalOriginFailure: optionalInteger(od, 'consecutive_local_origin_failure', opath, 0, UINT32_MAX) ?? 5,
+    enforcingLocalOriginFailure: optionalInteger(od, 'enforcing_consecutive_local_origin_failure', opath, 0, 100) ?? 100,
+    intervalMs: Math.max(1, optionalDurationMs(od, 'interval', opath) ?? 10_000),
+    baseEjectionMs: base,
+    maxEjectionMs: Math.max(base, optionalDurationMs(od, 'max_ejection_time', opath) ?? 300_000),
+    maxEjectionPercent: optionalInteger(od, 'max_ejection_percent', opath, 0, 100) ?? 10,
+  };
+}
+
+function compilePanicThreshold(obj: JsonObject, path: string): number {
+  const common = optionalObject(obj, 'common_lb_config', path);
+  if (!common) return 50;
+  const cpath = `${path}.common_lb_config`;
+  onlyFields(common, cpath, ['healthy_panic_threshold']);
+  const threshold = optionalObject(common, 'healthy_panic_threshold', cpath);
+  if (!threshold) return 50;
+  onlyFields(threshold, `${cpath}.healthy_panic_threshold`, ['value']);
+  const value = threshold.value ?? 0;
+  if (typeof value !== 'number' || value < 0 || value > 100) throw new ConfigError(`${cpath}.healthy_panic_threshold.value`, 'must be a percentage between 0 and 100');
+  return value;
+}
+
+function compileRingSize(obj: JsonObject, path: string, lbPolicy: LbPolicy): number {
+  const ring = optionalObject(obj, 'ring_hash_lb_config', path);
+  const maglev = optionalObject(obj, 'maglev_lb_config', path);
+  if (ring && lbPolicy !== 'RING_HASH') throw new ConfigError(`${path}.ring_hash_lb_config`, 'only with lb_policy RING_HASH');
+  if (maglev && lbPolicy !== 'MAGLEV') throw new ConfigError(`${path}.maglev_lb_config`, 'only with lb_policy MAGLEV');
+  if (maglev) {
+    onlyFields(maglev, `${path}.maglev_lb_config`, ['table_size']);
+    return optionalInteger(maglev, 'table_size', `${path}.maglev_lb_config`, 1, 5_000_011) ?? 65_537;
+  }
+  if (!ring) return lbPolicy === 'MAGLEV' ? 65_537 : 1024;
+  const rpath = `${path}.ring_hash_lb_config`;
+  onlyFields(ring, rpath, ['minimum_ring_size', 'maximum_ring_size', 'hash_function']);
+  oneOf(ring, 'hash_function', rpath, ['XX_HASH'], 'XX_HASH');
+  const min = optionalInteger(ring, 'minimum_ring_size', rpath, 1, 8_388_608) ?? 1024;
+  const max = optionalInteger(ring, 'maximum_ring_size', rpath, 1, 8_388_608) ?? 8_388_608;
+  return Math.min(min, max);
+}
+
 /** Checks a Cluster (Envoy JSON); throws a ConfigError naming the field. */
 export function compileCluster(json: unknown, path = 'Cluster'): ClusterConfig {
   const obj = asObject(json, path);
   onlyFields(obj, path, ['@type', 'name', 'type', 'connect_timeout', 'lb_policy', 'load_assignment', 'eds_cluster_config',
-    'typed_extension_protocol_options', 'http2_protocol_options', 'upstream_connection_options', 'upstream_bind_config']);
+    'typed_extension_protocol_options', 'http2_protocol_options', 'upstream_connection_options', 'upstream_bind_config', 'circuit_breakers',
+    'outlier_detection', 'common_lb_config', 'ring_hash_lb_config', 'maglev_lb_config']);
   const name = requiredString(obj, 'name', path);
   const type = oneOf(obj, 'type', path, ['STATIC', 'EDS', 'ORIGINAL_DST'], 'STATIC');
-  const lbPolicy = oneOf(obj, 'lb_policy', path, ['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM', 'CLUSTER_PROVIDED'], 'ROUND_ROBIN');
+  const lbPolicy = oneOf(obj, 'lb_policy', path, ['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM', 'CLUSTER_PROVIDED', 'RING_HASH', 'MAGLEV'], 'ROUND_ROBIN');
   if ((type === 'ORIGINAL_DST') !== (lbPolicy === 'CLUSTER_PROVIDED')) {
     throw new ConfigError(`${path}.lb_policy`, 'CLUSTER_PROVIDED goes with, and only with, type ORIGINAL_DST');
   }
@@ -143,6 +264,10 @@ export function compileCluster(json: unknown, path = 'Cluster'): ClusterConfig {
     endpoints,
     sourceAddress,
     keepaliveSeconds,
+    circuitBreakers: compileCircuitBreakers(obj, path),
+    outlierDetection: compileOutlierDetection(obj, path),
+    panicThreshold: compilePanicThreshold(obj, path),
+    ringSize: compileRingSize(obj, path, lbPolicy),
     json: obj,
   };
 }

@@ -1,9 +1,10 @@
 import {
-  statusClassCounters, type ClusterStats, type LoadBalancerContext, type PoolCallbacks, type PooledConnection, type StatsStore,
-  type UpstreamCluster, type Gauge,
+  OVERFLOW, statusClassCounters, type ClusterStats, type LoadBalancerContext, type PoolCallbacks, type PooledConnection, type StatsStore,
+  type UpstreamCluster, type UpstreamHost, type Gauge,
 } from '@mizzen/filters';
 import type { ClusterConfig, Endpoint } from './cluster-config.ts';
 import { createLoadBalancer, type LoadBalancer } from './load-balancer.ts';
+import { OutlierDetector } from './outlier-detector.ts';
 import { UpstreamConnection, type ConnectOptions } from './upstream-connection.ts';
 import { Host, hostKey } from './upstream-host.ts';
 
@@ -25,7 +26,17 @@ function clusterStats(stats: StatsStore, name: string): ClusterStats {
     upstreamCxConnectFail: stats.counter(`${p}upstream_cx_connect_fail`),
     upstreamCxConnectTimeout: stats.counter(`${p}upstream_cx_connect_timeout`),
     upstreamCxNoneHealthy: stats.counter(`${p}upstream_cx_none_healthy`),
+    upstreamRqPendingOverflow: stats.counter(`${p}upstream_rq_pending_overflow`),
+    upstreamCxOverflow: stats.counter(`${p}upstream_cx_overflow`),
+    upstreamRqRetryOverflow: stats.counter(`${p}upstream_rq_retry_overflow`),
   };
+}
+
+/** A request waiting for a connection (max_connections reached). */
+interface Waiter {
+  readonly host: Host;
+  readonly callbacks: PoolCallbacks;
+  connection: UpstreamConnection | undefined;
 }
 
 /** A cluster at run time: its hosts, load balancer and per-host keep-alive pools. */
@@ -37,20 +48,32 @@ export class Cluster implements UpstreamCluster {
   hasEndpoints: boolean;
   private hosts = new Map<string, Host>();
   /** The hosts of the best priority, each repeated by its weight. */
+  private weighted: Host[] = [];
+  /** `weighted` without ejected hosts (or all of it in panic). */
   private pickList: Host[] = [];
   private readonly lb: LoadBalancer;
   private readonly membersGauge: Gauge;
   private readonly connectOptions: ConnectOptions;
   private destroyed = false;
+  /** Open upstream connections, pooled or raw (max_connections). */
+  private connections = 0;
+  /** Requests queued for a connection (max_pending_requests). */
+  private readonly waiters: Waiter[] = [];
+  /** Retries in flight (max_retries). */
+  private retries = 0;
+  private readonly outlier: OutlierDetector | undefined;
 
   constructor(config: ClusterConfig, stats: StatsStore) {
     this.config = config;
     this.name = config.name;
     this.stats = clusterStats(stats, config.name);
     this.membersGauge = stats.gauge(`cluster.${config.name}.membership_healthy`);
-    this.lb = createLoadBalancer(config.lbPolicy);
+    this.lb = createLoadBalancer(config.lbPolicy, config.ringSize);
     this.hasEndpoints = config.type !== 'EDS';
     this.connectOptions = { connectTimeoutMs: config.connectTimeoutMs, sourceAddress: config.sourceAddress, keepaliveSeconds: config.keepaliveSeconds, stats: this.stats };
+    if (config.outlierDetection) {
+      this.outlier = new OutlierDetector(config.outlierDetection, () => this.hosts.values(), () => this.refreshPickList(), stats, config.name);
+    }
     if (config.type === 'STATIC') this.setEndpoints(config.endpoints);
   }
 
@@ -68,8 +91,19 @@ export class Cluster implements UpstreamCluster {
     }
     for (const [key, host] of this.hosts) if (!next.has(key)) host.closeIdle();
     this.hosts = next;
-    this.pickList = pickList;
-    this.membersGauge.set(next.size);
+    this.weighted = pickList;
+    this.refreshPickList();
+  }
+
+  /** Leaves ejected hosts out of balancing, unless too few are left (healthy_panic_threshold):
+   *  then all of them take traffic, as Envoy's panic mode. */
+  private refreshPickList(): void {
+    const usable = this.weighted.filter((h) => h.ejectedUntil === 0);
+    let healthy = 0;
+    for (const host of this.hosts.values()) if (host.ejectedUntil === 0) healthy++;
+    const panic = this.hosts.size > 0 && (healthy * 100) / this.hosts.size < this.config.panicThreshold;
+    this.pickList = panic || usable.length === this.weighted.length ? this.weighted : usable;
+    this.membersGauge.set(healthy);
   }
 
   /** Current hosts, for /clusters. */
@@ -79,7 +113,7 @@ export class Cluster implements UpstreamCluster {
 
   chooseHost(context: LoadBalancerContext): Host | undefined {
     if (this.config.type === 'ORIGINAL_DST') return this.originalDstHost(context);
-    return this.lb.pick(this.pickList);
+    return this.lb.pick(this.pickList, context);
   }
 
   private originalDstHost(context: LoadBalancerContext): Host {
@@ -96,6 +130,8 @@ export class Cluster implements UpstreamCluster {
   }
 
   acquire(host: Host, callbacks: PoolCallbacks): { cancel(): void } {
+    const breakers = this.config.circuitBreakers;
+    if (this.stats.upstreamRqActive.value > breakers.maxRequests) return this.overflow(callbacks);
     const idle = host.idle;
     while (idle.length > 0) {
       const connection = idle.pop() as UpstreamConnection;
@@ -104,18 +140,63 @@ export class Cluster implements UpstreamCluster {
       callbacks.onPoolReady(connection);
       return NO_PENDING;
     }
-    return new UpstreamConnection(host, this.connectOptions, callbacks, this.onConnectionClosed, true);
+    if (this.connections < breakers.maxConnections) return this.newConnection(host, callbacks, true);
+    this.stats.upstreamCxOverflow.inc();
+    if (this.waiters.length >= breakers.maxPendingRequests) return this.overflow(callbacks);
+    const waiter: Waiter = { host, callbacks, connection: undefined };
+    this.waiters.push(waiter);
+    // An idle connection to another host holds a slot this request could use.
+    for (const h of this.hosts.values()) {
+      if (h !== host && h.idle.length > 0) {
+        (h.idle.pop() as UpstreamConnection).socket.destroy();
+        break;
+      }
+    }
+    return {
+      cancel: () => {
+        const i = this.waiters.indexOf(waiter);
+        if (i !== -1) this.waiters.splice(i, 1);
+        waiter.connection?.cancel();
+      },
+    };
+  }
+
+  /** A circuit breaker refused the request (after the caller got its cancel handle). */
+  private overflow(callbacks: PoolCallbacks): { cancel(): void } {
+    this.stats.upstreamRqPendingOverflow.inc();
+    queueMicrotask(() => callbacks.onPoolFailure(OVERFLOW));
+    return NO_PENDING;
+  }
+
+  private newConnection(host: Host, callbacks: PoolCallbacks, pooled: boolean): UpstreamConnection {
+    this.connections++;
+    return new UpstreamConnection(host, this.connectOptions, callbacks, this.onConnectionClosed, pooled);
   }
 
   connect(host: Host, callbacks: PoolCallbacks): { cancel(): void } {
-    return new UpstreamConnection(host, this.connectOptions, callbacks, this.onConnectionClosed, false);
+    if (this.connections >= this.config.circuitBreakers.maxConnections) {
+      this.stats.upstreamCxOverflow.inc();
+      queueMicrotask(() => callbacks.onPoolFailure(OVERFLOW));
+      return NO_PENDING;
+    }
+    return this.newConnection(host, callbacks, false);
   }
 
   private readonly onConnectionClosed = (connection: UpstreamConnection): void => {
+    this.connections--;
     const idle = connection.host.idle;
     const i = idle.indexOf(connection);
     if (i !== -1) idle.splice(i, 1);
+    this.serveWaiters();
   };
+
+  /** Opens connections for queued requests while slots are free. */
+  private serveWaiters(): void {
+    while (this.waiters.length > 0 && this.connections < this.config.circuitBreakers.maxConnections && !this.destroyed) {
+      const waiter = this.waiters.shift() as Waiter;
+      waiter.connection = this.newConnection(waiter.host, waiter.callbacks, true);
+    }
+  }
 
   release(connection: PooledConnection, reusable: boolean): void {
     const c = connection as UpstreamConnection;
@@ -125,12 +206,42 @@ export class Cluster implements UpstreamCluster {
       return;
     }
     c.reused = true;
+    // A request queued for this host takes the connection over at once.
+    const i = this.waiters.findIndex((w) => w.host === c.host);
+    if (i !== -1) {
+      const [waiter] = this.waiters.splice(i, 1);
+      waiter.callbacks.onPoolReady(c);
+      return;
+    }
+    if (this.waiters.length > 0) {
+      // Only other hosts are waited for: free the slot.
+      c.socket.destroy();
+      return;
+    }
     c.host.idle.push(c);
+  }
+
+  startRetry(): boolean {
+    if (this.retries >= this.config.circuitBreakers.maxRetries) {
+      this.stats.upstreamRqRetryOverflow.inc();
+      return false;
+    }
+    this.retries++;
+    return true;
+  }
+
+  retryDone(): void {
+    this.retries--;
+  }
+
+  reportResult(host: UpstreamHost, status: number): void {
+    this.outlier?.report(host as Host, status);
   }
 
   /** The cluster was removed or replaced: idle connections close; busy ones close when released. */
   destroy(): void {
     this.destroyed = true;
+    this.outlier?.destroy();
     for (const host of this.hosts.values()) host.closeIdle();
   }
 }

@@ -9,6 +9,14 @@ export class Host implements UpstreamHost {
   readonly key: string;
   activeRequests = 0;
   readonly idle: UpstreamConnection[] = [];
+  // Outlier detection state: consecutive failures by kind, and the ejection.
+  consecutive5xx = 0;
+  consecutiveGateway = 0;
+  consecutiveLocalOrigin = 0;
+  /** performance.now() at which the ejection ends; 0 when the host is in. */
+  ejectedUntil = 0;
+  /** How many times the host was ejected (lowered while it behaves); multiplies the ejection time. */
+  ejections = 0;
 
   constructor(address: string, port: number) {
     this.address = address;

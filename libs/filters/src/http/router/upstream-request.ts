@@ -1,4 +1,7 @@
-import type { ClusterManager, ConnectionHandler, PoolCallbacks, PooledConnection, UpstreamCluster, UpstreamHost } from '../../cluster-manager.ts';
+import {
+  LOCAL_ORIGIN_FAILURE, OVERFLOW, type ClusterManager, type ConnectionHandler, type PoolCallbacks, type PooledConnection, type UpstreamCluster,
+  type UpstreamHost,
+} from '../../cluster-manager.ts';
 import { BodyDecoder, type BodySink } from '../../http1/body-decoder.ts';
 import { CRLFCRLF, HttpParseError, parseResponseHead, type ResponseHead } from '../../http1/http-head.ts';
 import type { HeaderList } from '../../http1/headers.ts';
@@ -86,6 +89,8 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
   private readonly tried: UpstreamHost[] = [];
   private tryTimer: NodeJS.Timeout | undefined;
   private backOffTimer: NodeJS.Timeout | undefined;
+  /** Holds one of the cluster's max_retries slots from its first retry on. */
+  private retrySlot = false;
 
   constructor(config: RouterConfig, clusters: ClusterManager) {
     this.config = config;
@@ -145,7 +150,14 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
 
   /** Whether another try is allowed for a failure the policy covers (`covered`). */
   private mayRetry(covered: boolean): boolean {
-    return covered && this.retry !== undefined && this.attempt <= this.retry.numRetries && !this.finished;
+    if (!covered || this.retry === undefined || this.attempt > this.retry.numRetries || this.finished) return false;
+    if (!this.retrySlot) this.retrySlot = (this.cluster as UpstreamCluster).startRetry();
+    return this.retrySlot;
+  }
+
+  /** Feeds outlier detection with how the current try ended. */
+  private report(status: number): void {
+    if (this.cluster && this.host) this.cluster.reportResult(this.host, status);
   }
 
   /** Abandons this try (its connection is closed) and starts the next after a back-off. */
@@ -278,6 +290,12 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
 
   onPoolFailure(reason: string): void {
     this.pendingCancel = undefined;
+    if (reason === OVERFLOW) {
+      // A circuit breaker refused the request: never retried, marked as Envoy marks it.
+      this.localReply(503, `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`, ['x-envoy-overloaded', 'true']);
+      return;
+    }
+    this.report(LOCAL_ORIGIN_FAILURE);
     if (this.mayRetry(this.retry?.onConnectFailure ?? false)) {
       this.scheduleRetry();
       return;
@@ -303,6 +321,7 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
       this.consumeBody(data, 0);
     } catch (err) {
       const message = err instanceof HttpParseError ? err.message : String(err);
+      if (this.response === undefined) this.report(LOCAL_ORIGIN_FAILURE);
       if (this.response === undefined && this.mayRetry(this.retry?.onReset ?? false)) this.scheduleRetry();
       else this.upstreamFailed(`protocol error: ${message}`);
     }
@@ -331,6 +350,7 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
 
   private onResponseHead(head: ResponseHead): void {
     const stream = this.stream as HttpStream;
+    this.report(head.status);
     if (this.retry !== undefined && this.mayRetry(retriableResponse(this.retry, head.status, head.headers))) {
       this.scheduleRetry();
       return;
@@ -385,6 +405,7 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
       this.pendingCancel = (this.cluster as UpstreamCluster).acquire(this.host as UpstreamHost, this);
       return;
     }
+    if (this.response === undefined) this.report(LOCAL_ORIGIN_FAILURE);
     if (this.response === undefined && this.mayRetry(this.retry?.onReset ?? false)) {
       this.scheduleRetry();
       return;
@@ -406,6 +427,7 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
     this.tryTimer = undefined;
     if (this.response !== undefined || this.finished) return;
     this.cluster?.stats.upstreamRqPerTryTimeout.inc();
+    this.report(LOCAL_ORIGIN_FAILURE);
     if (this.mayRetry(this.retry?.onReset ?? false)) this.scheduleRetry();
     else this.localReply(504, 'upstream request timeout');
   }
@@ -413,15 +435,16 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
   onTimeout(): void {
     this.timer = undefined;
     this.cluster?.stats.upstreamRqTimeout.inc();
+    if (this.response === undefined && this.connection !== undefined) this.report(LOCAL_ORIGIN_FAILURE);
     this.localReply(504, 'upstream request timeout');
   }
 
   /** Ends the exchange with a reply from the proxy, or a reset when the response already started. */
-  private localReply(status: number, body: string): void {
+  private localReply(status: number, body: string, headers: HeaderList = []): void {
     const stream = this.stream;
     if (this.finished || stream === undefined) return;
     if (stream.responseStarted) stream.reset();
-    else stream.sendLocalReply(status, body);
+    else stream.sendLocalReply(status, body, headers);
   }
 
   private complete(connectionClean: boolean): void {
@@ -454,6 +477,7 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
       this.host.activeRequests--;
       this.cluster.stats.upstreamRqActive.dec();
     }
+    if (this.retrySlot) this.cluster?.retryDone();
     this.stream = undefined;
   }
 }
