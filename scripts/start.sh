@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$PWD/node_modules/.bin:$PATH"
-exec mizzenctl local up "${1:-samples/hello}"
+exec mizzenctl local up "${1:-samples/hello/manifests}"

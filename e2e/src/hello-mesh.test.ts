@@ -27,7 +27,7 @@ async function proxyStats(pod: string): Promise<Map<string, number>> {
 describe('hello mesh on one machine', () => {
   beforeAll(async () => {
     stateDir = await mkdtemp(join(tmpdir(), 'mizzen-e2e-'));
-    runner = new MeshProcess(join(repoRoot, 'samples/hello'), stateDir);
+    runner = new MeshProcess(join(repoRoot, 'samples/hello/manifests'), stateDir);
     mesh = await runner.ready();
   }, 120_000);
 

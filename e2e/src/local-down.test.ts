@@ -21,7 +21,7 @@ let mesh: ReadyMesh;
 describe('local down after a killed runner', () => {
   beforeAll(async () => {
     stateDir = await mkdtemp(join(tmpdir(), 'mizzen-e2e-down-'));
-    runner = new MeshProcess(join(repoRoot, 'samples/hello'), stateDir);
+    runner = new MeshProcess(join(repoRoot, 'samples/hello/manifests'), stateDir);
     mesh = await runner.ready();
   }, 120_000);
 

@@ -4,7 +4,7 @@ import { mizzenctl } from './mesh-process.ts';
 
 describe('mizzenctl flags', { timeout: 60_000 }, () => {
   it('exits 2 on a bad flag, naming it', async () => {
-    const result = await runScript(mizzenctl, ['local', 'up', 'samples/hello', '--bogus'], { timeoutMs: 60_000 });
+    const result = await runScript(mizzenctl, ['local', 'up', 'samples/hello/manifests', '--bogus'], { timeoutMs: 60_000 });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("unknown option '--bogus'");
   });
