@@ -12,7 +12,8 @@ static void set_string(napi_env env, napi_value object, const char *key, const c
 napi_value throw_errno(napi_env env, const char *syscall, int fd, int errnum) {
   const char *name = strerrorname_np(errnum);
   char message[256];
-  snprintf(message, sizeof message, "%s on fd %d: %s (%s)", syscall, fd, strerror(errnum), name ? name : "unknown errno");
+  if (fd >= 0) snprintf(message, sizeof message, "%s on fd %d: %s (%s)", syscall, fd, strerror(errnum), name ? name : "unknown errno");
+  else snprintf(message, sizeof message, "%s: %s (%s)", syscall, strerror(errnum), name ? name : "unknown errno");
   napi_value text, error, number;
   napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &text);
   napi_create_error(env, NULL, text, &error);

@@ -5,7 +5,7 @@
 #define NAPI_VERSION 8
 #include <node_api.h>
 
-// Throws an Error whose message names the call, the fd and the reason, with `code` (the errno
+// Throws an Error whose message names the call, the fd (unless it is negative) and the reason, with `code` (the errno
 // name, as Node's own errors have it), `errno` and `syscall` properties. Returns NULL, so a
 // function can `return throw_errno(...)`.
 napi_value throw_errno(napi_env env, const char *syscall, int fd, int errnum);

@@ -93,7 +93,7 @@ napi_value listen_transparent(napi_env env, napi_callback_info info) {
   if (failed != NULL) {
     int errnum = errno;
     close(fd);
-    return throw_errno(env, failed, fd, errnum);
+    return throw_errno(env, failed, -1, errnum);
   }
   napi_value result;
   napi_create_int32(env, fd, &result);

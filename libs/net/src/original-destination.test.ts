@@ -186,7 +186,7 @@ describe('listenTransparent', { timeout: 30_000 }, () => {
     await once(first, 'listening');
     const { port } = first.address() as AddressInfo;
     expect(() => listenTransparent(port, '127.0.0.1')).toThrow(
-      new RegExp(`^transparent listener on 127\\.0\\.0\\.1:${port}: bind on fd \\d+: Address already in use \\(EADDRINUSE\\) \\[EADDRINUSE, errno 98\\]$`),
+      new RegExp(`^transparent listener on 127\\.0\\.0\\.1:${port}: bind: Address already in use \\(EADDRINUSE\\) \\[EADDRINUSE, errno 98\\]$`),
     );
     first.close();
   });

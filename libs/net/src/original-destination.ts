@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
-import { NetError } from './ip-command.ts';
-import { isSystemCallError, nativeAddon } from './native-addon.ts';
+import { nativeAddon } from './native-addon.ts';
 import { socketFd } from './socket-fd.ts';
+import { socketOptionError } from './socket-option-error.ts';
 
 export interface OriginalDestination {
   address: string;
@@ -18,7 +18,7 @@ export function originalDestination(socket: Socket): OriginalDestination {
   try {
     return nativeAddon().originalDestination(fd);
   } catch (error) {
-    throw describe(error, `original destination of the connection from ${peer(socket)} to ${local(socket)}`);
+    throw socketOptionError(error, `original destination of the connection from ${peer(socket)} to ${local(socket)}`);
   }
 }
 
@@ -28,18 +28,8 @@ export function socketMark(socket: Socket): number {
   try {
     return nativeAddon().socketMark(fd);
   } catch (error) {
-    throw describe(error, `mark of the connection from ${peer(socket)} to ${local(socket)}`);
+    throw socketOptionError(error, `mark of the connection from ${peer(socket)} to ${local(socket)}`);
   }
-}
-
-/** A NetError for a failed socket option, keeping the errno and its name. */
-export function describe(error: unknown, what: string): Error {
-  if (!isSystemCallError(error)) return error as Error;
-  const reason = error.code === 'ENOENT' ? 'the connection was not redirected (conntrack has no entry for it)' : error.message;
-  return Object.assign(new NetError(`${what}: ${reason} [${error.code}, errno ${error.errno}]`, { cause: error }), {
-    code: error.code,
-    errno: error.errno,
-  });
 }
 
 const peer = (socket: Socket) => `${socket.remoteAddress}:${socket.remotePort}`;

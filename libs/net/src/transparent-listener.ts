@@ -1,7 +1,7 @@
 import { createServer, isIP, type Server } from 'node:net';
 import { NetError } from './ip-command.ts';
 import { nativeAddon } from './native-addon.ts';
-import { describe } from './original-destination.ts';
+import { socketOptionError } from './socket-option-error.ts';
 
 /** A listener for TPROXY: its socket has IP_TRANSPARENT (IPV6_TRANSPARENT for an IPv6 host),
  *  set before bind, which Node cannot do; so the kernel hands it connections addressed to any
@@ -18,7 +18,7 @@ export function listenTransparent(port: number, host = '0.0.0.0', backlog = 511)
   try {
     fd = nativeAddon().listenTransparent(family as 4 | 6, host, port, backlog);
   } catch (error) {
-    throw describe(error, `transparent listener on ${family === 6 ? `[${host}]` : host}:${port}`);
+    throw socketOptionError(error, `transparent listener on ${family === 6 ? `[${host}]` : host}:${port}`);
   }
   // Node adopts the listening socket, and closes it with the server.
   return createServer().listen({ fd });
@@ -30,6 +30,6 @@ export function setTransparent(fd: number, family: 4 | 6 = 4): void {
   try {
     nativeAddon().setTransparent(fd, family);
   } catch (error) {
-    throw describe(error, `transparent socket option on fd ${fd}`);
+    throw socketOptionError(error, `transparent socket option on fd ${fd}`);
   }
 }
