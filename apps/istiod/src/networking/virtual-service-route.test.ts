@@ -143,6 +143,16 @@ describe('virtual service routes', () => {
     expect(routes()[4].route).toMatchObject({ cluster: 'outbound|9080|v2|reviews.default.svc.cluster.local', hash_policy: [{ header: { header_name: 'end-user' } }] });
   });
 
+  it("retries on Istio's default conditions when a route gives attempts only", () => {
+    const push = bookinfoPush('virtual-service-all-v1.yaml');
+    const vs = push.virtualServices.find((v) => v.metadata.name === 'reviews');
+    if (!vs) throw new Error('no reviews VirtualService');
+    const retrying = { ...vs, spec: { ...vs.spec, http: [{ ...(vs.spec.http ?? [])[0], retries: { attempts: 2 } }] } };
+    const [config] = buildRoutes({ ...push, virtualServices: [retrying] }, productpage, ['9080']);
+    const host = (config.virtual_hosts as VirtualHost[]).find((v) => v.name === 'reviews.default.svc.cluster.local:9080');
+    expect(host?.routes[0].route?.retry_policy).toMatchObject({ retry_on: 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes', num_retries: 2, retriable_status_codes: [503] });
+  });
+
   it('maps header changes, redirects and direct responses', () => {
     expect(routes()[0]).toMatchObject({
       request_headers_to_add: [{ header: { key: 'x-route', value: 'api' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }, { header: { key: 'x-trace', value: 'on' } }],

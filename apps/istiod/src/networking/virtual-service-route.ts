@@ -215,7 +215,8 @@ function routeHashPolicy(destinations: HTTPRouteDestination[], namespace: string
 function retryPolicy(retries: HTTPRoute['retries']): JsonObject | undefined {
   // No retries block keeps the route's default; zero attempts turns retries off.
   if (!retries || !retries.attempts) return undefined;
-  const conditions = (retries.retryOn ?? 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes').split(',').map((c) => c.trim());
+  // Istio's default conditions: failures to connect, refused and cancelled streams, and 503.
+  const conditions = (retries.retryOn ?? 'connect-failure,refused-stream,unavailable,cancelled,503').split(',').map((c) => c.trim());
   // Istio accepts status codes among the conditions; Envoy wants them as retriable codes.
   const codes = conditions.filter((c) => /^\d+$/.test(c)).map(Number);
   const names = conditions.filter((c) => !/^\d+$/.test(c));
