@@ -12,6 +12,10 @@ const CORS = 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors';
 const CORS_POLICY = 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy';
 
 let upstream: Server;
+const extraServers: Server[] = [];
+/** Requests the mirror cluster received, and whoever waits for the next. */
+const mirrored: { url: string; host: string; body: string }[] = [];
+let onMirrored: () => void = () => {};
 let proxy: ProxyServer;
 let port: number;
 
@@ -39,9 +43,35 @@ const fault = (fields: object) => ({ 'envoy.filters.http.fault': { '@type': FAUL
 beforeAll(async () => {
   upstream = createHttpServer((req, res) => {
     req.resume();
-    req.on('end', () => res.end(`upstream ${req.url}`));
+    req.on('end', () => {
+      // /bounded answers after the route's max_stream_duration.
+      if (req.url === '/bounded') setTimeout(() => res.end('late'), 1000);
+      else res.end(`upstream ${req.url}`);
+    });
   });
   const upstreamPort = await listen(upstream);
+  const shadow = createHttpServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      mirrored.push({ url: req.url ?? '', host: req.headers.host ?? '', body });
+      onMirrored();
+      // A slow, failing answer: the main response must not wait for it or see it.
+      setTimeout(() => {
+        res.statusCode = 500;
+        res.end('mirror');
+      }, 50);
+    });
+  });
+  extraServers.push(shadow);
+  const shadowPort = await listen(shadow);
+  const stickyPorts: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const server = createHttpServer((req, res) => res.end(`host${i}`));
+    extraServers.push(server);
+    stickyPorts.push(await listen(server));
+  }
+  const deadPort = await freePort();
   port = await freePort();
   const routes = [
     { match: { prefix: '/half' }, route: { cluster: 'backend' }, typed_per_filter_config: fault({ abort: { http_status: 418, percentage: { numerator: 50 } } }) },
@@ -61,6 +91,11 @@ beforeAll(async () => {
         },
       },
     },
+    { match: { prefix: '/mirrored' }, route: { cluster: 'backend', request_mirror_policies: [{ cluster: 'shadow', runtime_fraction: { default_value: { numerator: 100 } } }] }, typed_per_filter_config: fault({}) },
+    { match: { prefix: '/mirror-dead' }, route: { cluster: 'backend', request_mirror_policies: [{ cluster: 'dead' }] }, typed_per_filter_config: fault({}) },
+    { match: { prefix: '/api/' }, route: { cluster: 'backend', regex_rewrite: { pattern: { regex: '^/api/(\\w+)/(\\d+)' }, substitution: '/v2/\\1?id=\\2' } }, typed_per_filter_config: fault({}) },
+    { match: { prefix: '/sticky' }, route: { cluster: 'sticky', hash_policy: [{ header: { header_name: 'x-user' } }] }, typed_per_filter_config: fault({}) },
+    { match: { prefix: '/bounded' }, route: { cluster: 'backend', max_stream_duration: { max_stream_duration: '0.1s' } }, typed_per_filter_config: fault({}) },
     { match: { prefix: '/' }, route: { cluster: 'backend' } },
   ];
   const hcm = {
@@ -81,7 +116,12 @@ beforeAll(async () => {
   };
   const bootstrap = compileBootstrap({
     admin: { address: address(0) },
-    static_resources: { listeners: [listener('http', port, [hcm])], clusters: [staticCluster('backend', [{ port: upstreamPort }])] },
+    static_resources: { listeners: [listener('http', port, [hcm])], clusters: [
+      staticCluster('backend', [{ port: upstreamPort }]),
+      staticCluster('shadow', [{ port: shadowPort }]),
+      staticCluster('dead', [{ port: deadPort }]),
+      staticCluster('sticky', stickyPorts.map((p) => ({ port: p })), { lb_policy: 'RING_HASH', ring_hash_lb_config: { minimum_ring_size: '1024' } }),
+    ] },
   });
   proxy = new ProxyServer(bootstrap, { log: new ConsoleLogger('off'), drainTimeMs: 100, concurrency: 1 });
   await proxy.start();
@@ -90,6 +130,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await proxy.stop(0);
   upstream.close();
+  for (const server of extraServers) server.close();
 });
 
 describe('fault injection', () => {
@@ -166,5 +207,49 @@ describe('CORS', () => {
     const other = await send('/cors', { headers: { origin: 'https://evil.example' } });
     expect(other.status).toBe(200);
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
+describe('route fields from VirtualServices', () => {
+  it('mirrors a request with its body to the shadow host and ignores the answer', async () => {
+    const seen = new Promise<void>((resolve) => (onMirrored = resolve));
+    const reply = await new Promise<Reply>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: '/mirrored/x', method: 'POST', headers: { host: 'reviews:9080' }, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      });
+      req.on('error', reject);
+      req.end('copy me');
+    });
+    expect(reply.status).toBe(200);
+    expect(reply.body).toBe('upstream /mirrored/x');
+    await seen;
+    expect(mirrored.at(-1)).toEqual({ url: '/mirrored/x', host: 'reviews-shadow:9080', body: 'copy me' });
+  });
+
+  it('answers the main request when the mirror cluster is down', async () => {
+    const reply = await send('/mirror-dead');
+    expect(reply.status).toBe(200);
+    expect(reply.body).toBe('upstream /mirror-dead');
+  });
+
+  it('rewrites the path with regex_rewrite', async () => {
+    expect((await send('/api/users/42')).body).toBe('upstream /v2/users?id=42');
+  });
+
+  it('keeps a hash key on one host of a RING_HASH cluster', async () => {
+    const hostsOf = async (user: string) => new Set(await Promise.all(Array.from({ length: 10 }, async () => (await send('/sticky', { headers: { 'x-user': user } })).body)));
+    const users = ['ann', 'bob', 'cid', 'dee', 'eve', 'fay', 'gus', 'hal', 'ivy', 'jon', 'kim', 'lee'];
+    const picks = await Promise.all(users.map(hostsOf));
+    for (const hosts of picks) expect(hosts.size).toBe(1);
+    // Different keys spread over the hosts (twelve keys on one host of three: a broken hash).
+    expect(new Set(picks.map((h) => [...h][0])).size).toBeGreaterThan(1);
+  });
+
+  it('answers 408 when max_stream_duration passes', async () => {
+    const reply = await send('/bounded');
+    expect(reply.status).toBe(408);
+    expect(reply.body).toBe('downstream duration timeout');
   });
 });

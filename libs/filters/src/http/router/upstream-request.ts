@@ -1,5 +1,5 @@
 import {
-  LOCAL_ORIGIN_FAILURE, OVERFLOW, type ClusterManager, type ConnectionHandler, type PoolCallbacks, type PooledConnection, type UpstreamCluster,
+  LOCAL_ORIGIN_FAILURE, OVERFLOW, type ClusterManager, type LoadBalancerContext, type ConnectionHandler, type PoolCallbacks, type PooledConnection, type UpstreamCluster,
   type UpstreamHost,
 } from '../../cluster-manager.ts';
 import { BodyDecoder, type BodySink } from '../../http1/body-decoder.ts';
@@ -7,8 +7,10 @@ import { CRLFCRLF, HttpParseError, parseResponseHead, type ResponseHead } from '
 import type { HeaderList } from '../../http1/headers.ts';
 import { BODY_NONE, BODY_UNKNOWN, type HttpStream } from '../../http-stream.ts';
 import { applyHeaderMutations, type HeaderMutations } from '../../network/http-connection-manager/header-mutations.ts';
-import { pickCluster, type ClusterAction, type RedirectAction } from '../../network/http-connection-manager/route-table.ts';
+import { pickWeighted, type ClusterAction, type RedirectAction } from '../../network/http-connection-manager/route-table.ts';
 import type { FilterStatus, HttpFilter } from '../../registry.ts';
+import { requestHashKey } from './hash-key.ts';
+import { RequestMirror } from './request-mirror.ts';
 import { backOffMs, retriableResponse, type RetryPolicy } from './retry-policy.ts';
 import type { RouterConfig } from './router-config.ts';
 
@@ -52,6 +54,25 @@ function onBackOff(request: UpstreamRequest): void {
   request.startAttempt();
 }
 
+function onMaxDuration(request: UpstreamRequest): void {
+  request.onMaxDuration();
+}
+
+/** The Host of a mirrored request: "-shadow" after the host name, before any port. */
+function shadowHost(authority: string): string {
+  const m = /^(.*?)(:\d+)?$/.exec(authority) as RegExpExecArray;
+  return `${m[1]}-shadow${m[2] ?? ''}`;
+}
+
+function rewritePath(path: string, action: ClusterAction, prefix: string | undefined): string {
+  if (action.prefixRewrite !== undefined && prefix !== undefined) return action.prefixRewrite + path.slice(prefix.length);
+  const rewrite = action.regexRewrite;
+  if (rewrite === undefined) return path;
+  const q = path.indexOf('?');
+  const pathOnly = q === -1 ? path : path.slice(0, q);
+  return pathOnly.replace(rewrite.pattern, rewrite.substitution) + (q === -1 ? '' : path.slice(q));
+}
+
 /**
  * envoy.filters.http.router for one request: picks the cluster and host, borrows a pooled
  * HTTP/1.1 connection, streams the request up and the response down, then gives the
@@ -91,6 +112,9 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
   private backOffTimer: NodeJS.Timeout | undefined;
   /** Holds one of the cluster's max_retries slots from its first retry on. */
   private retrySlot = false;
+  private lbContext: LoadBalancerContext | undefined;
+  private mirrors: RequestMirror[] = [];
+  private durationTimer: NodeJS.Timeout | undefined;
 
   constructor(config: RouterConfig, clusters: ClusterManager) {
     this.config = config;
@@ -114,12 +138,17 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
       stream.sendLocalReply(action.status, '', ['location', redirectLocation(action, stream, route.prefix)]);
       return 'stop';
     }
-    const cluster = this.clusters.getCluster(pickCluster(action, Math.random()));
+    const weighted = pickWeighted(action, Math.random());
+    const cluster = this.clusters.getCluster(weighted?.name ?? action.cluster);
     if (cluster === undefined) {
       stream.sendLocalReply(action.clusterNotFoundStatus, '');
       return 'stop';
     }
-    const host = cluster.chooseHost(stream.connection);
+    const connection = stream.connection;
+    this.lbContext = action.hashPolicy.length === 0
+      ? connection
+      : { originalDstAddress: connection.originalDstAddress, originalDstPort: connection.originalDstPort, hashKey: requestHashKey(action.hashPolicy, stream) };
+    const host = cluster.chooseHost(this.lbContext);
     if (host === undefined) {
       cluster.stats.upstreamCxNoneHealthy.inc();
       stream.sendLocalReply(503, 'no healthy upstream');
@@ -133,12 +162,24 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
     this.includeAttemptCount = route.host.includeAttemptCount;
     cluster.stats.upstreamRqTotal.inc();
     cluster.stats.upstreamRqActive.inc();
-    this.responseHeaders = route.responseHeaders;
-    if (route.requestHeaders.length > 0) applyHeaderMutations(stream.request.headers, route.requestHeaders);
+    // A weighted cluster's header changes are the most specific, so they come first.
+    this.responseHeaders = weighted ? [weighted.responseHeaders, ...route.responseHeaders] : route.responseHeaders;
+    const requestHeaders = weighted ? [weighted.requestHeaders, ...route.requestHeaders] : route.requestHeaders;
+    if (requestHeaders.length > 0) applyHeaderMutations(stream.request.headers, requestHeaders);
     this.head = this.requestHead(stream, action, route.prefix);
     if (action.timeoutMs > 0) this.timer = setTimeout(onTimeout, action.timeoutMs, this);
+    if (action.maxStreamDurationMs > 0) this.durationTimer = setTimeout(onMaxDuration, action.maxStreamDurationMs, this);
+    for (const mirror of action.mirrors) this.startMirror(mirror.cluster, mirror.share, stream, endStream);
     this.connectAttempt(host);
     return 'stop';
+  }
+
+  private startMirror(name: string, share: number, stream: HttpStream, endStream: boolean): void {
+    const cluster = this.clusters.getCluster(name);
+    if (cluster === undefined || Math.random() >= share) return;
+    const head = this.head.replace(/^host: (.*)$/m, (_, authority: string) => `host: ${shadowHost(authority)}`);
+    const mirror = RequestMirror.start(cluster, stream, head, this.chunkedRequest, endStream);
+    if (mirror) this.mirrors.push(mirror);
   }
 
   private connectAttempt(host: UpstreamHost): void {
@@ -187,9 +228,10 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
     if (this.finished || !this.stream) return;
     const cluster = this.cluster as UpstreamCluster;
     const retry = this.retry as RetryPolicy;
-    let host = cluster.chooseHost(this.stream.connection);
+    const context = this.lbContext ?? this.stream.connection;
+    let host = cluster.chooseHost(context);
     for (let i = 1; retry.avoidPreviousHosts && host !== undefined && this.tried.includes(host) && i < retry.hostSelectionAttempts; i++) {
-      host = cluster.chooseHost(this.stream.connection);
+      host = cluster.chooseHost(context);
     }
     if (host === undefined) {
       cluster.stats.upstreamCxNoneHealthy.inc();
@@ -206,9 +248,7 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
   /** The request head without its last CRLF; the attempt count is added per try. */
   private requestHead(stream: HttpStream, action: ClusterAction, prefix: string | undefined): string {
     const request = stream.request;
-    let path = request.path;
-    if (action.prefixRewrite !== undefined && prefix !== undefined) path = action.prefixRewrite + path.slice(prefix.length);
-    let head = `${request.method} ${path} HTTP/1.1\r\n`;
+    let head = `${request.method} ${rewritePath(request.path, action, prefix)} HTTP/1.1\r\n`;
     const headers = request.headers;
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i];
@@ -228,6 +268,7 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
   decodeData(stream: HttpStream, data: Buffer, endStream: boolean): FilterStatus {
     if (this.finished) return 'stop';
     if (endStream) this.requestComplete = true;
+    for (const mirror of this.mirrors) mirror.data(data, endStream);
     if (this.retry !== undefined && data.length > 0) {
       this.retained.push(data);
       this.retainedBytes += data.length;
@@ -432,6 +473,12 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
     else this.localReply(504, 'upstream request timeout');
   }
 
+  /** max_stream_duration passed: 408 as Envoy answers, or a reset once the response started. */
+  onMaxDuration(): void {
+    this.durationTimer = undefined;
+    this.localReply(408, 'downstream duration timeout');
+  }
+
   onTimeout(): void {
     this.timer = undefined;
     this.cluster?.stats.upstreamRqTimeout.inc();
@@ -463,7 +510,11 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
     if (this.finished) return;
     this.finished = true;
     if (this.timer) clearTimeout(this.timer);
+    clearTimeout(this.durationTimer);
     clearTimeout(this.tryTimer);
+    // A mirror with its whole request keeps going; one cut short is dropped.
+    if (!this.requestComplete) for (const mirror of this.mirrors) mirror.abandon();
+    this.mirrors = [];
     clearTimeout(this.backOffTimer);
     this.pendingCancel?.cancel();
     this.pendingCancel = undefined;

@@ -129,7 +129,10 @@ describe('header mutations', () => {
 describe('route configuration errors', () => {
   it.each([
     [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'c', retry_policy: { retry_on: 'reset,envoy-ratelimited' } } }] }] }, 'RouteConfiguration.virtual_hosts[0].routes[0].route.retry_policy.retry_on: "envoy-ratelimited" is not supported'],
-    [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'c', request_mirror_policies: [] } }] }] }, 'RouteConfiguration.virtual_hosts[0].routes[0].route.request_mirror_policies: not supported'],
+    [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'c', upgrade_configs: [] } }] }] }, 'RouteConfiguration.virtual_hosts[0].routes[0].route.upgrade_configs: not supported'],
+    [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'c', hash_policy: [{ header: { header_name: 'x' }, cookie: { name: 'y' } }] } }] }] }, 'route.hash_policy[0]: exactly one of'],
+    [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'c', prefix_rewrite: '/', regex_rewrite: { pattern: { regex: 'a' }, substitution: 'b' } } }] }] }, 'only one of prefix_rewrite, regex_rewrite'],
+    [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'c' }, typed_per_filter_config: { f: { '@type': 'type.googleapis.com/x.Unknown' } } }] }] }, 'routes[0].typed_per_filter_config["f"]: unknown per-route filter config type'],
     [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' } }] }] }, 'exactly one of route, direct_response, redirect'],
     [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { safe_regex: { regex: '(' } }, route: { cluster: 'c' } }] }] }, 'match.safe_regex.regex: invalid regular expression'],
     [{ virtual_hosts: [{ name: 'a', domains: ['x'] }, { name: 'b', domains: ['X'] }] }, 'virtual_hosts[1].domains[0]: duplicate domain'],
@@ -140,5 +143,44 @@ describe('route configuration errors', () => {
   ])('rejects %j', (json, message) => {
     expect(() => compileRouteTable({ name: 'r', ...json })).toThrow(ConfigError);
     expect(() => compileRouteTable({ name: 'r', ...json })).toThrow(message);
+  });
+});
+
+describe('route fields from VirtualServices', () => {
+  const table = compileRouteTable({
+    name: 'r',
+    virtual_hosts: [{
+      name: 'v',
+      domains: ['*'],
+      routes: [
+        { match: { prefix: '/', query_parameters: [{ name: 'v', string_match: { exact: '2' } }] }, route: { cluster: 'v2' } },
+        { match: { prefix: '/', query_parameters: [{ name: 'debug', present_match: true }] }, route: { cluster: 'debug' } },
+        {
+          match: { prefix: '/' },
+          route: {
+            cluster: 'main',
+            regex_rewrite: { pattern: { regex: '^/api/(\\w+)/(\\d+)$' }, substitution: '/\\2/\\1' },
+            request_mirror_policies: [{ cluster: 'shadow', runtime_fraction: { default_value: { numerator: 25, denominator: 'HUNDRED' } } }],
+            hash_policy: [{ header: { header_name: 'X-User' } }, { connection_properties: { source_ip: true }, terminal: true }],
+            max_stream_duration: { max_stream_duration: '2.5s' },
+          },
+        },
+      ],
+    }],
+  });
+  const route = (path: string) => findRoute(table, { method: 'GET', path, authority: 'a', headers: [] });
+
+  it('matches query parameters', () => {
+    expect((route('/x?v=2')?.action as ClusterAction).cluster).toBe('v2');
+    expect((route('/x?v=3&debug')?.action as ClusterAction).cluster).toBe('debug');
+    expect((route('/x?v=3')?.action as ClusterAction).cluster).toBe('main');
+  });
+
+  it('compiles rewrites, mirrors, hash policies and the stream duration', () => {
+    const action = route('/x')?.action as ClusterAction;
+    expect('/api/users/42'.replace(action.regexRewrite?.pattern as RegExp, action.regexRewrite?.substitution as string)).toBe('/42/users');
+    expect(action.mirrors).toEqual([{ cluster: 'shadow', share: 0.25 }]);
+    expect(action.hashPolicy).toEqual([{ kind: 'header', name: 'x-user', terminal: false }, { kind: 'source_ip', terminal: true }]);
+    expect(action.maxStreamDurationMs).toBe(2500);
   });
 });

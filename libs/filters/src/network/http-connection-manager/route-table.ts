@@ -5,6 +5,7 @@ import {
 } from '../../config-reader.ts';
 import { getHeader, type HeaderList } from '../../http1/headers.ts';
 import { compileRetryPolicy, type RetryPolicy } from '../../http/router/retry-policy.ts';
+import { compileRuntimeFraction } from '../../fractional-percent.ts';
 import { parsePerRouteConfig } from '../../registry.ts';
 import { compileHeaderMutations, NO_MUTATIONS, type HeaderMutations } from './header-mutations.ts';
 
@@ -34,6 +35,12 @@ export interface VirtualHost {
   readonly perFilterConfig: PerFilterConfig;
 }
 
+export interface QueryParameterMatcher {
+  readonly name: string;
+  /** Undefined: the parameter must be present. */
+  readonly test: ((value: string) => boolean) | undefined;
+}
+
 export interface HeaderMatcher {
   readonly name: string;
   /** Returns whether a present value matches; absent headers are handled by `present`. */
@@ -44,11 +51,25 @@ export interface HeaderMatcher {
   readonly missingAsEmpty: boolean;
 }
 
+/** One hash_policy entry: where the consistent-hash key comes from. */
+export type HashPolicy =
+  | { readonly kind: 'header'; readonly name: string; readonly terminal: boolean }
+  | { readonly kind: 'cookie'; readonly name: string; readonly terminal: boolean }
+  | { readonly kind: 'source_ip'; readonly terminal: boolean }
+  | { readonly kind: 'query_parameter'; readonly name: string; readonly terminal: boolean };
+
+export interface WeightedCluster {
+  readonly name: string;
+  readonly weight: number;
+  readonly requestHeaders: HeaderMutations;
+  readonly responseHeaders: HeaderMutations;
+}
+
 export interface ClusterAction {
   readonly kind: 'cluster';
   /** The single cluster, or '' when weighted. */
   readonly cluster: string;
-  readonly weighted: { name: string; weight: number }[] | undefined;
+  readonly weighted: WeightedCluster[] | undefined;
   readonly totalWeight: number;
   readonly prefixRewrite: string | undefined;
   readonly hostRewrite: string | undefined;
@@ -56,6 +77,13 @@ export interface ClusterAction {
   readonly timeoutMs: number;
   readonly clusterNotFoundStatus: number;
   readonly retry: RetryPolicy | undefined;
+  /** request_mirror_policies: clusters that get a copy of a share of the requests. */
+  readonly mirrors: { readonly cluster: string; readonly share: number }[];
+  /** regex_rewrite: every match of the pattern in the path (query excluded) is substituted. */
+  readonly regexRewrite: { readonly pattern: RegExp; readonly substitution: string } | undefined;
+  readonly hashPolicy: HashPolicy[];
+  /** max_stream_duration.max_stream_duration; 0 when unset. */
+  readonly maxStreamDurationMs: number;
 }
 
 export interface DirectResponseAction {
@@ -82,6 +110,7 @@ export interface RouteEntry {
   readonly regex: RegExp | undefined;
   readonly caseSensitive: boolean;
   readonly headers: HeaderMatcher[];
+  readonly queryParameters: QueryParameterMatcher[];
   readonly action: ClusterAction | DirectResponseAction | RedirectAction;
   /** The virtual host this route belongs to (for x-envoy-attempt-count and stats). */
   host: VirtualHost;
@@ -176,14 +205,77 @@ function compileHeaderMatcher(value: unknown, path: string): HeaderMatcher {
   return { name, test: compileStringMatch(stringMatch, `${path}.${kind}`), present: true, invert, missingAsEmpty };
 }
 
+function compileQueryParameterMatcher(value: unknown, path: string): QueryParameterMatcher {
+  const obj = asObject(value, path);
+  onlyFields(obj, path, ['name', 'string_match', 'present_match']);
+  const name = requiredString(obj, 'name', path);
+  const match = optionalObject(obj, 'string_match', path);
+  if (match && obj.present_match !== undefined) throw new ConfigError(path, 'only one of string_match, present_match');
+  if (optionalBoolean(obj, 'present_match', path) === false) throw new ConfigError(`${path}.present_match`, 'false is not supported (leave it out)');
+  return { name, test: match ? compileStringMatch(match, `${path}.string_match`) : undefined };
+}
+
+/** Rewrites with Envoy's RE2 substitution syntax (\1) into JavaScript's ($1). */
+function compileRegexRewrite(obj: JsonObject, path: string): ClusterAction['regexRewrite'] {
+  onlyFields(obj, path, ['pattern', 'substitution']);
+  const pattern = asObject(obj.pattern, `${path}.pattern`);
+  onlyFields(pattern, `${path}.pattern`, ['regex', 'google_re2']);
+  const source = requiredString(pattern, 'regex', `${path}.pattern`);
+  let re: RegExp;
+  try {
+    re = new RegExp(source, 'gsu');
+  } catch (err) {
+    throw new ConfigError(`${path}.pattern.regex`, `invalid regular expression: ${(err as Error).message}`);
+  }
+  const substitution = (optionalString(obj, 'substitution', path) ?? '').replace(/\$/g, '$$$$').replace(/\\(\d)/g, '$$$1');
+  return { pattern: re, substitution };
+}
+
+function compileHashPolicy(value: unknown, path: string): HashPolicy {
+  const obj = asObject(value, path);
+  onlyFields(obj, path, ['header', 'cookie', 'connection_properties', 'query_parameter', 'terminal']);
+  const terminal = optionalBoolean(obj, 'terminal', path) ?? false;
+  const kinds = ['header', 'cookie', 'connection_properties', 'query_parameter'].filter((k) => obj[k] !== undefined);
+  if (kinds.length !== 1) throw new ConfigError(path, 'exactly one of header, cookie, connection_properties, query_parameter is required');
+  const kpath = `${path}.${kinds[0]}`;
+  const spec = asObject(obj[kinds[0]], kpath);
+  switch (kinds[0]) {
+    case 'header':
+      onlyFields(spec, kpath, ['header_name']);
+      return { kind: 'header', name: requiredString(spec, 'header_name', kpath).toLowerCase(), terminal };
+    case 'cookie':
+      // ttl and path shape the cookie Envoy sets when it is absent; this proxy never sets it,
+      // so such a request has no key and goes to a random host.
+      onlyFields(spec, kpath, ['name', 'ttl', 'path']);
+      optionalDurationMs(spec, 'ttl', kpath);
+      return { kind: 'cookie', name: requiredString(spec, 'name', kpath), terminal };
+    case 'connection_properties':
+      onlyFields(spec, kpath, ['source_ip']);
+      if (optionalBoolean(spec, 'source_ip', kpath) !== true) throw new ConfigError(`${kpath}.source_ip`, 'must be true');
+      return { kind: 'source_ip', terminal };
+    default:
+      onlyFields(spec, kpath, ['name']);
+      return { kind: 'query_parameter', name: requiredString(spec, 'name', kpath), terminal };
+  }
+}
+
+function compileMirror(value: unknown, path: string): ClusterAction['mirrors'][number] {
+  const obj = asObject(value, path);
+  // trace_sampled only concerns tracing, which this proxy does not do.
+  onlyFields(obj, path, ['cluster', 'runtime_fraction', 'trace_sampled']);
+  return { cluster: requiredString(obj, 'cluster', path), share: compileRuntimeFraction(obj, 'runtime_fraction', path) ?? 1 };
+}
+
 const NOT_FOUND_CODES = { SERVICE_UNAVAILABLE: 503, NOT_FOUND: 404, INTERNAL_SERVER_ERROR: 500 } as const;
 
 function compileRouteAction(obj: JsonObject, path: string): ClusterAction {
-  onlyFields(obj, path, ['cluster', 'weighted_clusters', 'prefix_rewrite', 'host_rewrite_literal', 'timeout', 'cluster_not_found_response_code', 'retry_policy']);
+  onlyFields(obj, path, ['cluster', 'weighted_clusters', 'prefix_rewrite', 'host_rewrite_literal', 'timeout', 'cluster_not_found_response_code', 'retry_policy',
+    'request_mirror_policies', 'regex_rewrite', 'hash_policy', 'max_stream_duration']);
+  if (obj.prefix_rewrite !== undefined && obj.regex_rewrite !== undefined) throw new ConfigError(path, 'only one of prefix_rewrite, regex_rewrite');
   const cluster = optionalString(obj, 'cluster', path);
   const weightedJson = optionalObject(obj, 'weighted_clusters', path);
   if ((cluster === undefined) === (weightedJson === undefined)) throw new ConfigError(path, 'exactly one of cluster, weighted_clusters is required');
-  let weighted: { name: string; weight: number }[] | undefined;
+  let weighted: WeightedCluster[] | undefined;
   let totalWeight = 0;
   if (weightedJson) {
     const wpath = `${path}.weighted_clusters`;
@@ -191,8 +283,13 @@ function compileRouteAction(obj: JsonObject, path: string): ClusterAction {
     weighted = optionalArray(weightedJson, 'clusters', wpath).map((c, i) => {
       const cpath = `${wpath}.clusters[${i}]`;
       const co = asObject(c, cpath);
-      onlyFields(co, cpath, ['name', 'weight']);
-      return { name: requiredString(co, 'name', cpath), weight: optionalInteger(co, 'weight', cpath) ?? 0 };
+      onlyFields(co, cpath, ['name', 'weight', 'request_headers_to_add', 'request_headers_to_remove', 'response_headers_to_add', 'response_headers_to_remove']);
+      return {
+        name: requiredString(co, 'name', cpath),
+        weight: optionalInteger(co, 'weight', cpath) ?? 0,
+        requestHeaders: compileHeaderMutations(co, 'request', cpath),
+        responseHeaders: compileHeaderMutations(co, 'response', cpath),
+      };
     });
     totalWeight = weighted.reduce((sum, c) => sum + c.weight, 0);
     if (weighted.length === 0 || totalWeight === 0) throw new ConfigError(`${wpath}.clusters`, 'needs at least one cluster with a positive weight');
@@ -208,7 +305,18 @@ function compileRouteAction(obj: JsonObject, path: string): ClusterAction {
     timeoutMs: optionalDurationMs(obj, 'timeout', path) ?? DEFAULT_TIMEOUT_MS,
     clusterNotFoundStatus: NOT_FOUND_CODES[notFound],
     retry: obj.retry_policy === undefined ? undefined : compileRetryPolicy(asObject(obj.retry_policy, `${path}.retry_policy`), `${path}.retry_policy`),
+    mirrors: optionalArray(obj, 'request_mirror_policies', path).map((m, i) => compileMirror(m, `${path}.request_mirror_policies[${i}]`)),
+    regexRewrite: obj.regex_rewrite === undefined ? undefined : compileRegexRewrite(asObject(obj.regex_rewrite, `${path}.regex_rewrite`), `${path}.regex_rewrite`),
+    hashPolicy: optionalArray(obj, 'hash_policy', path).map((h, i) => compileHashPolicy(h, `${path}.hash_policy[${i}]`)),
+    maxStreamDurationMs: compileMaxStreamDuration(obj, path),
   };
+}
+
+function compileMaxStreamDuration(obj: JsonObject, path: string): number {
+  const msd = optionalObject(obj, 'max_stream_duration', path);
+  if (!msd) return 0;
+  onlyFields(msd, `${path}.max_stream_duration`, ['max_stream_duration']);
+  return optionalDurationMs(msd, 'max_stream_duration', `${path}.max_stream_duration`) ?? 0;
 }
 
 function compileDirectResponse(obj: JsonObject, path: string): DirectResponseAction {
@@ -253,7 +361,7 @@ function compileRoute(value: unknown, path: string, host: VirtualHost, config: {
   const match = optionalObject(obj, 'match', path);
   if (!match) throw new ConfigError(`${path}.match`, 'required');
   const mpath = `${path}.match`;
-  onlyFields(match, mpath, ['prefix', 'path', 'safe_regex', 'case_sensitive', 'headers']);
+  onlyFields(match, mpath, ['prefix', 'path', 'safe_regex', 'case_sensitive', 'headers', 'query_parameters']);
   const specifiers = ['prefix', 'path', 'safe_regex'].filter((k) => match[k] !== undefined);
   if (specifiers.length !== 1) throw new ConfigError(mpath, 'exactly one of prefix, path, safe_regex is required');
   const caseSensitive = optionalBoolean(match, 'case_sensitive', mpath) ?? true;
@@ -275,6 +383,7 @@ function compileRoute(value: unknown, path: string, host: VirtualHost, config: {
     regex: match.safe_regex === undefined ? undefined : compileRegex(match.safe_regex, `${mpath}.safe_regex`),
     caseSensitive,
     headers: optionalArray(match, 'headers', mpath).map((h, i) => compileHeaderMatcher(h, `${mpath}.headers[${i}]`)),
+    queryParameters: optionalArray(match, 'query_parameters', mpath).map((q, i) => compileQueryParameterMatcher(q, `${mpath}.query_parameters[${i}]`)),
     action,
     host,
     requestHeaders: [compileHeaderMutations(obj, 'request', path), host.requestHeaders, config.request].filter((m) => m !== NO_MUTATIONS),
@@ -371,6 +480,15 @@ function headersMatch(matchers: HeaderMatcher[], request: RouteRequest): boolean
   return true;
 }
 
+function queryMatches(matchers: QueryParameterMatcher[], query: string): boolean {
+  const params = new URLSearchParams(query);
+  for (const m of matchers) {
+    const value = params.get(m.name);
+    if (value === null || (m.test !== undefined && !m.test(value))) return false;
+  }
+  return true;
+}
+
 function routeMatches(route: RouteEntry, request: RouteRequest, pathOnly: string): boolean {
   const path = route.caseSensitive ? pathOnly : pathOnly.toLowerCase();
   if (route.prefix !== undefined) {
@@ -378,7 +496,8 @@ function routeMatches(route: RouteEntry, request: RouteRequest, pathOnly: string
   } else if (route.path !== undefined) {
     if (path !== route.path) return false;
   } else if (route.regex !== undefined && !route.regex.test(pathOnly)) return false;
-  return route.headers.length === 0 || headersMatch(route.headers, request);
+  if (route.headers.length > 0 && !headersMatch(route.headers, request)) return false;
+  return route.queryParameters.length === 0 || queryMatches(route.queryParameters, request.path.slice(pathOnly.length + 1));
 }
 
 /** The first route of the matching virtual host that matches the request, as Envoy does. */
@@ -393,11 +512,16 @@ export function findRoute(table: RouteTable, request: RouteRequest): RouteEntry 
 
 /** The cluster a route sends this request to (a weighted pick when the route splits traffic). */
 export function pickCluster(action: ClusterAction, random: number): string {
-  if (!action.weighted) return action.cluster;
+  return pickWeighted(action, random)?.name ?? action.cluster;
+}
+
+/** The weighted cluster entry picked, or undefined for a single-cluster route. */
+export function pickWeighted(action: ClusterAction, random: number): WeightedCluster | undefined {
+  if (!action.weighted) return undefined;
   let point = random * action.totalWeight;
   for (const c of action.weighted) {
-    if (point < c.weight) return c.name;
+    if (point < c.weight) return c;
     point -= c.weight;
   }
-  return action.weighted[action.weighted.length - 1].name;
+  return action.weighted[action.weighted.length - 1];
 }
