@@ -1,4 +1,5 @@
 import { createServer as createHttpServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { connect, createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '@mizzen/testing';
 import { HCM, ROUTER, address, listener, staticCluster } from '../test/bootstrap-builder.ts';
@@ -12,7 +13,7 @@ const CORS = 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors';
 const CORS_POLICY = 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy';
 
 let upstream: Server;
-const extraServers: Server[] = [];
+const extraServers: (Server | NetServer)[] = [];
 /** Requests the mirror cluster received, and whoever waits for the next. */
 const mirrored: { url: string; host: string; body: string }[] = [];
 let onMirrored: () => void = () => {};
@@ -71,6 +72,24 @@ beforeAll(async () => {
     extraServers.push(server);
     stickyPorts.push(await listen(server));
   }
+  // A WebSocket-style upstream: answers the upgrade with a 101, then echoes raw bytes.
+  const ws = createNetServer((socket) => {
+    let head = '';
+    const onHead = (d: Buffer) => {
+      head += d.toString('latin1');
+      const end = head.indexOf('\r\n\r\n');
+      if (end === -1) return;
+      socket.off('data', onHead);
+      const upgrade = /^upgrade: (.*)$/im.exec(head)?.[1].trim();
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: ${upgrade}\r\n\r\n`);
+      if (head.length > end + 4) socket.write(head.slice(end + 4));
+      socket.pipe(socket);
+    };
+    socket.on('data', onHead);
+    socket.on('error', () => {});
+  });
+  extraServers.push(ws);
+  const wsPort = await new Promise<number>((resolve) => ws.listen(0, '127.0.0.1', () => resolve((ws.address() as { port: number }).port)));
   const deadPort = await freePort();
   port = await freePort();
   const routes = [
@@ -96,6 +115,8 @@ beforeAll(async () => {
     { match: { prefix: '/api/' }, route: { cluster: 'backend', regex_rewrite: { pattern: { regex: '^/api/(\\w+)/(\\d+)' }, substitution: '/v2/\\1?id=\\2' } }, typed_per_filter_config: fault({}) },
     { match: { prefix: '/sticky' }, route: { cluster: 'sticky', hash_policy: [{ header: { header_name: 'x-user' } }] }, typed_per_filter_config: fault({}) },
     { match: { prefix: '/bounded' }, route: { cluster: 'backend', max_stream_duration: { max_stream_duration: '0.1s' } }, typed_per_filter_config: fault({}) },
+    { match: { prefix: '/ws' }, route: { cluster: 'ws' }, typed_per_filter_config: fault({}) },
+    { match: { prefix: '/no-ws' }, route: { cluster: 'ws', upgrade_configs: [{ upgrade_type: 'websocket', enabled: false }] }, typed_per_filter_config: fault({}) },
     { match: { prefix: '/' }, route: { cluster: 'backend' } },
   ];
   const hcm = {
@@ -103,6 +124,7 @@ beforeAll(async () => {
     typed_config: {
       '@type': HCM,
       stat_prefix: 'policy',
+      upgrade_configs: [{ upgrade_type: 'websocket' }],
       route_config: {
         name: 'local',
         virtual_hosts: [{ name: 'vh', domains: ['*'], routes, typed_per_filter_config: fault({ abort: { http_status: 503, percentage: { numerator: 100 } } }) }],
@@ -120,6 +142,7 @@ beforeAll(async () => {
       staticCluster('backend', [{ port: upstreamPort }]),
       staticCluster('shadow', [{ port: shadowPort }]),
       staticCluster('dead', [{ port: deadPort }]),
+      staticCluster('ws', [{ port: wsPort }]),
       staticCluster('sticky', stickyPorts.map((p) => ({ port: p })), { lb_policy: 'RING_HASH', ring_hash_lb_config: { minimum_ring_size: '1024' } }),
     ] },
   });
@@ -251,5 +274,47 @@ describe('route fields from VirtualServices', () => {
     const reply = await send('/bounded');
     expect(reply.status).toBe(408);
     expect(reply.body).toBe('downstream duration timeout');
+  });
+});
+
+describe('upgrades', () => {
+  const upgradeRequest = (path: string) => `GET ${path} HTTP/1.1\r\nHost: chat\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n`;
+
+  it('passes a WebSocket upgrade through, then tunnels bytes both ways', async () => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let received = '';
+    const waitFor = (text: string) => new Promise<void>((resolve) => {
+      const check = () => {
+        if (received.includes(text)) {
+          socket.off('data', check);
+          resolve();
+        }
+      };
+      socket.on('data', check);
+      check();
+    });
+    socket.on('data', (d: Buffer) => (received += d.toString('latin1')));
+    socket.write(upgradeRequest('/ws'));
+    await waitFor('\r\n\r\n');
+    expect(received).toMatch(/^HTTP\/1\.1 101 /);
+    expect(received.toLowerCase()).toContain('upgrade: websocket');
+    socket.write('ping over the tunnel');
+    await waitFor('ping over the tunnel');
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    socket.destroy();
+    await closed;
+  });
+
+  it('refuses an upgrade its route turns off with 403', async () => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let received = '';
+    const done = new Promise<void>((resolve) => socket.on('data', (d: Buffer) => {
+      received += d.toString('latin1');
+      if (received.includes('\r\n\r\n')) resolve();
+    }));
+    socket.write(upgradeRequest('/no-ws'));
+    await done;
+    socket.destroy();
+    expect(received).toMatch(/^HTTP\/1\.1 403 /);
   });
 });

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { HeaderList } from './http1/headers.ts';
 import type { RequestHead } from './http1/http-head.ts';
 import type { RouteEntry } from './network/http-connection-manager/route-table.ts';
@@ -16,6 +17,11 @@ export interface HttpStream {
   /** The route the connection manager matched, or undefined (404 NR). */
   readonly route: RouteEntry | undefined;
   readonly connection: DownstreamConnection;
+  /** The upgrade (lowercase, e.g. "websocket") the request asks for and its route allows. */
+  readonly upgrade: string | undefined;
+  /** After a 101 for an allowed upgrade: the connection leaves HTTP, and the caller owns the
+   *  socket and the bytes already read past the request. */
+  takeOverSocket(): { socket: Socket; buffered: Buffer | undefined };
   /** performance.now() when the request head was parsed. */
   readonly startTime: number;
   /** Answers from the proxy itself, e.g. 503 "no healthy upstream". */

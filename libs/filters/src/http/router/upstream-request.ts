@@ -2,9 +2,10 @@ import {
   LOCAL_ORIGIN_FAILURE, OVERFLOW, type ClusterManager, type LoadBalancerContext, type ConnectionHandler, type PoolCallbacks, type PooledConnection, type UpstreamCluster,
   type UpstreamHost,
 } from '../../cluster-manager.ts';
+import type { Socket } from 'node:net';
 import { BodyDecoder, type BodySink } from '../../http1/body-decoder.ts';
 import { CRLFCRLF, HttpParseError, parseResponseHead, type ResponseHead } from '../../http1/http-head.ts';
-import type { HeaderList } from '../../http1/headers.ts';
+import { getHeader, type HeaderList } from '../../http1/headers.ts';
 import { BODY_NONE, BODY_UNKNOWN, type HttpStream } from '../../http-stream.ts';
 import { applyHeaderMutations, type HeaderMutations } from '../../network/http-connection-manager/header-mutations.ts';
 import { pickWeighted, type ClusterAction, type RedirectAction } from '../../network/http-connection-manager/route-table.ts';
@@ -115,6 +116,8 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
   private lbContext: LoadBalancerContext | undefined;
   private mirrors: RequestMirror[] = [];
   private durationTimer: NodeJS.Timeout | undefined;
+  /** After an upgrade's 101: the downstream socket, tunnelled raw to the upstream one. */
+  private tunnel: Socket | undefined;
 
   constructor(config: RouterConfig, clusters: ClusterManager) {
     this.config = config;
@@ -257,6 +260,7 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
       head += `${name}: ${headers[i + 1]}\r\n`;
     }
     if (action.hostRewrite !== undefined) head += `host: ${action.hostRewrite}\r\n`;
+    if (stream.upgrade !== undefined) head += `connection: upgrade\r\nupgrade: ${getHeader(headers, 'upgrade') ?? stream.upgrade}\r\n`;
     if (request.chunked) {
       head += 'transfer-encoding: chunked\r\n';
       this.chunkedRequest = true;
@@ -353,6 +357,10 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
   }
 
   onData(data: Buffer): void {
+    if (this.tunnel !== undefined) {
+      if (!this.tunnel.write(data)) this.connection?.socket.pause();
+      return;
+    }
     if (this.finished) return;
     try {
       if (this.response === undefined) {
@@ -383,6 +391,10 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
       // Interim responses (100 Continue) end at their head; the final response follows.
       if (head.status >= 100 && head.status < 200 && head.status !== 101) continue;
       this.responseBuffer = undefined;
+      if (head.status === 101 && this.stream?.upgrade !== undefined) {
+        this.startTunnel(head, buffer);
+        return true;
+      }
       this.onResponseHead(head);
       if (buffer.length > 0 && this.response !== undefined) this.consumeBody(buffer, 0);
       return true;
@@ -428,11 +440,54 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
     if (this.decoder.done && !this.finished) this.complete(used === data.length - offset);
   }
 
+  /** The upstream accepted the upgrade: the 101 goes down, then bytes flow raw both ways until
+   *  either side closes. */
+  private startTunnel(head: ResponseHead, rest: Buffer): void {
+    const stream = this.stream as HttpStream;
+    clearTimeout(this.timer);
+    clearTimeout(this.tryTimer);
+    clearTimeout(this.durationTimer);
+    this.report(101);
+    this.response = head;
+    const headers: HeaderList = [];
+    for (let i = 0; i < head.headers.length; i += 2) {
+      if (!HOP_BY_HOP.has(head.headers[i])) headers.push(head.headers[i], head.headers[i + 1]);
+    }
+    headers.push('connection', 'upgrade', 'upgrade', getHeader(head.headers, 'upgrade') ?? stream.upgrade ?? '');
+    stream.encodeHeaders(101, head.reason, headers, BODY_NONE);
+    const { socket, buffered } = stream.takeOverSocket();
+    const upstream = (this.connection as PooledConnection).socket;
+    this.tunnel = socket;
+    if (buffered) upstream.write(buffered);
+    if (rest.length > 0) socket.write(rest);
+    socket.on('data', (data: Buffer) => {
+      if (!upstream.write(data)) socket.pause();
+    });
+    upstream.on('drain', () => socket.resume());
+    socket.on('drain', () => upstream.resume());
+    socket.on('close', () => this.endTunnel());
+    socket.on('end', () => upstream.end());
+  }
+
+  private endTunnel(): void {
+    const socket = this.tunnel;
+    if (socket === undefined) return;
+    this.tunnel = undefined;
+    socket.destroy();
+    // The router's part ends with the tunnel; no stream will call onDestroy for it.
+    this.onDestroy();
+  }
+
   onBodyData(data: Buffer): void {
     if (this.stream && !this.stream.encodeData(data)) this.connection?.socket.pause();
   }
 
   onClose(error: Error | undefined): void {
+    if (this.tunnel !== undefined) {
+      this.connection = undefined;
+      this.endTunnel();
+      return;
+    }
     const connection = this.connection;
     this.connection = undefined;
     if (this.finished || connection === undefined) return;

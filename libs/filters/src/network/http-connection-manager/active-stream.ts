@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { getHeader, removeHeader, setHeader, type HeaderList } from '../../http1/headers.ts';
 import type { RequestHead } from '../../http1/http-head.ts';
 import { statusText } from '../../http1/status-text.ts';
@@ -18,6 +19,8 @@ export interface StreamOwner {
   onResponseComplete(stream: ActiveStream): void;
   readDisable(disable: boolean): void;
   resetConnection(): void;
+  /** Hands the socket over (an upgrade): the connection stops reading HTTP from it. */
+  detach(): { socket: Socket; buffered: Buffer | undefined };
 }
 
 const CHUNK_END = Buffer.from('\r\n');
@@ -41,6 +44,9 @@ export class ActiveStream implements HttpStream {
   readonly request: RequestHead;
   readonly authority: string;
   readonly route: RouteEntry | undefined;
+  readonly upgrade: string | undefined;
+  /** An upgrade the route does not allow: answered 403, as Envoy does. */
+  private readonly upgradeRefused: boolean;
   readonly startTime = performance.now();
   responseStarted = false;
   responseComplete = false;
@@ -65,6 +71,11 @@ export class ActiveStream implements HttpStream {
     const table = config.routes.current;
     this.route = table ? findRoute(table, { method: request.method, path: request.path, authority: this.authority, headers: request.headers }) : undefined;
     if (!this.route) config.stats.noRoute.inc();
+    const upgrade = ActiveStream.requestedUpgrade(request.headers);
+    const action = this.route?.action;
+    const allowed = upgrade !== undefined && action?.kind === 'cluster' && (action.upgrades.get(upgrade) ?? config.upgrades.has(upgrade));
+    this.upgrade = allowed ? upgrade : undefined;
+    this.upgradeRefused = upgrade !== undefined && !allowed && action?.kind === 'cluster';
     this.filters = config.filters.map((f) => f.createFilter());
     this.prepareRequestHeaders();
   }
@@ -80,6 +91,19 @@ export class ActiveStream implements HttpStream {
     request.path = end === path.length ? '/' : path.slice(end);
     setHeader(request.headers, 'host', authority);
     return authority;
+  }
+
+  /** The upgrade a request asks for: an Upgrade header and "upgrade" among its Connection tokens. */
+  private static requestedUpgrade(headers: HeaderList): string | undefined {
+    const upgrade = getHeader(headers, 'upgrade');
+    const connection = getHeader(headers, 'connection');
+    if (upgrade === undefined || connection === undefined) return undefined;
+    return connection.toLowerCase().split(',').some((t) => t.trim() === 'upgrade') ? upgrade.toLowerCase() : undefined;
+  }
+
+  takeOverSocket(): { socket: Socket; buffered: Buffer | undefined } {
+    this.responseComplete = true;
+    return this.owner.detach();
   }
 
   get connection(): DownstreamConnection {
@@ -105,6 +129,10 @@ export class ActiveStream implements HttpStream {
 
   decodeHeaders(endStream: boolean): void {
     this.headersEndStream = endStream;
+    if (this.upgradeRefused) {
+      this.sendLocalReply(403, '');
+      return;
+    }
     this.decodeHeadersFrom(0);
   }
 

@@ -7,6 +7,7 @@ import { createHttpFilterConfig, type FilterFactoryContext, type HttpFilterConfi
 import { statusClassCounters, type Counter, type Gauge } from '../../stats.ts';
 import type { RouteConfigHandle } from './route-config-provider.ts';
 import { compileRouteTable } from './route-table.ts';
+import { compileUpgradeConfigs } from './upgrade-config.ts';
 
 export const HTTP_CONNECTION_MANAGER_TYPE_URL =
   'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
@@ -38,6 +39,8 @@ export interface ConnectionManagerConfig {
   /** 0 disables. */
   readonly idleTimeoutMs: number;
   readonly maxRequestHeadersBytes: number;
+  /** Upgrade types (lowercase) passed through as a tunnel on every route (upgrade_configs). */
+  readonly upgrades: ReadonlySet<string>;
   readonly stats: ConnectionManagerStats;
 }
 
@@ -82,7 +85,7 @@ function httpFilters(obj: JsonObject, path: string, context: FilterFactoryContex
 export function compileConnectionManagerConfig(obj: JsonObject, context: FilterFactoryContext, path: string): ConnectionManagerConfig {
   onlyFields(obj, path, ['@type', 'stat_prefix', 'codec_type', 'route_config', 'rds', 'http_filters', 'server_name',
     'server_header_transformation', 'generate_request_id', 'use_remote_address', 'common_http_protocol_options',
-    'max_request_headers_kb']);
+    'max_request_headers_kb', 'upgrade_configs']);
   oneOf(obj, 'codec_type', path, ['AUTO', 'HTTP1'], 'AUTO');
   let idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS;
   const common = optionalObject(obj, 'common_http_protocol_options', path);
@@ -103,6 +106,7 @@ export function compileConnectionManagerConfig(obj: JsonObject, context: FilterF
     useRemoteAddress: optionalBoolean(obj, 'use_remote_address', path) ?? false,
     idleTimeoutMs,
     maxRequestHeadersBytes: (optionalInteger(obj, 'max_request_headers_kb', path, 1, 8192) ?? DEFAULT_MAX_HEADERS_KB) * 1024,
+    upgrades: new Set([...compileUpgradeConfigs(obj, path)].filter(([, enabled]) => enabled).map(([type]) => type)),
     stats: {
       cxTotal: stats.counter(`${p}downstream_cx_total`),
       cxActive: stats.gauge(`${p}downstream_cx_active`),

@@ -98,6 +98,27 @@ export class Http1ServerConnection implements StreamOwner, BodySink {
     this.socket.destroy();
   }
 
+  detach(): { socket: Socket; buffered: Buffer | undefined } {
+    if (this.corked) this.flush();
+    this.closed = true;
+    const stats = this.config.stats;
+    stats.rqActive.dec();
+    stats.rqCompleted.inc();
+    stats.cxActive.dec();
+    this.stream = undefined;
+    const socket = this.socket;
+    socket.off('data', this.onData);
+    socket.off('drain', this.onSocketDrain);
+    socket.off('close', this.onSocketClose);
+    socket.off('timeout', this.onIdleTimeout);
+    socket.setTimeout(0);
+    socket.resume();
+    this.registry.remove(this);
+    const buffered = this.buffer;
+    this.buffer = undefined;
+    return { socket, buffered };
+  }
+
   onResponseComplete(stream: ActiveStream): void {
     if (stream !== this.stream) return;
     const stats = this.config.stats;

@@ -129,7 +129,7 @@ describe('header mutations', () => {
 describe('route configuration errors', () => {
   it.each([
     [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'c', retry_policy: { retry_on: 'reset,envoy-ratelimited' } } }] }] }, 'RouteConfiguration.virtual_hosts[0].routes[0].route.retry_policy.retry_on: "envoy-ratelimited" is not supported'],
-    [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'c', upgrade_configs: [] } }] }] }, 'RouteConfiguration.virtual_hosts[0].routes[0].route.upgrade_configs: not supported'],
+    [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'c', upgrade_configs: [{ upgrade_type: 'CONNECT' }] } }] }] }, 'RouteConfiguration.virtual_hosts[0].routes[0].route.upgrade_configs[0].upgrade_type: CONNECT is not supported'],
     [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'c', hash_policy: [{ header: { header_name: 'x' }, cookie: { name: 'y' } }] } }] }] }, 'route.hash_policy[0]: exactly one of'],
     [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'c', prefix_rewrite: '/', regex_rewrite: { pattern: { regex: 'a' }, substitution: 'b' } } }] }] }, 'only one of prefix_rewrite, regex_rewrite'],
     [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'c' }, typed_per_filter_config: { f: { '@type': 'type.googleapis.com/x.Unknown' } } }] }] }, 'routes[0].typed_per_filter_config["f"]: unknown per-route filter config type'],

@@ -7,6 +7,7 @@ import { getHeader, type HeaderList } from '../../http1/headers.ts';
 import { compileRetryPolicy, type RetryPolicy } from '../../http/router/retry-policy.ts';
 import { compileRuntimeFraction } from '../../fractional-percent.ts';
 import { parsePerRouteConfig } from '../../registry.ts';
+import { compileUpgradeConfigs } from './upgrade-config.ts';
 import { compileHeaderMutations, NO_MUTATIONS, type HeaderMutations } from './header-mutations.ts';
 
 /** Compiled per-route filter configs by filter name. */
@@ -84,6 +85,8 @@ export interface ClusterAction {
   readonly hashPolicy: HashPolicy[];
   /** max_stream_duration.max_stream_duration; 0 when unset. */
   readonly maxStreamDurationMs: number;
+  /** The route's upgrade_configs: type to enabled, over the connection manager's. */
+  readonly upgrades: ReadonlyMap<string, boolean>;
 }
 
 export interface DirectResponseAction {
@@ -270,7 +273,7 @@ const NOT_FOUND_CODES = { SERVICE_UNAVAILABLE: 503, NOT_FOUND: 404, INTERNAL_SER
 
 function compileRouteAction(obj: JsonObject, path: string): ClusterAction {
   onlyFields(obj, path, ['cluster', 'weighted_clusters', 'prefix_rewrite', 'host_rewrite_literal', 'timeout', 'cluster_not_found_response_code', 'retry_policy',
-    'request_mirror_policies', 'regex_rewrite', 'hash_policy', 'max_stream_duration']);
+    'request_mirror_policies', 'regex_rewrite', 'hash_policy', 'max_stream_duration', 'upgrade_configs']);
   if (obj.prefix_rewrite !== undefined && obj.regex_rewrite !== undefined) throw new ConfigError(path, 'only one of prefix_rewrite, regex_rewrite');
   const cluster = optionalString(obj, 'cluster', path);
   const weightedJson = optionalObject(obj, 'weighted_clusters', path);
@@ -309,6 +312,7 @@ function compileRouteAction(obj: JsonObject, path: string): ClusterAction {
     regexRewrite: obj.regex_rewrite === undefined ? undefined : compileRegexRewrite(asObject(obj.regex_rewrite, `${path}.regex_rewrite`), `${path}.regex_rewrite`),
     hashPolicy: optionalArray(obj, 'hash_policy', path).map((h, i) => compileHashPolicy(h, `${path}.hash_policy[${i}]`)),
     maxStreamDurationMs: compileMaxStreamDuration(obj, path),
+    upgrades: compileUpgradeConfigs(obj, path),
   };
 }
 
