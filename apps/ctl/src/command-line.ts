@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { localCommand, type Output } from './local/local-command.ts';
+import { proxyConfigCommand } from './proxy-config/proxy-config-command.ts';
 
 /** Parses the command line and runs the command; resolves to the exit code (2 for a bad flag,
  *  argument or command, as a user's mistake). */
@@ -10,6 +11,7 @@ export async function runCommandLine(argv: string[], output: Output): Promise<nu
     .configureOutput({ writeOut: output.out, writeErr: output.err })
     .exitOverride();
   program.addCommand(localCommand(output, (code) => (exitCode = code)));
+  program.addCommand(proxyConfigCommand(output));
   // Subcommands inherit neither the output nor the exit override from their parent.
   const configure = (command: Command): void => {
     command.configureOutput({ writeOut: output.out, writeErr: output.err }).exitOverride();

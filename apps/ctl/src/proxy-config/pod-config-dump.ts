@@ -1,0 +1,34 @@
+import { execInNetns } from '@mizzen/net';
+import { listMeshIds, loadRecord, meshPaths, type PodRecord } from '../local/mesh-state.ts';
+
+/** POD[.NAMESPACE] (namespace default) to the pod of a recorded local mesh: by exact name,
+ *  else by a prefix that picks one pod alone. */
+export function findLocalPod(pods: PodRecord[], reference: string): PodRecord {
+  const dot = reference.indexOf('.');
+  const name = dot < 0 ? reference : reference.slice(0, dot);
+  const namespace = dot < 0 ? 'default' : reference.slice(dot + 1);
+  const inNamespace = pods.filter((pod) => pod.namespace === namespace);
+  const exact = inNamespace.find((pod) => pod.name === name);
+  if (exact) return exact;
+  const prefixed = inNamespace.filter((pod) => pod.name.startsWith(name));
+  if (prefixed.length === 1) return prefixed[0];
+  if (prefixed.length > 1) throw new Error(`pod ${reference}: ambiguous, matches ${prefixed.map((p) => p.name).join(', ')}`);
+  throw new Error(`pod ${name} in namespace ${namespace}: not in any running local mesh (see mizzenctl local status)`);
+}
+
+/** The pods of every mesh recorded under a state root. */
+export function recordedPods(stateRoot: string): PodRecord[] {
+  return listMeshIds(stateRoot).flatMap((id) => loadRecord(meshPaths(stateRoot, id)).pods);
+}
+
+/** Fetches a path of the proxy's admin API inside the pod's network namespace, as JSON. */
+export async function fetchProxyAdmin(pod: PodRecord, path: string): Promise<unknown> {
+  const url = `http://127.0.0.1:15000${path}`;
+  const result = await execInNetns(pod.netns, 'curl', ['-sS', '--fail', '--max-time', '10', url]);
+  if (result.code !== 0) throw new Error(`pod ${pod.name}.${pod.namespace}: its proxy does not answer ${url} (${result.stderr.trim() || `curl exit ${result.code}`})`);
+  try {
+    return JSON.parse(result.stdout) as unknown;
+  } catch (error) {
+    throw new Error(`pod ${pod.name}.${pod.namespace}: ${url} did not return JSON (${(error as Error).message})`);
+  }
+}
