@@ -58,12 +58,30 @@ export function isClusterStatuses(value: unknown): boolean {
   return isObject(value) && Array.isArray(value.cluster_statuses);
 }
 
+function matches(row: EndpointRow, filter: EndpointFilter): boolean {
+  if (filter.address !== undefined && row.address !== filter.address) return false;
+  if (filter.port !== undefined && row.port !== String(filter.port)) return false;
+  if (filter.cluster !== undefined && row.cluster !== filter.cluster) return false;
+  if (filter.status !== undefined && row.status !== filter.status.toUpperCase()) return false;
+  return true;
+}
+
+/** The assignments as Envoy JSON, keeping only the endpoints the filter selects. */
+export function selectAssignments(assignments: JsonObject[], filter: EndpointFilter = {}): JsonObject[] {
+  return assignments.flatMap((assignment) => {
+    const localities = arrayAt(assignment.endpoints, 'ClusterLoadAssignment.endpoints').flatMap((locality) => {
+      const kept = arrayAt(dig(locality, 'lb_endpoints'), 'lb_endpoints').filter((lb) =>
+        endpointRowsFromAssignments([{ cluster_name: assignment.cluster_name, endpoints: [{ lb_endpoints: [lb] }] }]).every((row) => matches(row, filter)),
+      );
+      return kept.length > 0 ? [{ ...(locality as JsonObject), lb_endpoints: kept }] : [];
+    });
+    return localities.length > 0 ? [{ ...assignment, endpoints: localities }] : [];
+  });
+}
+
 export function selectEndpoints(rows: EndpointRow[], filter: EndpointFilter = {}): EndpointRow[] {
   return rows
-    .filter((row) => filter.address === undefined || row.address === filter.address)
-    .filter((row) => filter.port === undefined || row.port === String(filter.port))
-    .filter((row) => filter.cluster === undefined || row.cluster === filter.cluster)
-    .filter((row) => filter.status === undefined || row.status === filter.status.toUpperCase())
+    .filter((row) => matches(row, filter))
     .sort((a, b) => endpointText(a).localeCompare(endpointText(b)) || a.cluster.localeCompare(b.cluster));
 }
 
@@ -73,4 +91,15 @@ export function endpointText(row: EndpointRow): string {
 
 export function endpointCells(row: EndpointRow): string[] {
   return [endpointText(row), row.status, row.outlierCheck, row.cluster];
+}
+
+/** Envoy's ClusterStatuses, keeping only the hosts the filter selects. */
+export function selectClusterStatuses(statuses: unknown, filter: EndpointFilter = {}): JsonObject {
+  const clusters = arrayAt(dig(statuses, 'cluster_statuses'), 'cluster_statuses').flatMap((cluster) => {
+    const kept = arrayAt(dig(cluster, 'host_statuses'), 'host_statuses').filter((host) =>
+      endpointRowsFromClusterStatuses({ cluster_statuses: [{ name: dig(cluster, 'name'), host_statuses: [host] }] }).every((row) => matches(row, filter)),
+    );
+    return kept.length > 0 ? [{ ...(cluster as JsonObject), host_statuses: kept }] : [];
+  });
+  return { cluster_statuses: clusters };
 }

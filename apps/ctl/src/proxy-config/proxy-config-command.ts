@@ -11,6 +11,8 @@ import {
   endpointRowsFromAssignments,
   endpointRowsFromClusterStatuses,
   isClusterStatuses,
+  selectAssignments,
+  selectClusterStatuses,
   selectEndpoints,
   type EndpointFilter,
 } from './endpoints-view.ts';
@@ -117,8 +119,9 @@ const endpointsView: View = {
       .option('--cluster <cluster>', 'only endpoints of this cluster')
       .option('--status <status>', 'only endpoints of this status (healthy, unhealthy, ...)'),
   print: (sections, flags) => {
-    const rows = selectEndpoints(endpointRowsFromAssignments(sections.endpoints), flags as EndpointFilter);
-    return { raw: rows, table: formatTable(endpointHeader, rows.map(endpointCells)) };
+    const filter = flags as EndpointFilter;
+    const rows = selectEndpoints(endpointRowsFromAssignments(sections.endpoints), filter);
+    return { raw: selectAssignments(sections.endpoints, filter), table: formatTable(endpointHeader, rows.map(endpointCells)) };
   },
 };
 
@@ -149,8 +152,9 @@ function viewCommand(view: View, output: Output): Command {
       // The endpoints view also reads Envoy's /clusters?format=json, which knows live health.
       const dump = await loadDump(pod, flags, '/config_dump?include_eds');
       if (view === endpointsView && isClusterStatuses(dump)) {
-        const rows = selectEndpoints(endpointRowsFromClusterStatuses(dump), flags as EndpointFilter);
-        output.out(render(flags.output, rows, () => formatTable(endpointHeader, rows.map(endpointCells))));
+        const filter = flags as EndpointFilter;
+        const rows = selectEndpoints(endpointRowsFromClusterStatuses(dump), filter);
+        output.out(render(flags.output, selectClusterStatuses(dump, filter), () => formatTable(endpointHeader, rows.map(endpointCells))));
         return;
       }
       const printed = view.print(configDumpSections(dump), flags);
