@@ -17,6 +17,8 @@ const servers: Server[] = [];
 const held: ServerResponse[] = [];
 let onHeld: () => void = () => {};
 const hits = { good: 0, bad: 0 };
+const firstTries: ServerResponse[] = [];
+let onRetryHeld: (res: ServerResponse) => void = () => {};
 
 function listen(server: Server): Promise<number> {
   servers.push(server);
@@ -40,6 +42,16 @@ async function heldCount(count: number): Promise<void> {
   while (held.length < count) await new Promise<void>((resolve) => (onHeld = resolve));
 }
 
+function adminText(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    request({ host: '127.0.0.1', port: proxy.adminPort as number, path, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve(body));
+    }).on('error', reject).end();
+  });
+}
+
 const counter = (name: string) => proxy.stats.counter(name).value;
 const gauge = (name: string) => proxy.stats.gauge(name).value;
 
@@ -57,11 +69,19 @@ beforeAll(async () => {
     res.statusCode = 503;
     res.end('bad');
   }));
+  // Answers 503 to the first three requests together; holds the retry that follows until told.
+  const barrier = await listen(createServer((req, res) => {
+    res.statusCode = 503;
+    firstTries.push(res);
+    if (firstTries.length === 3) for (const r of firstTries) r.end('first try');
+    else if (firstTries.length > 3) onRetryHeld(res);
+  }));
   port = await freePort();
   const routes = [
     { match: { prefix: '/pool' }, route: { cluster: 'pool' } },
     { match: { prefix: '/requests' }, route: { cluster: 'requests' } },
     { match: { prefix: '/flaky' }, route: { cluster: 'flaky' } },
+    { match: { prefix: '/retry' }, route: { cluster: 'retrying', retry_policy: { retry_on: '5xx', num_retries: 1, retry_back_off: { base_interval: '0.2s' } } } },
   ];
   const breakers = (limits: object) => ({ circuit_breakers: { thresholds: [{ max_connections: 4294967295, max_pending_requests: 4294967295, max_requests: 4294967295, max_retries: 4294967295, track_remaining: true, ...limits }] } });
   const bootstrap = compileBootstrap({
@@ -71,6 +91,7 @@ beforeAll(async () => {
       clusters: [
         staticCluster('pool', [{ port: holding }], breakers({ max_connections: 1, max_pending_requests: 1 })),
         staticCluster('requests', [{ port: holding }], breakers({ max_requests: 2 })),
+        staticCluster('retrying', [{ port: barrier }], breakers({ max_retries: 1 })),
         staticCluster('flaky', [{ port: good }, { port: bad }], {
           outlier_detection: { consecutive_5xx: 2, enforcing_consecutive_5xx: 100, interval: '0.05s', base_ejection_time: '0.4s', max_ejection_percent: 50, enforcing_success_rate: 0 },
           common_lb_config: { healthy_panic_threshold: {} },
@@ -121,6 +142,23 @@ describe('circuit breakers', () => {
   });
 });
 
+describe('retry budget', () => {
+  it('lets max_retries retries run at once and answers the rest with their first result', async () => {
+    const retryHeld = new Promise<ServerResponse>((resolve) => (onRetryHeld = resolve));
+    const pending = [send('/retry/1'), send('/retry/2'), send('/retry/3')];
+    // While the one retry allowed is held upstream, the other two get no retry.
+    const retry = await retryHeld;
+    let answered = 0;
+    await new Promise<void>((resolve) => pending.forEach((p) => p.then(() => ++answered === 2 && resolve())));
+    retry.end('retried');
+    const replies = await Promise.all(pending);
+    expect(replies.map((r) => r.status)).toEqual([503, 503, 503]);
+    expect(replies.filter((r) => r.body === 'retried')).toHaveLength(1);
+    expect(counter('cluster.retrying.upstream_rq_retry')).toBe(1);
+    expect(counter('cluster.retrying.upstream_rq_retry_overflow')).toBe(2);
+  });
+});
+
 describe('outlier detection', () => {
   it('ejects a host after consecutive 5xx and brings it back when its time is up', async () => {
     // Round robin alternates: within four requests the bad host answers its second 503.
@@ -131,6 +169,7 @@ describe('outlier detection', () => {
     for (let i = 0; i < 10; i++) expect((await send('/flaky')).status).toBe(200);
     expect(hits.bad).toBe(badBefore);
     expect(gauge('cluster.flaky.membership_healthy')).toBe(1);
+    expect(await adminText('/clusters')).toContain('::health_flags::/failed_outlier_check');
     // The ejection lasts base_ejection_time; the next interval tick brings the host back.
     while (gauge('cluster.flaky.outlier_detection.ejections_active') === 1) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(performance.now() - ejectedAt).toBeGreaterThanOrEqual(350);
