@@ -12,13 +12,12 @@ afterEach(() => {
 });
 
 /** Starts an app as the manifests do and waits for the line saying it listens. */
-async function start(app: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number; line: string }> {
-  const port = await freePort();
+async function start(app: string, port: number, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; line: string }> {
   const file = fileURLToPath(new URL(`./${app}.ts`, import.meta.url));
   const child = spawn(process.execPath, [file, '--port', String(port)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as string[];
-  return { child, port, line };
+  return { child, line };
 }
 
 async function stop(child: ChildProcess): Promise<number | null> {
@@ -29,22 +28,26 @@ async function stop(child: ChildProcess): Promise<number | null> {
 
 describe('entry points', { timeout: 20_000 }, () => {
   it('the four apps call each other through the URLs env gives, and stop on SIGTERM', async () => {
-    const ratings = await start('ratings', { POD_NAME: 'ratings-v1-a' });
-    expect(ratings.line).toBe(`ratings ratings-v1-a listening on 127.0.0.1:${ratings.port}`);
-    const details = await start('details', { POD_NAME: 'details-v1-b' });
-    const reviews = await start('reviews', { POD_NAME: 'reviews-v3-c', SERVICE_VERSION: 'v3', RATINGS_URL: `http://127.0.0.1:${ratings.port}` });
-    expect(reviews.line).toBe(`reviews-v3 reviews-v3-c listening on 127.0.0.1:${reviews.port}`);
-    const productpage = await start('productpage', {
-      POD_NAME: 'productpage-v1-d',
-      DETAILS_URL: `http://127.0.0.1:${details.port}`,
-      REVIEWS_URL: `http://127.0.0.1:${reviews.port}`,
-      RATINGS_URL: `http://127.0.0.1:${ratings.port}`,
-    });
-    const html = await (await fetch(`http://127.0.0.1:${productpage.port}/productpage`)).text();
+    const [ratingsPort, detailsPort, reviewsPort, productpagePort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const upstreams = { RATINGS_URL: `http://127.0.0.1:${ratingsPort}`, DETAILS_URL: `http://127.0.0.1:${detailsPort}`, REVIEWS_URL: `http://127.0.0.1:${reviewsPort}` };
+    // Started together, as a mesh starts them: nothing is called before the page is asked for.
+    const apps = await Promise.all([
+      start('ratings', ratingsPort, { POD_NAME: 'ratings-v1-a' }),
+      start('details', detailsPort, { POD_NAME: 'details-v1-b' }),
+      start('reviews', reviewsPort, { POD_NAME: 'reviews-v3-c', SERVICE_VERSION: 'v3', ...upstreams }),
+      start('productpage', productpagePort, { POD_NAME: 'productpage-v1-d', ...upstreams }),
+    ]);
+    expect(apps.map((app) => app.line)).toEqual([
+      `ratings ratings-v1-a listening on 127.0.0.1:${ratingsPort}`,
+      `details details-v1-b listening on 127.0.0.1:${detailsPort}`,
+      `reviews-v3 reviews-v3-c listening on 127.0.0.1:${reviewsPort}`,
+      `productpage productpage-v1-d listening on 127.0.0.1:${productpagePort}`,
+    ]);
+    const html = await (await fetch(`http://127.0.0.1:${productpagePort}/productpage`)).text();
     expect(html).toContain('<dt>Reviews served by:</dt><dd><u>reviews-v3-c</u></dd>');
     expect(html).toContain('style="color: red" data-stars="4"');
     expect(html).toContain('<dt>Pages:</dt><dd>200</dd>');
-    for (const app of [productpage, reviews, details, ratings]) expect(await stop(app.child)).toBe(0);
+    expect(await Promise.all(apps.map((app) => stop(app.child)))).toEqual([0, 0, 0, 0]);
   });
 
   it('a bad setting stops the app with a message naming it', async () => {

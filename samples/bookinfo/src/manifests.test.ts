@@ -74,6 +74,13 @@ describe('bookinfo networking', () => {
     expect(objects.every((o) => o.apiVersion === 'networking.istio.io/v1')).toBe(true);
   });
 
+  it('is checked by the Istio validator, which refuses what Istio refuses', () => {
+    const delay = readFileSync(`${folder}virtual-service-ratings-test-delay.yaml`, 'utf8');
+    const broken = loadDocuments(delay.replace('fixedDelay: 7s', 'fixedDelay: seven'), 'broken.yaml');
+    expect(broken.errors).toHaveLength(1);
+    expect(broken.errors[0].message).toMatch(/fixedDelay/);
+  });
+
   it('routes only to subsets the destination rules define', () => {
     const subsets = new Set(
       load('networking/destination-rule-all.yaml').flatMap((rule) => {

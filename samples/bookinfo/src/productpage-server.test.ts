@@ -123,10 +123,10 @@ describe('productpage', () => {
   });
 
   it('gives up on reviews after two timed-out attempts, and on details after its own timeout', async () => {
-    const mesh = await productpage({ details: neverAnswer, reviews: neverAnswer }, { detailsTimeoutMs: 60, reviewsTimeoutMs: 60 });
+    const mesh = await productpage({ details: neverAnswer, reviews: neverAnswer }, { detailsTimeoutMs: 250, reviewsTimeoutMs: 250 });
     const started = performance.now();
     const html = await (await fetch(`${mesh.base}/productpage`)).text();
-    expect(performance.now() - started).toBeGreaterThanOrEqual(115);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(495);
     expect(html).toContain(detailsUnavailable);
     expect(html).toContain(reviewsUnavailable);
     expect(mesh.reviews.requests).toHaveLength(2);
