@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createMeshDirs, meshPaths, saveRecord } from '../local/mesh-state.ts';
-import { findLocalPod, recordedPods } from './pod-config-dump.ts';
+import { fetchProxyAdmin, findLocalPod, recordedPods, type NetnsExec } from './pod-config-dump.ts';
 
 const pods = [
   { name: 'reviews-v1-5d8f9c7b6-x2k4p', namespace: 'default', netns: 'mz-a-1', ip: '10.244.0.12' },
@@ -36,5 +36,27 @@ describe('recordedPods', () => {
     } finally {
       await rm(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('fetchProxyAdmin', () => {
+  const answering = (code: number, stdout: string, stderr = ''): NetnsExec => async () => ({ code, stdout, stderr });
+
+  it("asks the proxy's admin port inside the pod's namespace", async () => {
+    const calls: string[][] = [];
+    const exec: NetnsExec = async (netns, command, args) => {
+      calls.push([netns, command, ...args]);
+      return { code: 0, stdout: '{"configs":[]}', stderr: '' };
+    };
+    expect(await fetchProxyAdmin(pods[0], '/config_dump?include_eds', exec)).toEqual({ configs: [] });
+    expect(calls[0].slice(0, 2)).toEqual(['mz-a-1', 'curl']);
+    expect(calls[0].at(-1)).toBe('http://127.0.0.1:15000/config_dump?include_eds');
+  });
+
+  it('says when the proxy does not answer, or not with JSON', async () => {
+    await expect(fetchProxyAdmin(pods[0], '/config_dump', answering(7, '', 'curl: (7) Failed to connect'))).rejects.toThrow(
+      'pod reviews-v1-5d8f9c7b6-x2k4p.default: its proxy does not answer http://127.0.0.1:15000/config_dump (curl: (7) Failed to connect)',
+    );
+    await expect(fetchProxyAdmin(pods[0], '/config_dump', answering(0, 'no such admin path'))).rejects.toThrow('did not return JSON');
   });
 });

@@ -21,10 +21,13 @@ export function recordedPods(stateRoot: string): PodRecord[] {
   return listMeshIds(stateRoot).flatMap((id) => loadRecord(meshPaths(stateRoot, id)).pods);
 }
 
+/** Runs a command in a network namespace (execInNetns; tests give their own). */
+export type NetnsExec = (netns: string, command: string, args: string[]) => Promise<{ code: number | null; stdout: string; stderr: string }>;
+
 /** Fetches a path of the proxy's admin API inside the pod's network namespace, as JSON. */
-export async function fetchProxyAdmin(pod: PodRecord, path: string): Promise<unknown> {
+export async function fetchProxyAdmin(pod: PodRecord, path: string, exec: NetnsExec = execInNetns): Promise<unknown> {
   const url = `http://127.0.0.1:15000${path}`;
-  const result = await execInNetns(pod.netns, 'curl', ['-sS', '--fail', '--max-time', '10', url]);
+  const result = await exec(pod.netns, 'curl', ['-sS', '--fail', '--max-time', '10', url]);
   if (result.code !== 0) throw new Error(`pod ${pod.name}.${pod.namespace}: its proxy does not answer ${url} (${result.stderr.trim() || `curl exit ${result.code}`})`);
   try {
     return JSON.parse(result.stdout) as unknown;

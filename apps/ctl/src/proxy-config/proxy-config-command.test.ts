@@ -34,6 +34,7 @@ describe('mizzenctl proxy-config', () => {
   });
 
   it('answers to pc, with each view and its flags', async () => {
+    expect((await run(['pc', 'listeners', '-f', envoyDump, '--type', 'http'])).out).toContain('/healthz/ready*');
     const listeners = await run(['pc', 'listeners', '-f', istiodDump, '--port', '27017']);
     expect(listeners.out).toContain('Cluster: outbound|27017||mongodb.default.svc.cluster.local');
     const routes = await run(['pc', 'routes', '-f', istiodDump, '--name', 'inbound|9080||']);
@@ -78,6 +79,7 @@ describe('mizzenctl proxy-config', () => {
     await writeFile(notDump, '{"listeners": []}');
     expect(await run(['pc', 'clusters', '-f', notDump])).toMatchObject({ code: 1, err: expect.stringContaining('"configs" is missing or not a list') });
     expect(await run(['pc', 'clusters', '-f', envoyDump, '--port', 'http'])).toMatchObject({ code: 2, err: expect.stringContaining('not a port') });
+    expect(await run(['pc', 'listeners', '-f', envoyDump, '--type', 'udp'])).toMatchObject({ code: 2, err: expect.stringContaining('not HTTP, TCP or HTTP+TCP') });
     expect(await run(['pc', 'clusters', '-f', envoyDump, '-o', 'xml'])).toMatchObject({ code: 2, err: expect.stringContaining('Allowed choices are short, json, yaml') });
   });
 });

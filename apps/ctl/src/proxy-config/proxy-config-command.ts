@@ -60,6 +60,12 @@ function port(text: string): number {
   return value;
 }
 
+function listenerProtocol(text: string): string {
+  const value = text.toUpperCase();
+  if (!['HTTP', 'TCP', 'HTTP+TCP'].includes(value)) throw new InvalidArgumentError('not HTTP, TCP or HTTP+TCP');
+  return value;
+}
+
 /** Each view: its flags, and how it prints the sections of a dump. */
 interface View {
   name: string;
@@ -75,7 +81,7 @@ const listenersView: View = {
     c
       .option('--port <port>', 'only listeners on this port', port)
       .option('--address <address>', 'only listeners on this address')
-      .option('--type <type>', 'only listeners of this protocol: HTTP, TCP or HTTP+TCP'),
+      .option('--type <type>', 'only listeners of this protocol: HTTP, TCP or HTTP+TCP', listenerProtocol),
   print: (sections, flags) => {
     const filter = flags as ListenerFilter;
     return { raw: selectListeners(sections.listeners, filter), table: formatTable(listenerHeader, listenerRows(sections.listeners, filter).map(listenerCells)) };
