@@ -305,6 +305,12 @@ describe('upgrades', () => {
     await closed;
   });
 
+  it('forwards an h2c upgrade request as plain HTTP/1.1', async () => {
+    const calm = await send('/calm', { headers: { connection: 'Upgrade, HTTP2-Settings', upgrade: 'h2c', 'http2-settings': 'AAMAAABkAAQAoAAAAAIAAAAA' } });
+    expect(calm.status).toBe(200);
+    expect(calm.body).toBe('upstream /calm');
+  });
+
   it('refuses an upgrade its route turns off with 403', async () => {
     const socket = connect({ host: '127.0.0.1', port });
     let received = '';

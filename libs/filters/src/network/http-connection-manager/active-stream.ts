@@ -97,7 +97,8 @@ export class ActiveStream implements HttpStream {
   private static requestedUpgrade(headers: HeaderList): string | undefined {
     const upgrade = getHeader(headers, 'upgrade');
     const connection = getHeader(headers, 'connection');
-    if (upgrade === undefined || connection === undefined) return undefined;
+    // An h2c upgrade is dropped (the request goes on as HTTP/1.1), as Envoy does.
+    if (upgrade === undefined || connection === undefined || upgrade.toLowerCase() === 'h2c') return undefined;
     return connection.toLowerCase().split(',').some((t) => t.trim() === 'upgrade') ? upgrade.toLowerCase() : undefined;
   }
 
