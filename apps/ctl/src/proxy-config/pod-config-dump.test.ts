@@ -16,6 +16,8 @@ describe('findLocalPod', () => {
     expect(findLocalPod(pods, 'reviews-v2-6c9b8d7f5-q8r2s').netns).toBe('mz-a-2');
     expect(findLocalPod(pods, 'reviews-v1').netns).toBe('mz-a-1');
     expect(findLocalPod(pods, 'ratings.shop').netns).toBe('mz-a-3');
+    expect(findLocalPod(pods, 'ratings', 'shop').netns).toBe('mz-a-3');
+    expect(findLocalPod(pods, 'reviews-v1.default', 'shop').netns).toBe('mz-a-1');
   });
 
   it('says when a pod is unknown or a prefix ambiguous', () => {

@@ -1,12 +1,12 @@
 import { execInNetns } from '@mizzen/net';
 import { listMeshIds, loadRecord, meshPaths, type PodRecord } from '../local/mesh-state.ts';
 
-/** POD[.NAMESPACE] (namespace default) to the pod of a recorded local mesh: by exact name,
- *  else by a prefix that picks one pod alone. */
-export function findLocalPod(pods: PodRecord[], reference: string): PodRecord {
+/** POD[.NAMESPACE] (else the namespace given, default) to the pod of a recorded local mesh:
+ *  by exact name, else by a prefix that picks one pod alone. */
+export function findLocalPod(pods: PodRecord[], reference: string, defaultNamespace = 'default'): PodRecord {
   const dot = reference.indexOf('.');
   const name = dot < 0 ? reference : reference.slice(0, dot);
-  const namespace = dot < 0 ? 'default' : reference.slice(dot + 1);
+  const namespace = dot < 0 ? defaultNamespace : reference.slice(dot + 1);
   const inNamespace = pods.filter((pod) => pod.namespace === namespace);
   const exact = inNamespace.find((pod) => pod.name === name);
   if (exact) return exact;

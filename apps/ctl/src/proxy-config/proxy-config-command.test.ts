@@ -71,6 +71,7 @@ describe('mizzenctl proxy-config', () => {
   it('says clearly what is wrong', async () => {
     expect(await run(['pc', 'listeners'])).toMatchObject({ code: 1, err: 'error: name a pod (POD[.NAMESPACE]) or give --file DUMP.json\n' });
     expect(await run(['pc', 'listeners', 'productpage', '--state-dir', dir])).toMatchObject({ code: 1, err: expect.stringContaining('pod productpage in namespace default: not in any running local mesh') });
+    expect(await run(['pc', 'routes', 'ratings', '-n', 'shop', '--state-dir', dir])).toMatchObject({ code: 1, err: expect.stringContaining('pod ratings in namespace shop') });
     expect(await run(['pc', 'listeners', '-f', join(dir, 'missing.json')])).toMatchObject({ code: 1, err: expect.stringContaining('missing.json: cannot read') });
     const notJson = join(dir, 'bad.json');
     await writeFile(notJson, '{');

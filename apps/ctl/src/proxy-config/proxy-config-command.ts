@@ -25,6 +25,7 @@ type Format = 'short' | 'json' | 'yaml';
 
 interface CommonFlags {
   file?: string;
+  namespace: string;
   output: Format;
   stateDir: string;
 }
@@ -45,7 +46,7 @@ async function loadDump(pod: string | undefined, flags: CommonFlags, adminPath: 
     }
   }
   if (pod === undefined) throw new Error('name a pod (POD[.NAMESPACE]) or give --file DUMP.json');
-  return fetchProxyAdmin(findLocalPod(recordedPods(flags.stateDir), pod), adminPath);
+  return fetchProxyAdmin(findLocalPod(recordedPods(flags.stateDir), pod, flags.namespace), adminPath);
 }
 
 function render(format: Format, raw: unknown, table: () => string): string {
@@ -146,6 +147,7 @@ const tableViews = [clustersView, listenersView, routesView, endpointsView];
 function addCommon(command: Command): Command {
   return command
     .argument('[pod]', 'POD[.NAMESPACE] of the local mesh (namespace default); a name prefix will do')
+    .option('-n, --namespace <namespace>', 'namespace of a pod named without one', 'default')
     .option('-f, --file <dump>', 'read a saved config dump (Envoy JSON) instead of asking the pod')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['short', 'json', 'yaml']).default('short'))
     .option('--state-dir <dir>', 'where local meshes record their pods (env MIZZEN_LOCAL_STATE)', defaultStateRoot());
