@@ -78,6 +78,8 @@ describe('productpage', () => {
     const logout = await fetch(`${mesh.base}/logout`, { redirect: 'manual' });
     expect(logout.status).toBe(302);
     expect(logout.headers.get('set-cookie')).toMatch(/^user=; Path=\/; Max-Age=0/);
+    const accented = await fetch(`${mesh.base}/login`, { method: 'POST', body: new URLSearchParams({ username: 'zoë' }), redirect: 'manual' });
+    expect(accented.headers.get('set-cookie')).toMatch(/^user=zo%C3%AB;/);
     const empty = await fetch(`${mesh.base}/login`, { method: 'POST', body: new URLSearchParams({ username: ' ' }), redirect: 'manual' });
     expect(empty.status).toBe(400);
     expect(await empty.json()).toEqual({ error: 'POST /login: form field username is missing or empty' });
@@ -88,6 +90,16 @@ describe('productpage', () => {
     const html = await (await fetch(`${mesh.base}/productpage`, { headers: { cookie: `user=${encodeURIComponent('<script>x</script>')}` } })).text();
     expect(html).not.toContain('<script>');
     expect(html).toContain('&#60;script&#62;x&#60;/script&#62;');
+  });
+
+  it('survives a malformed cookie and refuses an oversized sign-in form', async () => {
+    const mesh = await productpage();
+    const page = await fetch(`${mesh.base}/productpage`, { headers: { cookie: 'user=%E0%A4%A' } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('action="/login"');
+    const huge = await fetch(`${mesh.base}/login`, { method: 'POST', body: `username=${'a'.repeat(20_000)}` });
+    expect(huge.status).toBe(413);
+    expect((await fetch(`${mesh.base}/health`)).status).toBe(200);
   });
 
   it('passes on an incoming end-user and the trace headers, and nothing else', async () => {

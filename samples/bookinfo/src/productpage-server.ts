@@ -119,8 +119,8 @@ export function userFromCookie(cookie: string | undefined): string | undefined {
 
 async function login(request: IncomingMessage, response: ServerResponse): Promise<void> {
   let form = '';
-  for await (const chunk of request) {
-    form += String(chunk);
+  for await (const chunk of request.setEncoding('utf8')) {
+    form += chunk as string;
     if (form.length > maxFormBytes) return sendJson(response, 413, { error: `POST /login: form larger than ${maxFormBytes} bytes` });
   }
   const user = new URLSearchParams(form).get('username')?.trim() ?? '';

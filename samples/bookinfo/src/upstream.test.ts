@@ -29,3 +29,10 @@ describe('upstream calls', () => {
     await expect(getJson({ url: new URL(`http://127.0.0.1:${port}`) }, '/y', {}, 2_000)).rejects.toThrow(/ECONNREFUSED/);
   });
 });
+
+describe('upstream calls cut short', () => {
+  it('rejects when the answer starts but never ends in time', async () => {
+    const fake = await fakeService((_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).write('{"id":'));
+    await expect(getJson({ url: fake.url }, '/z', {}, 100)).rejects.toThrow(`GET http://127.0.0.1:${fake.port}/z: no answer within 100 ms`);
+  });
+});
