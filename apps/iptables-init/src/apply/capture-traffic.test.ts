@@ -2,13 +2,13 @@ import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { describe, expect, it, type TestContext } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-// Real traffic through real rules: each test builds a pod and a peer, two fresh network
-// namespaces joined by a veth pair (so it needs root), applies the rules in the pod with the
-// real bin, and connects. Every address that a connection could reach has a listener saying
-// who it is, so a connection that must not be redirected is proven by where it lands, not by
-// waiting for a time-out.
+// Real traffic through real rules: a pod and a peer, two fresh network namespaces joined by a
+// veth pair (so this needs root); each test applies its flags in the pod with the real bin,
+// replacing the rules of the test before, and connects. Every address that a connection could
+// reach has a listener saying who it is, so a connection that must not be redirected is proven
+// by where it lands, not by waiting for a time-out.
 const exec = promisify(execFile);
 const main = fileURLToPath(new URL('../main.ts', import.meta.url));
 const probe = fileURLToPath(new URL('./testdata/landing-probe.ts', import.meta.url));
@@ -27,15 +27,16 @@ interface Pods {
   subnet: string;
 }
 
-/** A pod and a peer joined by a veth pair; both namespaces are removed when the test ends, pass or fail. */
-async function podAndPeer({ onTestFinished }: TestContext): Promise<Pods> {
+/** A pod and a peer joined by a veth pair; each clean-up step is handed to onFinished as soon as
+ *  there is something to clean, so that a failure half-way leaves nothing behind. */
+async function podAndPeer(onFinished: (cleanup: () => Promise<void>) => void): Promise<Pods> {
   const n = count++;
   const [pod, peer] = [`mzipc-${run}-${n}-pod`, `mzipc-${run}-${n}-peer`];
   const subnet = `10.${1 + Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
   const pods = { pod, peer, podIp: `${subnet}.1`, peerIp: `${subnet}.2`, otherIp: `${subnet}.3`, subnet: `${subnet}.0/24` };
   for (const netns of [pod, peer]) {
     await exec('ip', ['netns', 'add', netns]);
-    onTestFinished(() => exec('ip', ['netns', 'del', netns]).then(() => undefined));
+    onFinished(() => exec('ip', ['netns', 'del', netns]).then(() => undefined));
     await exec('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
   }
   await exec('ip', ['-n', pod, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', peer]);
@@ -64,11 +65,11 @@ async function applyCapture(netns: string, args: string[]): Promise<void> {
   if (result.code !== 0) throw new Error(`iptables-init ${args.join(' ')} failed (${result.code}): ${result.stderr}`);
 }
 
-/** Starts listeners (`HOST:PORT=NAME`) in a namespace; stopped when the test ends. */
-async function listen(context: TestContext, netns: string, listeners: string[]): Promise<void> {
+/** Starts listeners (`HOST:PORT=NAME`) in a namespace, handing onFinished how to stop them. */
+async function listen(onFinished: (cleanup: () => Promise<void>) => void, netns: string, listeners: string[]): Promise<void> {
   const child = spawn('ip', ['netns', 'exec', netns, process.execPath, probe, ...listeners]);
   const closed = once(child, 'close');
-  context.onTestFinished(async () => {
+  onFinished(async () => {
     child.kill('SIGKILL');
     await closed;
   });
@@ -92,30 +93,32 @@ async function connectFrom(netns: string, host: string, port: number, user?: { u
   return JSON.parse(result.stdout) as Landing;
 }
 
-/** The pod's proxy listeners, plus its apps. */
-const proxyListeners = (apps: string[] = []) => ['0.0.0.0:15001=outbound', '0.0.0.0:15006=inbound', ...apps];
 
-/** The peer's real listeners, on both its addresses. */
-const peerListeners = (pods: Pods, ports: number[]) =>
-  ports.flatMap((port) => [`${pods.peerIp}:${port}=peer:${port}`, `${pods.otherIp}:${port}=other:${port}`]);
+describe('traffic through the capture rules, between a pod and a peer', { timeout: 30_000 }, () => {
+  let pods: Pods;
+  const cleanups: (() => Promise<void>)[] = [];
+  beforeAll(async () => {
+    const onFinished = (cleanup: () => Promise<void>) => void cleanups.unshift(cleanup);
+    pods = await podAndPeer(onFinished);
+    // The proxy's two ports and the apps of the pod; the peer's real listeners, on both its addresses.
+    await listen(onFinished, pods.pod, ['0.0.0.0:15001=outbound', '0.0.0.0:15006=inbound', ...[9080, 9090, 15021].map((port) => `0.0.0.0:${port}=app:${port}`)]);
+    await listen(onFinished, pods.peer, [8080, 8081].flatMap((port) => [`${pods.peerIp}:${port}=peer:${port}`, `${pods.otherIp}:${port}=other:${port}`]));
+  }, 30_000);
+  // Listeners first, then the namespaces (cleanups runs newest first).
+  afterAll(async () => {
+    for (const cleanup of cleanups) await cleanup();
+  });
 
-describe('traffic through the capture rules, between a pod and a peer', { timeout: 45_000 }, () => {
   describe('outbound', () => {
-    it('sends the app’s connection to the peer to 15001, keeping its original destination', async (context) => {
-      const pods = await podAndPeer(context);
+    it('sends the app’s connection to the peer to 15001, keeping its original destination', async () => {
       await applyCapture(pods.pod, SIDECAR);
-      await listen(context, pods.pod, proxyListeners());
-      await listen(context, pods.peer, peerListeners(pods, [8080]));
 
       expect(await connectFrom(pods.pod, pods.peerIp, 8080)).toEqual({ at: 'outbound', original: `${pods.peerIp}:8080` });
       expect(await connectFrom(pods.pod, pods.peerIp, 8080, { uid: 1000, gid: 1000 })).toEqual({ at: 'outbound', original: `${pods.peerIp}:8080` });
     });
 
-    it('lets the proxy’s own uid and gid reach the peer directly', async (context) => {
-      const pods = await podAndPeer(context);
+    it('lets the proxy’s own uid and gid reach the peer directly', async () => {
       await applyCapture(pods.pod, SIDECAR);
-      await listen(context, pods.pod, proxyListeners());
-      await listen(context, pods.peer, peerListeners(pods, [8080]));
 
       expect((await connectFrom(pods.pod, pods.peerIp, 8080, { uid: 1337, gid: 1337 })).at).toBe('peer:8080');
       // Either id alone is enough.
@@ -123,42 +126,30 @@ describe('traffic through the capture rules, between a pod and a peer', { timeou
       expect((await connectFrom(pods.pod, pods.peerIp, 8080, { uid: 1000, gid: 1337 })).at).toBe('peer:8080');
     });
 
-    it('lets an excluded outbound port (-o) reach the peer directly', async (context) => {
-      const pods = await podAndPeer(context);
+    it('lets an excluded outbound port (-o) reach the peer directly', async () => {
       await applyCapture(pods.pod, [...SIDECAR, '-o', '8081,9000']);
-      await listen(context, pods.pod, proxyListeners());
-      await listen(context, pods.peer, peerListeners(pods, [8080, 8081]));
 
       expect((await connectFrom(pods.pod, pods.peerIp, 8081)).at).toBe('peer:8081');
       expect(await connectFrom(pods.pod, pods.peerIp, 8080)).toEqual({ at: 'outbound', original: `${pods.peerIp}:8080` });
     });
 
-    it('lets an excluded CIDR (-x) reach the peer directly and redirects other addresses', async (context) => {
-      const pods = await podAndPeer(context);
+    it('lets an excluded CIDR (-x) reach the peer directly and redirects other addresses', async () => {
       await applyCapture(pods.pod, [...SIDECAR, '-x', `${pods.peerIp}/32,192.0.2.0/24`]);
-      await listen(context, pods.pod, proxyListeners());
-      await listen(context, pods.peer, peerListeners(pods, [8080]));
 
       expect((await connectFrom(pods.pod, pods.peerIp, 8080)).at).toBe('peer:8080');
       expect(await connectFrom(pods.pod, pods.otherIp, 8080)).toEqual({ at: 'outbound', original: `${pods.otherIp}:8080` });
     });
 
-    it('redirects only the CIDRs given to -i', async (context) => {
-      const pods = await podAndPeer(context);
+    it('redirects only the CIDRs given to -i', async () => {
       await applyCapture(pods.pod, [...SIDECAR, '-i', `192.0.2.0/24,${pods.otherIp}/32`]);
-      await listen(context, pods.pod, proxyListeners());
-      await listen(context, pods.peer, peerListeners(pods, [8080]));
 
       expect(await connectFrom(pods.pod, pods.otherIp, 8080)).toEqual({ at: 'outbound', original: `${pods.otherIp}:8080` });
       expect((await connectFrom(pods.pod, pods.peerIp, 8080)).at).toBe('peer:8080');
     });
 
-    it('redirects only the ports given to -q', async (context) => {
-      const pods = await podAndPeer(context);
+    it('redirects only the ports given to -q', async () => {
       // As in Istio, -q adds ports to the CIDRs of -i, so it is used with -i empty.
       await applyCapture(pods.pod, [...SIDECAR, '-i', '', '-q', '8080,9000']);
-      await listen(context, pods.pod, proxyListeners());
-      await listen(context, pods.peer, peerListeners(pods, [8080, 8081]));
 
       expect(await connectFrom(pods.pod, pods.peerIp, 8080)).toEqual({ at: 'outbound', original: `${pods.peerIp}:8080` });
       expect((await connectFrom(pods.pod, pods.peerIp, 8081)).at).toBe('peer:8081');
@@ -166,19 +157,15 @@ describe('traffic through the capture rules, between a pod and a peer', { timeou
   });
 
   describe('inbound', () => {
-    it('sends the peer’s connection to a pod port to 15006, keeping its original destination, except the ports of -d', async (context) => {
-      const pods = await podAndPeer(context);
+    it('sends the peer’s connection to a pod port to 15006, keeping its original destination, except the ports of -d', async () => {
       await applyCapture(pods.pod, SIDECAR);
-      await listen(context, pods.pod, proxyListeners(['0.0.0.0:9080=app:9080', '0.0.0.0:15021=app:15021']));
 
       expect(await connectFrom(pods.peer, pods.podIp, 9080)).toEqual({ at: 'inbound', original: `${pods.podIp}:9080` });
       expect((await connectFrom(pods.peer, pods.podIp, 15021)).at).toBe('app:15021');
     });
 
-    it('captures only the ports given to -b', async (context) => {
-      const pods = await podAndPeer(context);
+    it('captures only the ports given to -b', async () => {
       await applyCapture(pods.pod, [...SIDECAR, '-b', '9080']);
-      await listen(context, pods.pod, proxyListeners(['0.0.0.0:9080=app:9080', '0.0.0.0:9090=app:9090']));
 
       expect(await connectFrom(pods.peer, pods.podIp, 9080)).toEqual({ at: 'inbound', original: `${pods.podIp}:9080` });
       expect((await connectFrom(pods.peer, pods.podIp, 9090)).at).toBe('app:9090');
