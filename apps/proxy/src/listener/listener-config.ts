@@ -18,6 +18,8 @@ export interface ListenerConfig {
   readonly port: number;
   readonly bindToPort: boolean;
   readonly useOriginalDst: boolean;
+  /** Read the connection's pre-redirect destination (use_original_dst or the original_dst filter). */
+  readonly readsOriginalDst: boolean;
   readonly chains: FilterChain[];
   readonly defaultChain: FilterChain | undefined;
   readonly json: JsonObject;
@@ -53,15 +55,17 @@ export function compileListener(json: unknown, context: FilterFactoryContext, pa
     'listener_filters', 'traffic_direction', 'continue_on_listener_filters_timeout', 'listener_filters_timeout']);
   const name = requiredString(obj, 'name', path);
   oneOf(obj, 'traffic_direction', path, ['UNSPECIFIED', 'INBOUND', 'OUTBOUND'], 'UNSPECIFIED');
-  optionalArray(obj, 'listener_filters', path).forEach((lf, i) => {
+  const listenerFilters = optionalArray(obj, 'listener_filters', path);
+  listenerFilters.forEach((lf, i) => {
     const lpath = `${path}.listener_filters[${i}]`;
     const l = asObject(lf, lpath);
     onlyFields(l, lpath, ['name', 'typed_config']);
     const typed = optionalObject(l, 'typed_config', lpath);
-    // original_dst recovers the pre-redirect destination; here that is the socket's local address.
+    // original_dst recovers the pre-redirect destination (SO_ORIGINAL_DST); it is the only one.
     if (typed?.['@type'] !== ORIGINAL_DST_FILTER) throw new ConfigError(`${lpath}.typed_config`, `unsupported listener filter "${String(typed?.['@type'] ?? l.name)}"`);
   });
   const { address, port } = readSocketAddress(obj.address, `${path}.address`);
+  const useOriginalDst = optionalBoolean(obj, 'use_original_dst', path) ?? false;
   const chains = optionalArray(obj, 'filter_chains', path).map((c, i) => compileChain(c, `${path}.filter_chains[${i}]`, context));
   const defaultJson = optionalObject(obj, 'default_filter_chain', path);
   const defaultChain = defaultJson ? compileChain(defaultJson, `${path}.default_filter_chain`, context) : undefined;
@@ -71,7 +75,8 @@ export function compileListener(json: unknown, context: FilterFactoryContext, pa
     address,
     port,
     bindToPort: optionalBoolean(obj, 'bind_to_port', path) ?? true,
-    useOriginalDst: optionalBoolean(obj, 'use_original_dst', path) ?? false,
+    useOriginalDst,
+    readsOriginalDst: useOriginalDst || listenerFilters.length > 0,
     chains,
     defaultChain,
     json: obj,

@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { originalDestination } from '@mizzen/net';
 import {
   ConfigError, type Counter, type FilterFactoryContext, type Gauge, type JsonObject, type Logger, type RouteConfigHandle, type StatsStore,
 } from '@mizzen/filters';
@@ -15,6 +16,7 @@ class ListenerVersion {
   readonly cxTotal: Counter;
   readonly cxActive: Gauge;
   readonly noChain: Counter;
+  readonly originalDstFailed: Counter;
   readonly version: string;
   readonly lastUpdated = new Date().toISOString();
 
@@ -26,6 +28,7 @@ class ListenerVersion {
     this.cxTotal = stats.counter(`${p}downstream_cx_total`);
     this.cxActive = stats.gauge(`${p}downstream_cx_active`);
     this.noChain = stats.counter(`${p}no_filter_chain_match`);
+    this.originalDstFailed = stats.counter(`${p}original_dst_failed`);
   }
 
   /** Warm: every route configuration it needs has arrived. */
@@ -50,6 +53,10 @@ interface ActiveListener {
   warming: ListenerVersion | undefined;
   server: Server | undefined;
   readonly isStatic: boolean;
+}
+
+function localDestination(socket: Socket): { address: string; port: number } {
+  return { address: plainAddress(socket.localAddress), port: socket.localPort ?? 0 };
 }
 
 /** With several workers each binds the port itself (SO_REUSEPORT) and the kernel spreads
@@ -215,11 +222,16 @@ export class ListenerManager {
 
   private onConnection(listener: ActiveListener, socket: Socket): void {
     socket.on('error', () => {});
-    const destinationAddress = plainAddress(socket.localAddress);
-    const destinationPort = socket.localPort ?? 0;
+    const destination = listener.current.config.readsOriginalDst
+      ? this.originalDestinationOf(listener.current, socket)
+      : localDestination(socket);
+    if (!destination) {
+      socket.destroy();
+      return;
+    }
+    const { address: destinationAddress, port: destinationPort } = destination;
     let target = listener;
     if (listener.current.config.useOriginalDst) {
-      // The original destination is the socket's local address until SO_ORIGINAL_DST is read.
       const handoff = this.byAddress.get(hostKey(destinationAddress, destinationPort))
         ?? this.byAddress.get(hostKey('0.0.0.0', destinationPort))
         ?? this.byAddress.get(hostKey('::', destinationPort));
@@ -247,6 +259,21 @@ export class ListenerManager {
     } catch (err) {
       this.log.error(`listener ${version.config.name}: ${(err as Error).stack ?? err}`);
       socket.destroy();
+    }
+  }
+
+  /** Where a captured connection was going (SO_ORIGINAL_DST). A connection conntrack does not
+   *  know was made straight to the listener (no NAT here), so its local address is the answer.
+   *  Any other failure is counted and logged, and the caller closes the connection. */
+  private originalDestinationOf(version: ListenerVersion, socket: Socket): { address: string; port: number } | undefined {
+    try {
+      const { address, port } = originalDestination(socket);
+      return { address, port };
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'ENOENT') return localDestination(socket);
+      version.originalDstFailed.inc();
+      this.log.error(`listener ${version.config.name}: ${(err as Error).message}`);
+      return undefined;
     }
   }
 
