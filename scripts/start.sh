@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Sets up a fresh machine and runs the local mesh: istiod, and every pod of the sample in its
+# Sets up a fresh machine and runs the local Bookinfo mesh: istiod, and every pod in its
 # own network namespace with its sidecar. Needs root (network namespaces). Ctrl-C stops it all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$PWD/node_modules/.bin:$PATH"
-exec mizzenctl local up "${1:-samples/hello/manifests}"
+exec mizzenctl local up "${1:-samples/bookinfo/manifests}"
