@@ -66,6 +66,22 @@ const originalDstFilter = {
   typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.listener.original_dst.v3.OriginalDst' },
 };
 
+/** Writes a bootstrap file the proxy's uid can read; removed when the suite ends. */
+async function writeBootstrap(json: object): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'mizzen-capture-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  await chmod(dir, 0o755);
+  const config = join(dir, 'envoy.json');
+  await writeFile(config, JSON.stringify(json), { mode: 0o644 });
+  return config;
+}
+
+async function addNetns(netns: string): Promise<void> {
+  await exec('ip', ['netns', 'add', netns]);
+  cleanups.push(() => exec('ip', ['netns', 'del', netns]));
+  await exec('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
+}
+
 function bootstrap(): object {
   return {
     static_resources: {
@@ -122,11 +138,7 @@ function bootstrap(): object {
 
 describe('a sidecar behind iptables capture', { timeout: 30_000 }, () => {
   beforeAll(async () => {
-    for (const netns of [pod, peer]) {
-      await exec('ip', ['netns', 'add', netns]);
-      cleanups.push(() => exec('ip', ['netns', 'del', netns]));
-      await exec('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
-    }
+    for (const netns of [pod, peer]) await addNetns(netns);
     await exec('ip', ['-n', pod, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', peer]);
     for (const [netns, ip] of [[pod, podIp], [peer, peerIp]]) {
       await exec('ip', ['-n', netns, 'addr', 'add', `${ip}/24`, 'dev', 'eth0']);
@@ -135,13 +147,7 @@ describe('a sidecar behind iptables capture', { timeout: 30_000 }, () => {
     await exec('ip', ['netns', 'exec', pod, process.execPath, iptablesInit,
       '-p', '15001', '-z', '15006', '-u', '1337', '-m', 'REDIRECT', '-i', '*', '-b', '*']);
 
-    // The bootstrap must be readable by the proxy's uid.
-    const dir = await mkdtemp(join(tmpdir(), 'mizzen-capture-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    await chmod(dir, 0o755);
-    const config = join(dir, 'envoy.json');
-    await writeFile(config, JSON.stringify(bootstrap()), { mode: 0o644 });
-
+    const config = await writeBootstrap(bootstrap());
     await start(['netns', 'exec', peer, process.execPath, answerer, 'peer', '8080', '9999'], 'ready');
     await start(['netns', 'exec', pod, process.execPath, answerer, 'app', '8080'], 'ready');
     await start(['netns', 'exec', pod, 'setpriv', '--reuid', '1337', '--regid', '1337', '--clear-groups',
@@ -149,7 +155,7 @@ describe('a sidecar behind iptables capture', { timeout: 30_000 }, () => {
   }, 30_000);
 
   afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
   it('hands an outbound connection to the listener of its original destination', async () => {
@@ -166,6 +172,36 @@ describe('a sidecar behind iptables capture', { timeout: 30_000 }, () => {
 
   it('matches an inbound connection on its original port and sends it to the app', async () => {
     const answer = await get(peer, `http://${podIp}:8080/`);
+    expect(answer.body).toBe('app:8080');
+  });
+});
+
+describe('a listener reading original destinations without capture rules', { timeout: 30_000 }, () => {
+  // No NAT rules: conntrack knows nothing of a connection made straight to the port.
+  const bare = `mzpx-${run}-bare`;
+  beforeAll(async () => {
+    await addNetns(bare);
+    const config = await writeBootstrap({
+      static_resources: {
+        listeners: [{
+          name: 'virtualInbound',
+          address: { socket_address: { address: '127.0.0.1', port_value: 15006 } },
+          listener_filters: [originalDstFilter],
+          filter_chains: [{ filter_chain_match: { destination_port: 15006 }, filters: [tcpProxy('inbound|8080||')] }],
+        }],
+        clusters: [staticCluster('inbound|8080||', '127.0.0.1', 8080)],
+      },
+    });
+    await start(['netns', 'exec', bare, process.execPath, answerer, 'app', '8080'], 'ready');
+    await start(['netns', 'exec', bare, process.execPath, mainTs, '-c', config], 'started with');
+  }, 30_000);
+
+  afterAll(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  it('takes the local address as the destination of a connection that was not redirected', async () => {
+    const answer = await get(bare, 'http://127.0.0.1:15006/');
     expect(answer.body).toBe('app:8080');
   });
 });
