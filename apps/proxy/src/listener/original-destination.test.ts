@@ -8,7 +8,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Runs as root: a pod namespace with the sidecar capture rules of iptables-init and a peer
-// namespace, joined by a veth pair; the proxy runs in the pod as uid 1337, as a sidecar does.
+// namespace, joined by a veth pair; the proxy runs in the pod with the sidecar's gid 1337, which
+// the capture rules leave alone as they do its uid (keeping uid 0 lets it read the checkout
+// wherever it lies).
 const exec = promisify(execFile);
 const mainTs = fileURLToPath(new URL('../main.ts', import.meta.url));
 const answerer = fileURLToPath(new URL('./testdata/http-answerer.ts', import.meta.url));
@@ -150,7 +152,7 @@ describe('a sidecar behind iptables capture', { timeout: 30_000 }, () => {
     const config = await writeBootstrap(bootstrap());
     await start(['netns', 'exec', peer, process.execPath, answerer, 'peer', '8080', '9999'], 'ready');
     await start(['netns', 'exec', pod, process.execPath, answerer, 'app', '8080'], 'ready');
-    await start(['netns', 'exec', pod, 'setpriv', '--reuid', '1337', '--regid', '1337', '--clear-groups',
+    await start(['netns', 'exec', pod, 'setpriv', '--regid', '1337', '--clear-groups',
       process.execPath, mainTs, '-c', config], 'started with');
   }, 30_000);
 
