@@ -5,4 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
-exec npx nx run-many -t lint typecheck test --outputStyle=stream --parallel=2 "$@"
+# CI runs every task for real; a developer's run reuses Nx's local cache.
+cache=()
+[ "${CI:-}" = true ] && cache=(--skip-nx-cache)
+exec npx nx run-many -t lint typecheck test --outputStyle=stream --parallel=2 "${cache[@]}" "$@"
