@@ -20,8 +20,11 @@ export interface ConfigStore {
   subscribe(listener: ConfigListener): () => void;
 }
 
-/** A store held in memory. Sources feed it whole snapshots through replaceAll(), and it tells
- *  subscribers what changed. */
+/** A store held in memory. A source that rereads everything (a folder) feeds it whole snapshots
+ *  through replaceAll(); one that hears of changes one by one (the Kubernetes API) uses set()
+ *  and delete(). Either way subscribers hear only what changed: setting an object to what it
+ *  already holds is no change, so a source may replay objects (a relist) without repeating
+ *  events. */
 export class MemoryConfigStore implements ConfigStore {
   #objects = new Map<string, KubeObject>();
   #listeners = new Set<ConfigListener>();
@@ -60,14 +63,45 @@ export class MemoryConfigStore implements ConfigStore {
       if (!next.has(key)) events.push({ type: 'delete', object: previous });
     }
     for (const [key, object] of next) {
-      const previous = this.#objects.get(key);
-      if (previous === undefined) events.push({ type: 'add', object });
-      else if (JSON.stringify(previous) !== JSON.stringify(object)) events.push({ type: 'update', object, previous });
+      const event = changeOf(this.#objects.get(key), object);
+      if (event) events.push(event);
     }
     this.#objects = next;
-    for (const event of events) for (const listener of this.#listeners) listener(event);
+    for (const event of events) this.#emit(event);
     return events;
   }
+
+  /** Adds or replaces an object; emits add or update unless it is unchanged. */
+  set(object: KubeObject): ConfigEvent | undefined {
+    const key = objectKey(object);
+    const event = changeOf(this.#objects.get(key), object);
+    if (!event) return undefined;
+    this.#objects.set(key, object);
+    return this.#emit(event);
+  }
+
+  /** Removes the object with this store key (see objectKey); emits delete if it was there. */
+  delete(key: string): ConfigEvent | undefined {
+    const object = this.#objects.get(key);
+    if (object === undefined) return undefined;
+    this.#objects.delete(key);
+    return this.#emit({ type: 'delete', object });
+  }
+
+  /** The store keys of the objects of one kind. */
+  keysOf(kind: string): string[] {
+    return [...this.#objects.values()].filter((o) => o.kind === kind).map(objectKey);
+  }
+
+  #emit(event: ConfigEvent): ConfigEvent {
+    for (const listener of this.#listeners) listener(event);
+    return event;
+  }
+}
+
+function changeOf(previous: KubeObject | undefined, object: KubeObject): ConfigEvent | undefined {
+  if (previous === undefined) return { type: 'add', object };
+  return JSON.stringify(previous) === JSON.stringify(object) ? undefined : { type: 'update', object, previous };
 }
 
 function compare(a: string, b: string): number {

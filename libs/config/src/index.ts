@@ -7,7 +7,6 @@ export { FolderSource, type FolderSourceOptions } from './folder-source.ts';
 export type * from './virtual-service.ts';
 export type * from './destination-rule.ts';
 export { parseDuration } from './istio-schema.ts';
-export { LiveConfigStore } from './live-config-store.ts';
 export { KubeSource, type KubeSourceOptions } from './kube/kube-source.ts';
 export { loadKubeConfig, type KubeConfigOptions } from './kube/kube-config.ts';
 export { watchedKinds, collectionPath, type WatchedKind } from './kube/watched-kinds.ts';

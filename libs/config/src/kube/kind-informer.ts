@@ -1,7 +1,7 @@
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { ConfigError } from '../config-error.ts';
 import { clusterScopedKinds } from '../kubernetes-types.ts';
-import type { LiveConfigStore } from '../live-config-store.ts';
+import type { MemoryConfigStore } from '../config-store.ts';
 import { validateObject } from '../validate.ts';
 import { KubeApiError, listObjects } from './list-objects.ts';
 import { collectionPath, describeKind, type WatchedKind } from './watched-kinds.ts';
@@ -14,7 +14,7 @@ export interface Backoff {
 export interface KindInformerOptions {
   config: KubeConfig;
   kind: WatchedKind;
-  store: LiveConfigStore;
+  store: MemoryConfigStore;
   report: (error: ConfigError) => void;
   backoff: Backoff;
   /** How often to list the kind again to correct any drift; 0 never. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConfigError } from '../config-error.ts';
-import { LiveConfigStore } from '../live-config-store.ts';
+import { MemoryConfigStore } from '../config-store.ts';
 import { KubeSource, type KubeSourceOptions } from './kube-source.ts';
 import { EventRecorder } from './testing/event-recorder.ts';
 import { FakeApiServer } from './testing/fake-api-server.ts';
@@ -66,7 +66,7 @@ async function writeKubeconfig(token: string): Promise<string> {
 /** Serves every kind (unless told which) and opens a source on it with a recorder attached. */
 async function open(options: Partial<KubeSourceOptions> & { serve?: WatchedKind[] } = {}): Promise<{ source: KubeSource; events: EventRecorder }> {
   for (const k of options.serve ?? watchedKinds) server.serve(k);
-  const store = new LiveConfigStore();
+  const store = new MemoryConfigStore();
   const events = new EventRecorder(store);
   source = await KubeSource.open({
     kubeconfig: await writeKubeconfig('secret-token'),

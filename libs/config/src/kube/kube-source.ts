@@ -1,5 +1,5 @@
 import type { ConfigError } from '../config-error.ts';
-import { LiveConfigStore } from '../live-config-store.ts';
+import { MemoryConfigStore } from '../config-store.ts';
 import { KindInformer, type Backoff } from './kind-informer.ts';
 import { loadKubeConfig, type KubeConfigOptions } from './kube-config.ts';
 import { watchedKinds, type WatchedKind } from './watched-kinds.ts';
@@ -8,7 +8,7 @@ export interface KubeSourceOptions extends KubeConfigOptions {
   /** Called with each invalid object and each failing kind; defaults to printing them. */
   onError?: (error: ConfigError) => void;
   /** The store to fill, for a caller that subscribes before the first list; a new one by default. */
-  store?: LiveConfigStore;
+  store?: MemoryConfigStore;
   /** The kinds to follow; istiod's by default. */
   kinds?: readonly WatchedKind[];
   /** How often each kind is listed again to correct drift (default 10 minutes; 0 never). */
@@ -22,10 +22,10 @@ export interface KubeSourceOptions extends KubeConfigOptions {
  *  object is reported and left out; a kind that fails (a CRD not installed, an API server
  *  away) is reported once and retried with backoff while the others keep serving. */
 export class KubeSource {
-  readonly store: LiveConfigStore;
+  readonly store: MemoryConfigStore;
   readonly #informers: KindInformer[];
 
-  private constructor(store: LiveConfigStore, informers: (store: LiveConfigStore) => KindInformer[]) {
+  private constructor(store: MemoryConfigStore, informers: (store: MemoryConfigStore) => KindInformer[]) {
     this.store = store;
     this.#informers = informers(store);
   }
@@ -37,7 +37,7 @@ export class KubeSource {
     const report = options.onError ?? ((error: ConfigError) => console.error(`config: kubernetes: ${error.message}`));
     const backoff = { initialMs: options.backoff?.initialMs ?? 1000, maxMs: options.backoff?.maxMs ?? 30_000 };
     const resyncMs = options.resyncMs ?? 10 * 60_000;
-    const source = new KubeSource(options.store ?? new LiveConfigStore(), (store) =>
+    const source = new KubeSource(options.store ?? new MemoryConfigStore(), (store) =>
       (options.kinds ?? watchedKinds).map((kind) => new KindInformer({ config, kind, store, report, backoff, resyncMs })),
     );
     source.#informers.forEach((informer) => informer.start());

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { ConfigEvent } from './config-store.ts';
-import { LiveConfigStore } from './live-config-store.ts';
+import { MemoryConfigStore } from './config-store.ts';
 
 const namespace = (name: string, labels: Record<string, string> = {}) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
 const account = (namespaceName: string, name: string) => ({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: namespaceName } });
 
-describe('LiveConfigStore', () => {
+describe('MemoryConfigStore, one change at a time', () => {
   it('emits add, update and delete only for real changes', () => {
-    const store = new LiveConfigStore();
+    const store = new MemoryConfigStore();
     const events: ConfigEvent[] = [];
     store.subscribe((event) => events.push(event));
     store.set(namespace('a'));
@@ -20,7 +20,7 @@ describe('LiveConfigStore', () => {
   });
 
   it('lists, gets and keys objects as the memory store does', () => {
-    const store = new LiveConfigStore();
+    const store = new MemoryConfigStore();
     store.set(account('b', 'y'));
     store.set(account('a', 'z'));
     store.set(namespace('a'));
