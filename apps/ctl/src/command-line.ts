@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { analyzeCommand } from './analyze/analyze-command.ts';
 import { localCommand, type Output } from './local/local-command.ts';
 import { proxyConfigCommand } from './proxy-config/proxy-config-command.ts';
 
@@ -12,6 +13,7 @@ export async function runCommandLine(argv: string[], output: Output): Promise<nu
     .exitOverride();
   program.addCommand(localCommand(output, (code) => (exitCode = code)));
   program.addCommand(proxyConfigCommand(output));
+  program.addCommand(analyzeCommand(output, (code) => (exitCode = code)));
   // Subcommands inherit neither the output nor the exit override from their parent.
   const configure = (command: Command): void => {
     command.configureOutput({ writeOut: output.out, writeErr: output.err }).exitOverride();

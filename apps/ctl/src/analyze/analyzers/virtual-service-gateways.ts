@@ -1,0 +1,34 @@
+import type { Gateway } from '@mizzen/config';
+import { messageAbout, namespaceOf, ofKind, type AnalysisMessage, type LoadedObject } from '../analysis-message.ts';
+import { hostMatches } from '../host-names.ts';
+import { virtualServices } from '../virtual-service-destinations.ts';
+
+/** `name` or `namespace/name`, read in the namespace of the VirtualService that names it. */
+export function gatewayKey(reference: string, namespace: string): string {
+  return reference.includes('/') ? reference : `${namespace}/${reference}`;
+}
+
+/** A Gateway server host may be `namespace/host`; only the host part is matched here. */
+function serverHost(host: string): string {
+  const slash = host.indexOf('/');
+  return slash === -1 ? host : host.slice(slash + 1);
+}
+
+/** IST0101 for a gateway a VirtualService names that does not exist; IST0132 for a bound
+ *  gateway none of whose servers accepts a host of the VirtualService. */
+export function virtualServiceGateways(objects: readonly LoadedObject[]): AnalysisMessage[] {
+  const gateways = new Map(ofKind<Gateway>(objects, 'Gateway').map(({ object }) => [`${namespaceOf(object)}/${object.metadata.name}`, object]));
+  return virtualServices(objects).flatMap(({ loaded, object, namespace }) =>
+    (object.spec.gateways ?? [])
+      .filter((reference) => reference !== 'mesh')
+      .flatMap((reference) => {
+        const key = gatewayKey(reference, namespace);
+        const gateway = gateways.get(key);
+        if (gateway === undefined) return [messageAbout(loaded, 'Error', 'IST0101', `Referenced gateway not found: ${JSON.stringify(reference)}`)];
+        const served = gateway.spec.servers.flatMap((server) => server.hosts.map(serverHost));
+        const unserved = (object.spec.hosts ?? []).filter((host) => !served.some((pattern) => hostMatches(pattern, host)));
+        if (unserved.length === 0) return [];
+        return [messageAbout(loaded, 'Warning', 'IST0132', `one or more host [${unserved.join(', ')}] defined in VirtualService ${namespace}/${object.metadata.name} not found in Gateway ${key}.`)];
+      }),
+  );
+}
