@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { analyzeCommand } from './analyze/analyze-command.ts';
 import { localCommand, type Output } from './local/local-command.ts';
 import { proxyConfigCommand } from './proxy-config/proxy-config-command.ts';
+import { proxyStatusCommand } from './proxy-status/proxy-status-command.ts';
 
 /** Parses the command line and runs the command; resolves to the exit code (2 for a bad flag,
  *  argument or command, as a user's mistake). */
@@ -14,6 +15,7 @@ export async function runCommandLine(argv: string[], output: Output): Promise<nu
   program.addCommand(localCommand(output, (code) => (exitCode = code)));
   program.addCommand(proxyConfigCommand(output));
   program.addCommand(analyzeCommand(output, (code) => (exitCode = code)));
+  program.addCommand(proxyStatusCommand(output));
   // Subcommands inherit neither the output nor the exit override from their parent.
   const configure = (command: Command): void => {
     command.configureOutput({ writeOut: output.out, writeErr: output.err }).exitOverride();

@@ -1,0 +1,91 @@
+import { readFile } from 'node:fs/promises';
+import { Command } from 'commander';
+import type { Output } from '../local/local-command.ts';
+import { defaultStateRoot, listMeshIds, loadRecord, meshPaths, type MeshRecord } from '../local/mesh-state.ts';
+import { fetchProxyAdmin, findLocalPod } from '../proxy-config/pod-config-dump.ts';
+import { formatTable } from '../proxy-config/table.ts';
+import { compareDumps, formatComparison } from './config-diff.ts';
+import { fetchIstiodJson } from './istiod-client.ts';
+import { localIstiodAddress } from './istiod-address.ts';
+import { findProxyId, syncCells, syncHeader, syncRows } from './sync-rows.ts';
+
+interface Flags {
+  istiodAddress?: string;
+  mesh?: string;
+  namespace: string;
+  file?: string;
+  stateDir: string;
+}
+
+function recordedMeshes(stateRoot: string): MeshRecord[] {
+  return listMeshIds(stateRoot).map((id) => loadRecord(meshPaths(stateRoot, id)));
+}
+
+/** The proxy's own dump: a saved file, or its admin API inside the pod of a local mesh. */
+async function proxyDump(reference: string, flags: Flags, meshes: () => MeshRecord[]): Promise<unknown> {
+  if (flags.file === undefined) {
+    const pod = findLocalPod(meshes().flatMap((mesh) => mesh.pods), reference, flags.namespace);
+    return fetchProxyAdmin(pod, '/config_dump');
+  }
+  let text: string;
+  try {
+    text = await readFile(flags.file, 'utf8');
+  } catch (error) {
+    throw new Error(`${flags.file}: cannot read (${(error as Error).message})`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new Error(`${flags.file}: not JSON (${(error as Error).message})`);
+  }
+}
+
+/** istiod's address: the flag, else that of the local mesh holding the pod asked about, else
+ *  that of the one local mesh running (`--mesh` picks among several). */
+function istiodAddress(flags: Flags, meshes: () => MeshRecord[], reference?: string): string {
+  if (flags.istiodAddress !== undefined) return flags.istiodAddress;
+  if (reference !== undefined && flags.mesh === undefined) {
+    const holding = meshes().filter((mesh) => holdsPod(mesh, reference, flags.namespace));
+    if (holding.length === 1) return localIstiodAddress(holding);
+  }
+  return localIstiodAddress(meshes(), flags.mesh);
+}
+
+function holdsPod(mesh: MeshRecord, reference: string, namespace: string): boolean {
+  try {
+    findLocalPod(mesh.pods, reference, namespace);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `mizzenctl proxy-status` (`ps`): istiod's view of each proxy's sync state, or of one proxy,
+ *  the difference between what istiod would send it and what it holds. */
+export function proxyStatusCommand(output: Output): Command {
+  return new Command('proxy-status')
+    .alias('ps')
+    .description("Sync state of each proxy with istiod; with a pod, the diff of istiod's config and the proxy's")
+    .argument('[pod]', 'POD[.NAMESPACE] (namespace default); a name prefix will do')
+    .option('--istiod-address <host:port>', "istiod's HTTP debug address (default: that of the local mesh)")
+    .option('--mesh <id>', 'the local mesh to ask, when several are running')
+    .option('-n, --namespace <namespace>', 'namespace of a pod named without one', 'default')
+    .option('-f, --file <dump>', "compare with a saved proxy config dump (Envoy JSON) instead of asking the pod")
+    .option('--state-dir <dir>', 'where local meshes record their pods (env MIZZEN_LOCAL_STATE)', defaultStateRoot())
+    .action(async (reference: string | undefined, flags: Flags) => {
+      // Read the local state only when something needs it: a flag or a file may do without.
+      const meshes = () => recordedMeshes(flags.stateDir);
+      const address = istiodAddress(flags, meshes, reference);
+      const syncz = await fetchIstiodJson(address, '/debug/syncz');
+      if (reference === undefined) {
+        output.out(formatTable(syncHeader, syncRows(syncz, address).map(syncCells)));
+        return;
+      }
+      const proxyId = findProxyId(syncz, reference, flags.namespace);
+      const [expected, actual] = await Promise.all([
+        fetchIstiodJson(address, `/debug/config_dump?proxyID=${encodeURIComponent(proxyId)}`),
+        proxyDump(reference, flags, meshes),
+      ]);
+      output.out(formatComparison(compareDumps(expected, actual)));
+    });
+}
