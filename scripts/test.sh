@@ -8,4 +8,12 @@ export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
 # CI runs every task for real; a developer's run reuses Nx's local cache.
 cache=()
 [ "${CI:-}" = true ] && cache=(--skip-nx-cache)
-exec npx nx run-many -t lint typecheck test --outputStyle=stream --parallel=2 "${cache[@]}" "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+npx nx run-many -t lint typecheck test --outputStyle=stream --parallel=2 "${cache[@]}" "$@" 2>&1 | tee "$log" || status=$?
+# One closing line that adds up every package's vitest summary ("Tests  N failed | N passed").
+sed 's/\x1b\[[0-9;]*m//g' "$log" | awk '
+  / Tests +[0-9]/ { for (i = 2; i <= NF; i++) { if ($i ~ /^passed/) p += $(i - 1); if ($i ~ /^failed/) f += $(i - 1); if ($i ~ /^skipped/) s += $(i - 1) } }
+  END { printf "tests: %d passed, %d failed%s\n", p, f, (s ? ", " s " skipped" : "") }'
+exit "$status"
