@@ -7,7 +7,11 @@ export interface LoadedObject {
   object: KubeObject;
   file: string;
   line: number;
+  /** The line of a field, by its path in the object, when the file has it. */
+  lineOf?: (path: FieldPath) => number | undefined;
 }
+
+export type FieldPath = readonly (string | number)[];
 
 /** One finding, in istioctl's terms: a level, a code such as IST0101, the resource it is about. */
 export interface AnalysisMessage {
@@ -29,9 +33,10 @@ export function namespaceOf(object: KubeObject): string {
 }
 
 /** A message about one loaded object, placed at its file and line. */
-export function messageAbout(loaded: LoadedObject, level: Level, code: string, text: string): AnalysisMessage {
+export function messageAbout(loaded: LoadedObject, level: Level, code: string, text: string, path?: FieldPath): AnalysisMessage {
   const { object } = loaded;
-  return { level, code, kind: object.kind, namespace: namespaceOf(object), name: object.metadata.name, file: loaded.file, line: loaded.line, text };
+  const line = (path && loaded.lineOf?.(path)) ?? loaded.line;
+  return { level, code, kind: object.kind, namespace: namespaceOf(object), name: object.metadata.name, file: loaded.file, line, text };
 }
 
 export function ofKind<T extends KubeObject>(objects: readonly LoadedObject[], kind: string): { loaded: LoadedObject; object: T }[] {

@@ -20,19 +20,19 @@ describe('mizzenctl analyze', () => {
     expect(await run(['-f', manifests, '-f', networking, '--all-namespaces'])).toMatchObject({ code: 0, out: '✔ No validation issues found when analyzing all namespaces.\n' });
   });
 
-  it('reports a broken copy, errors first, and exits 79', async () => {
+  it('reports a broken copy at the offending lines, errors first, and exits 79', async () => {
     const file = `${broken}/networking.yaml`;
     const result = await run(['-f', manifests, '-f', broken]);
     expect(result.code).toBe(79);
     expect(result.err).toBe('Error: Analyzers found issues when analyzing namespace: default.\n');
     expect(result.out.split('\n').filter(Boolean)).toEqual([
-      `Error [IST0106] (VirtualService default/broken ${file}:57) Schema validation error: spec.hosts: must be a list, got string "reviews"`,
-      `Error [IST0101] (VirtualService default/reviews ${file}:2) Referenced host not found: "reviewz"`,
-      `Error [IST0101] (VirtualService default/reviews ${file}:2) Referenced host+subset in destinationrule not found: "reviewz+v1"`,
-      `Error [IST0101] (VirtualService default/reviews ${file}:2) Referenced host+subset in destinationrule not found: "reviews+v9"`,
-      `Warning [MZN0001] (DestinationRule default/ratings ${file}:19) Subset "v7" of host "ratings" selects no pod of Service default/ratings`,
+      `Error [IST0106] (VirtualService default/broken ${file}:62) Schema validation error: spec.hosts: must be a list, got string "reviews"`,
+      `Error [IST0101] (VirtualService default/reviews ${file}:12) Referenced host not found: "reviewz"`,
+      `Error [IST0101] (VirtualService default/reviews ${file}:13) Referenced host+subset in destinationrule not found: "reviewz+v1"`,
+      `Error [IST0101] (VirtualService default/reviews ${file}:17) Referenced host+subset in destinationrule not found: "reviews+v9"`,
+      `Warning [MZN0001] (DestinationRule default/ratings ${file}:29) Subset "v7" of host "ratings" selects no pod of Service default/ratings`,
       `Warning [MZN0002] (Gateway default/lonely-gateway ${file}:33) No VirtualService is bound to this Gateway`,
-      `Info [IST0118] (Service default/metrics ${file}:46) Port name metrics (port: 9090, targetPort: 9090) doesn't follow the naming convention of Istio port.`,
+      `Info [IST0118] (Service default/metrics ${file}:54) Port name metrics (port: 9090, targetPort: 9090) doesn't follow the naming convention of Istio port.`,
     ]);
   });
 

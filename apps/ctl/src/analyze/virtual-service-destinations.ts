@@ -1,14 +1,22 @@
 import type { Destination, VirtualService } from '@mizzen/config';
-import { namespaceOf, ofKind, type LoadedObject } from './analysis-message.ts';
+import { namespaceOf, ofKind, type FieldPath, type LoadedObject } from './analysis-message.ts';
 
-/** Every destination a VirtualService sends to: its http, tcp and tls routes, and mirrors. */
-export function virtualServiceDestinations(vs: VirtualService): Destination[] {
+export interface PlacedDestination {
+  destination: Destination;
+  path: FieldPath;
+}
+
+/** Every destination a VirtualService sends to, with its path: its http, tcp and tls routes,
+ *  and mirrors. */
+export function virtualServiceDestinations(vs: VirtualService): PlacedDestination[] {
   const spec = vs.spec;
-  return [
-    ...(spec.http ?? []).flatMap((route) => [...(route.route ?? []).map((r) => r.destination), ...(route.mirror ? [route.mirror] : []), ...(route.mirrors ?? []).map((m) => m.destination)]),
-    ...(spec.tcp ?? []).flatMap((route) => (route.route ?? []).map((r) => r.destination)),
-    ...(spec.tls ?? []).flatMap((route) => (route.route ?? []).map((r) => r.destination)),
-  ];
+  const routed = (kind: 'http' | 'tcp' | 'tls', routes: { route?: { destination: Destination }[] }[] | undefined): PlacedDestination[] =>
+    (routes ?? []).flatMap((route, i) => (route.route ?? []).map((r, j) => ({ destination: r.destination, path: ['spec', kind, i, 'route', j, 'destination'] })));
+  const mirrored = (spec.http ?? []).flatMap((route, i) => [
+    ...(route.mirror ? [{ destination: route.mirror, path: ['spec', 'http', i, 'mirror'] }] : []),
+    ...(route.mirrors ?? []).map((m, j) => ({ destination: m.destination, path: ['spec', 'http', i, 'mirrors', j, 'destination'] })),
+  ]);
+  return [...routed('http', spec.http), ...mirrored, ...routed('tcp', spec.tcp), ...routed('tls', spec.tls)];
 }
 
 export function virtualServices(objects: readonly LoadedObject[]): { loaded: LoadedObject; object: VirtualService; namespace: string }[] {

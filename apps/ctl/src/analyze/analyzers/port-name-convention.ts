@@ -13,10 +13,10 @@ function followsConvention(name: string): boolean {
  *  appProtocol, so the mesh treats its traffic as opaque TCP. */
 export function portNameConvention(objects: readonly LoadedObject[]): AnalysisMessage[] {
   return ofKind<Service>(objects, 'Service').flatMap(({ loaded, object }) =>
-    (object.spec.ports ?? [])
-      .filter((port) => port.name !== undefined && port.name !== '' && port.appProtocol === undefined && !followsConvention(port.name))
-      .map((port) =>
-        messageAbout(loaded, 'Info', 'IST0118', `Port name ${port.name} (port: ${port.port}, targetPort: ${port.targetPort ?? port.port}) doesn't follow the naming convention of Istio port.`),
-      ),
+    (object.spec.ports ?? []).flatMap((port, i) =>
+      port.name !== undefined && port.name !== '' && port.appProtocol === undefined && !followsConvention(port.name)
+        ? [messageAbout(loaded, 'Info', 'IST0118', `Port name ${port.name} (port: ${port.port}, targetPort: ${port.targetPort ?? port.port}) doesn't follow the naming convention of Istio port.`, ['spec', 'ports', i, 'name'])]
+        : [],
+    ),
   );
 }

@@ -13,10 +13,10 @@ spec:
 `;
 
 describe('referencedHostNotFound', () => {
-  it('reports a destination host that matches no Service, at the line its document starts', () => {
+  it('reports a destination host that matches no Service, at the line of the host', () => {
     const messages = referencedHostNotFound(load(documents(reviewsService, virtualService('reviews', '{ host: reviewz }'))));
     expect(messages).toEqual([
-      expect.objectContaining({ level: 'Error', code: 'IST0101', kind: 'VirtualService', namespace: 'default', name: 'reviews', line: 11, text: 'Referenced host not found: "reviewz"' }),
+      expect.objectContaining({ level: 'Error', code: 'IST0101', kind: 'VirtualService', namespace: 'default', name: 'reviews', line: 19, text: 'Referenced host not found: "reviewz"' }),
     ]);
   });
 

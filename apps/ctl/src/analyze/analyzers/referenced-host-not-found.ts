@@ -6,11 +6,10 @@ import { virtualServiceDestinations, virtualServices } from '../virtual-service-
 export function referencedHostNotFound(objects: readonly LoadedObject[]): AnalysisMessage[] {
   const hosts = knownHosts(objects);
   return virtualServices(objects).flatMap(({ loaded, object, namespace }) => {
-    const missing = new Set(
-      virtualServiceDestinations(object)
-        .map((d) => d.host)
-        .filter((host) => !host.includes('*') && !hosts.some((known) => hostMatches(known, fullHostName(host, namespace)))),
-    );
-    return [...missing].map((host) => messageAbout(loaded, 'Error', 'IST0101', `Referenced host not found: ${JSON.stringify(host)}`));
+    const reported = new Set<string>();
+    return virtualServiceDestinations(object)
+      .filter(({ destination: { host } }) => !host.includes('*') && !hosts.some((known) => hostMatches(known, fullHostName(host, namespace))))
+      .filter(({ destination: { host } }) => !reported.has(host) && reported.add(host))
+      .map(({ destination, path }) => messageAbout(loaded, 'Error', 'IST0101', `Referenced host not found: ${JSON.stringify(destination.host)}`, [...path, 'host']));
   });
 }

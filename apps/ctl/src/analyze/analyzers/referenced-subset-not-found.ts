@@ -13,11 +13,11 @@ export function referencedSubsetNotFound(objects: readonly LoadedObject[]): Anal
     subsetsByHost.set(host, names);
   }
   return virtualServices(objects).flatMap(({ loaded, object, namespace }) => {
-    const missing = new Set(
-      virtualServiceDestinations(object)
-        .filter((d) => d.subset !== undefined && !subsetsByHost.get(fullHostName(d.host, namespace))?.has(d.subset))
-        .map((d) => `${d.host}+${d.subset}`),
-    );
-    return [...missing].map((ref) => messageAbout(loaded, 'Error', 'IST0101', `Referenced host+subset in destinationrule not found: ${JSON.stringify(ref)}`));
+    const reported = new Set<string>();
+    return virtualServiceDestinations(object)
+      .filter(({ destination: d }) => d.subset !== undefined && !subsetsByHost.get(fullHostName(d.host, namespace))?.has(d.subset))
+      .map(({ destination: d, path }) => ({ ref: `${d.host}+${d.subset}`, path }))
+      .filter(({ ref }) => !reported.has(ref) && reported.add(ref))
+      .map(({ ref, path }) => messageAbout(loaded, 'Error', 'IST0101', `Referenced host+subset in destinationrule not found: ${JSON.stringify(ref)}`, [...path, 'subset']));
   });
 }

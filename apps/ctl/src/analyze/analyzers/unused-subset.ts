@@ -28,8 +28,10 @@ export function unusedSubset(objects: readonly LoadedObject[]): AnalysisMessage[
     const serviceNamespace = namespaceOf(service);
     const selector = service.spec.selector;
     const candidates = workloads.filter((w) => w.namespace === serviceNamespace && selects(selector, w.labels));
-    return (object.spec.subsets ?? [])
-      .filter((subset) => !candidates.some((w) => selects(subset.labels ?? {}, w.labels)))
-      .map((subset) => messageAbout(loaded, 'Warning', 'MZN0001', `Subset ${JSON.stringify(subset.name)} of host ${JSON.stringify(object.spec.host)} selects no pod of Service ${serviceNamespace}/${service.metadata.name}`));
+    return (object.spec.subsets ?? []).flatMap((subset, i) =>
+      candidates.some((w) => selects(subset.labels ?? {}, w.labels))
+        ? []
+        : [messageAbout(loaded, 'Warning', 'MZN0001', `Subset ${JSON.stringify(subset.name)} of host ${JSON.stringify(object.spec.host)} selects no pod of Service ${serviceNamespace}/${service.metadata.name}`, ['spec', 'subsets', i, 'name'])],
+    );
   });
 }

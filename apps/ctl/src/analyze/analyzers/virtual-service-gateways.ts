@@ -20,15 +20,15 @@ export function virtualServiceGateways(objects: readonly LoadedObject[]): Analys
   const gateways = new Map(ofKind<Gateway>(objects, 'Gateway').map(({ object }) => [`${namespaceOf(object)}/${object.metadata.name}`, object]));
   return virtualServices(objects).flatMap(({ loaded, object, namespace }) =>
     (object.spec.gateways ?? [])
-      .filter((reference) => reference !== 'mesh')
-      .flatMap((reference) => {
+      .flatMap((reference, i) => {
+        if (reference === 'mesh') return [];
         const key = gatewayKey(reference, namespace);
         const gateway = gateways.get(key);
-        if (gateway === undefined) return [messageAbout(loaded, 'Error', 'IST0101', `Referenced gateway not found: ${JSON.stringify(reference)}`)];
+        if (gateway === undefined) return [messageAbout(loaded, 'Error', 'IST0101', `Referenced gateway not found: ${JSON.stringify(reference)}`, ['spec', 'gateways', i])];
         const served = gateway.spec.servers.flatMap((server) => server.hosts.map(serverHost));
         const unserved = (object.spec.hosts ?? []).filter((host) => !served.some((pattern) => hostMatches(pattern, host)));
         if (unserved.length === 0) return [];
-        return [messageAbout(loaded, 'Warning', 'IST0132', `one or more host [${unserved.join(', ')}] defined in VirtualService ${namespace}/${object.metadata.name} not found in Gateway ${key}.`)];
+        return [messageAbout(loaded, 'Warning', 'IST0132', `one or more host [${unserved.join(', ')}] defined in VirtualService ${namespace}/${object.metadata.name} not found in Gateway ${key}.`, ['spec', 'gateways', i])];
       }),
   );
 }
