@@ -2,11 +2,12 @@ import type { AnalysisMessage, Analyzer, LoadedObject } from './analysis-message
 import { portNameConvention } from './analyzers/port-name-convention.ts';
 import { referencedHostNotFound } from './analyzers/referenced-host-not-found.ts';
 import { referencedSubsetNotFound } from './analyzers/referenced-subset-not-found.ts';
+import { serverCertificateVerification } from './analyzers/server-certificate-verification.ts';
 import { unboundGateway } from './analyzers/unbound-gateway.ts';
 import { unusedSubset } from './analyzers/unused-subset.ts';
 import { virtualServiceGateways } from './analyzers/virtual-service-gateways.ts';
 
-export const analyzers: readonly Analyzer[] = [referencedHostNotFound, referencedSubsetNotFound, virtualServiceGateways, portNameConvention, unusedSubset, unboundGateway];
+export const analyzers: readonly Analyzer[] = [referencedHostNotFound, referencedSubsetNotFound, virtualServiceGateways, portNameConvention, serverCertificateVerification, unusedSubset, unboundGateway];
 
 const levelOrder = { Error: 0, Warning: 1, Info: 2 };
 
