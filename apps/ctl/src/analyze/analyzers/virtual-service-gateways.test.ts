@@ -27,6 +27,12 @@ describe('virtualServiceGateways', () => {
     ]);
   });
 
+  it('offers a namespace/host server host only to VirtualServices of that namespace', () => {
+    const scoped = gateway.replace("hosts: ['*.example.com']", "hosts: ['shop/*.example.com', './admin.example.com']");
+    expect(virtualServiceGateways(load(documents(scoped, bound('admin.example.com', 'web'))))).toEqual([]);
+    expect(virtualServiceGateways(load(documents(scoped, bound('shop.example.com', 'web'))))).toMatchObject([{ code: 'IST0132' }]);
+  });
+
   it('reports IST0101 for a gateway that does not exist', () => {
     expect(virtualServiceGateways(load(documents(reviewsService, bound('shop.example.com', 'webz'))))).toMatchObject([
       { level: 'Error', code: 'IST0101', text: 'Referenced gateway not found: "webz"' },

@@ -8,10 +8,16 @@ export function gatewayKey(reference: string, namespace: string): string {
   return reference.includes('/') ? reference : `${namespace}/${reference}`;
 }
 
-/** A Gateway server host may be `namespace/host`; only the host part is matched here. */
-function serverHost(host: string): string {
-  const slash = host.indexOf('/');
-  return slash === -1 ? host : host.slice(slash + 1);
+/** The hosts a Gateway server offers to VirtualServices of a namespace: a server host may be
+ *  `namespace/host`, where `*` is any namespace and `.` the Gateway's own. */
+function offeredHosts(hosts: readonly string[], gatewayNamespace: string, vsNamespace: string): string[] {
+  return hosts.flatMap((entry) => {
+    const slash = entry.indexOf('/');
+    if (slash === -1) return [entry];
+    const namespace = entry.slice(0, slash);
+    const visible = namespace === '*' || namespace === vsNamespace || (namespace === '.' && gatewayNamespace === vsNamespace);
+    return visible ? [entry.slice(slash + 1)] : [];
+  });
 }
 
 /** IST0101 for a gateway a VirtualService names that does not exist; IST0132 for a bound
@@ -25,7 +31,7 @@ export function virtualServiceGateways(objects: readonly LoadedObject[]): Analys
         const key = gatewayKey(reference, namespace);
         const gateway = gateways.get(key);
         if (gateway === undefined) return [messageAbout(loaded, 'Error', 'IST0101', `Referenced gateway not found: ${JSON.stringify(reference)}`, ['spec', 'gateways', i])];
-        const served = gateway.spec.servers.flatMap((server) => server.hosts.map(serverHost));
+        const served = gateway.spec.servers.flatMap((server) => offeredHosts(server.hosts, namespaceOf(gateway), namespace));
         const unserved = (object.spec.hosts ?? []).filter((host) => !served.some((pattern) => hostMatches(pattern, host)));
         if (unserved.length === 0) return [];
         return [messageAbout(loaded, 'Warning', 'IST0132', `one or more host [${unserved.join(', ')}] defined in VirtualService ${namespace}/${object.metadata.name} not found in Gateway ${key}.`, ['spec', 'gateways', i])];
