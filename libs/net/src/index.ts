@@ -6,3 +6,4 @@ export { chooseMeshSubnet, createMeshBridge, meshSubnet, podAddress, pickFreeOct
 export { originalDestination, socketMark, type OriginalDestination } from './original-destination.ts';
 export { listenTransparent, setTransparent } from './transparent-listener.ts';
 export { socketFd } from './socket-fd.ts';
+export { preloadNativeAddon } from './native-addon.ts';

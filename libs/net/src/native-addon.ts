@@ -31,6 +31,12 @@ export function nativeAddon(): NativeAddon {
   return addon;
 }
 
+/** Loads the addon now rather than on first use: for a process about to take on an
+ *  unprivileged user, which may not be able to read the addon's file. */
+export function preloadNativeAddon(): void {
+  nativeAddon();
+}
+
 /** Loads the built addon from `path`, or says clearly that it was not built. */
 export function loadNativeAddon(path: string): NativeAddon {
   if (!existsSync(path)) {

@@ -1,7 +1,5 @@
-import { spawn } from 'node:child_process';
-import { createServer, type Server, type Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { originalDestination } from '@mizzen/net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { originalDestination, preloadNativeAddon } from '@mizzen/net';
 
 /** What --run-validation checks, as istio-iptables does: a connection the proxy's user makes to
  *  the probe port of 127.0.0.6 (::6 for IPv6) must be redirected to the inbound capture port,
@@ -27,12 +25,12 @@ const ADDRESSES = {
   6: { dialled: '::6', loopback: '::1', source: '::1' },
 } as const;
 
-const probeClient = fileURLToPath(new URL('./probe-client.ts', import.meta.url));
-
 /** Proves that the rules redirect as they should; resolves to the address dialled, or rejects
  *  with what went wrong. */
 export async function validateCapture(plan: ValidationPlan): Promise<string> {
   const dialled = hostPort(ADDRESSES[plan.family].dialled, plan.probePort);
+  // While the dial runs this process acts as the proxy's user, who may not read our files.
+  preloadNativeAddon();
   const server = await listen(ADDRESSES[plan.family].loopback, plan.listenPort);
   try {
     const answer = await dialAsProxy(plan);
@@ -65,23 +63,53 @@ function answerOriginalDestination(socket: Socket): void {
   }
 }
 
-/** Connects to the validation address as the proxy's user; resolves to the listener's answer. */
+/** Connects to the validation address as the proxy's user; resolves to the listener's answer.
+ *  The kernel stamps a socket with the effective uid and gid in force when it creates it, and
+ *  the capture rules match those; so this process takes on the proxy's ids just for the dial,
+ *  rather than starting a program as that user, which would need our files readable by it. */
 function dialAsProxy(plan: ValidationPlan): Promise<string> {
   const { dialled, source } = ADDRESSES[plan.family];
-  const args = [probeClient, dialled, String(plan.probePort), String(plan.timeoutMs), ...(source ? [source] : [])];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { uid: plan.uid, gid: plan.gid, stdio: ['ignore', 'pipe', 'pipe'], timeout: plan.timeoutMs + 1000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', (error) => reject(new Error(`validation failed: cannot start the probe client: ${error.message}`)));
-    child.on('close', (code, signal) => {
-      if (code === 0) return resolve(stdout);
-      const why = signal ? `timed out after ${plan.timeoutMs}ms` : stderr.trim();
+    const fail = (why: string) =>
       reject(new Error(`validation failed: a connection to ${hostPort(dialled, plan.probePort)} as uid ${plan.uid} was not redirected to port ${plan.listenPort}: ${why}`));
+    const restore = actAs(plan.uid, plan.gid);
+    let socket: Socket;
+    try {
+      socket = connect({ host: dialled, port: plan.probePort, localAddress: source, timeout: plan.timeoutMs });
+    } catch (error) {
+      restore();
+      return fail((error as Error).message);
+    }
+    // Node creates the socket when it issues the connect, a tick later: the first event of any
+    // kind comes after that.
+    for (const event of ['connect', 'error', 'timeout', 'close']) socket.once(event, restore);
+    let answer = '';
+    socket.setEncoding('utf8').on('data', (d: string) => (answer += d));
+    socket.on('end', () => resolve(answer));
+    socket.on('timeout', () => {
+      socket.destroy();
+      fail(`no answer within ${plan.timeoutMs}ms`);
     });
+    socket.on('error', (error) => fail(`connection to ${hostPort(dialled, plan.probePort)}: ${error.message}`));
   });
+}
+
+/** Takes on a user's effective ids; returns what gives the original ones back (once). */
+function actAs(uid: number, gid: number): () => void {
+  if (!process.seteuid || !process.setegid || !process.geteuid || !process.getegid) {
+    throw new Error('validation failed: this platform cannot switch user ids');
+  }
+  const [ownUid, ownGid] = [process.geteuid(), process.getegid()];
+  // The group first, while still privileged; back in the opposite order.
+  process.setegid(gid);
+  process.seteuid(uid);
+  let restored = false;
+  return () => {
+    if (restored) return;
+    restored = true;
+    process.seteuid!(ownUid);
+    process.setegid!(ownGid);
+  };
 }
 
 const hostPort = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
