@@ -8,6 +8,11 @@ need_packages=()
 command -v ip >/dev/null 2>&1 || need_packages+=(iproute2)
 command -v iptables-restore >/dev/null 2>&1 || need_packages+=(iptables)
 command -v curl >/dev/null 2>&1 || need_packages+=(curl)
+command -v setpriv >/dev/null 2>&1 || need_packages+=(util-linux)
+# libs/net builds a small native addon from source at install.
+command -v make >/dev/null 2>&1 || need_packages+=(make)
+command -v g++ >/dev/null 2>&1 || need_packages+=(g++)
+command -v python3 >/dev/null 2>&1 || need_packages+=(python3)
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup: need ${need_packages[*]} (apt-get as root)" >&2
