@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { getHeader, removeHeader, setHeader, type HeaderList } from '../../http1/headers.ts';
+import { getHeader, hasToken, removeHeader, setHeader, type HeaderList } from '../../http1/headers.ts';
 import type { RequestHead } from '../../http1/http-head.ts';
 import { statusText } from '../../http1/status-text.ts';
 import { BODY_NONE, BODY_UNKNOWN, type HttpStream } from '../../http-stream.ts';
@@ -98,8 +98,9 @@ export class ActiveStream implements HttpStream {
     const upgrade = getHeader(headers, 'upgrade');
     const connection = getHeader(headers, 'connection');
     // An h2c upgrade is dropped (the request goes on as HTTP/1.1), as Envoy does.
-    if (upgrade === undefined || connection === undefined || upgrade.toLowerCase() === 'h2c') return undefined;
-    return connection.toLowerCase().split(',').some((t) => t.trim() === 'upgrade') ? upgrade.toLowerCase() : undefined;
+    if (upgrade === undefined || !hasToken(connection, 'upgrade')) return undefined;
+    const name = upgrade.toLowerCase();
+    return name === 'h2c' ? undefined : name;
   }
 
   takeOverSocket(): { socket: Socket; buffered: Buffer | undefined } {
