@@ -56,8 +56,20 @@ export function inboundPorts(push: PushContext, proxy: Proxy): InboundPort[] {
   return [...byTarget.values()].sort((a, b) => a.targetPort - b.targetPort);
 }
 
-/** Every TCP-carried service port in the mesh, for outbound config, sorted by port then host. */
-export function outboundServicePorts(push: PushContext): { service: MeshService; port: ServicePort }[] {
+const outboundPortsByPush = new WeakMap<PushContext, readonly { service: MeshService; port: ServicePort }[]>();
+
+/** Every TCP-carried service port in the mesh, for outbound config, sorted by port then host.
+ *  Worked out once per push context: every proxy's CDS, LDS and RDS read the same list. */
+export function outboundServicePorts(push: PushContext): readonly { service: MeshService; port: ServicePort }[] {
+  let ports = outboundPortsByPush.get(push);
+  if (!ports) {
+    ports = sortedOutboundServicePorts(push);
+    outboundPortsByPush.set(push, ports);
+  }
+  return ports;
+}
+
+function sortedOutboundServicePorts(push: PushContext): { service: MeshService; port: ServicePort }[] {
   return push.registry.services
     .flatMap((service) => service.ports.filter((port) => port.protocol !== 'UDP').map((port) => ({ service, port })))
     .sort((a, b) => a.port.port - b.port.port || (a.service.hostname < b.service.hostname ? -1 : a.service.hostname > b.service.hostname ? 1 : 0));
