@@ -29,36 +29,36 @@ static napi_value destination(napi_env env, const char *address, int port, int f
   return result;
 }
 
-static napi_value ipv4_destination(napi_env env, int fd) {
-  struct sockaddr_in original;
+// Asks conntrack for the destination through `level`/`option` and formats it as `family` (4 or 6).
+static napi_value tracked_destination(napi_env env, int fd, int level, int option, const char *syscall, int family) {
+  struct sockaddr_storage original;
   socklen_t length = sizeof original;
-  if (getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &original, &length) != 0) {
-    return throw_errno(env, "getsockopt(SO_ORIGINAL_DST)", fd, errno);
+  if (getsockopt(fd, level, option, &original, &length) != 0) return throw_errno(env, syscall, fd, errno);
+  char text[INET6_ADDRSTRLEN];
+  if (family == 4) {
+    const struct sockaddr_in *in = (const struct sockaddr_in *)&original;
+    inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
+    return destination(env, text, ntohs(in->sin_port), 4);
   }
-  char text[INET_ADDRSTRLEN];
-  inet_ntop(AF_INET, &original.sin_addr, text, sizeof text);
-  return destination(env, text, ntohs(original.sin_port), 4);
+  const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&original;
+  inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
+  return destination(env, text, ntohs(in6->sin6_port), 6);
+}
+
+static napi_value ipv4_destination(napi_env env, int fd) {
+  return tracked_destination(env, fd, SOL_IP, SO_ORIGINAL_DST, "getsockopt(SO_ORIGINAL_DST)", 4);
 }
 
 static napi_value ipv6_destination(napi_env env, int fd) {
-  struct sockaddr_in6 original;
-  socklen_t length = sizeof original;
-  if (getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, &original, &length) != 0) {
-    return throw_errno(env, "getsockopt(IP6T_SO_ORIGINAL_DST)", fd, errno);
-  }
-  char text[INET6_ADDRSTRLEN];
-  inet_ntop(AF_INET6, &original.sin6_addr, text, sizeof text);
-  return destination(env, text, ntohs(original.sin6_port), 6);
+  return tracked_destination(env, fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, "getsockopt(IP6T_SO_ORIGINAL_DST)", 6);
 }
 
 // originalDestination(fd): { address, port, family }. An IPv4 connection accepted on a
 // dual-stack IPv6 socket (a v4-mapped local address) was tracked by IPv4 conntrack, so it is
 // asked the IPv4 way.
 napi_value original_destination(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1) return throw_argument(env, "originalDestination(fd): fd is required");
+  if (!read_arguments(env, info, argv, 1, "originalDestination(fd): fd is required")) return NULL;
   int fd = read_int_argument(env, argv[0], "fd");
   if (fd < 0) return NULL;
 
@@ -77,10 +77,8 @@ napi_value original_destination(napi_env env, napi_callback_info info) {
 
 // socketMark(fd): the socket's SO_MARK.
 napi_value socket_mark(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1) return throw_argument(env, "socketMark(fd): fd is required");
+  if (!read_arguments(env, info, argv, 1, "socketMark(fd): fd is required")) return NULL;
   int fd = read_int_argument(env, argv[0], "fd");
   if (fd < 0) return NULL;
   uint32_t mark = 0;

@@ -30,6 +30,15 @@ napi_value throw_argument(napi_env env, const char *message) {
   return NULL;
 }
 
+bool read_arguments(napi_env env, napi_callback_info info, napi_value *argv, size_t count, const char *usage) {
+  size_t argc = count;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < count) {
+    throw_argument(env, usage);
+    return false;
+  }
+  return true;
+}
+
 int read_int_argument(napi_env env, napi_value value, const char *name) {
   int32_t result;
   if (napi_get_value_int32(env, value, &result) != napi_ok || result < 0) {

@@ -28,10 +28,8 @@ static int read_family(napi_env env, napi_value value) {
 
 // setTransparent(fd, family): sets IP_TRANSPARENT (or IPV6_TRANSPARENT) on a socket.
 napi_value set_transparent(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 2) return throw_argument(env, "setTransparent(fd, family): both are required");
+  if (!read_arguments(env, info, argv, 2, "setTransparent(fd, family): both are required")) return NULL;
   int fd = read_int_argument(env, argv[0], "fd");
   if (fd < 0) return NULL;
   int family = read_family(env, argv[1]);
@@ -61,10 +59,8 @@ static socklen_t fill_address(int family, const char *host, int port, struct soc
 // listenTransparent(family, host, port, backlog): a new TCP socket with SO_REUSEADDR and
 // IP_TRANSPARENT, bound and listening; returns its fd. On failure the socket is closed.
 napi_value listen_transparent(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 4) return throw_argument(env, "listenTransparent(family, host, port, backlog): all are required");
+  if (!read_arguments(env, info, argv, 4, "listenTransparent(family, host, port, backlog): all are required")) return NULL;
   int family = read_family(env, argv[0]);
   if (family < 0) return NULL;
   char host[INET6_ADDRSTRLEN];
