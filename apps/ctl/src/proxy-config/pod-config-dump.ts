@@ -1,5 +1,21 @@
+import { readFile } from 'node:fs/promises';
 import { execInNetns } from '@mizzen/net';
 import { listMeshIds, loadRecord, meshPaths, type PodRecord } from '../local/mesh-state.ts';
+
+/** A dump saved to a file (--file): its JSON, or an error naming the file. */
+export async function readDumpFile(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new Error(`${path}: cannot read (${(error as Error).message})`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new Error(`${path}: not JSON (${(error as Error).message})`);
+  }
+}
 
 /** POD[.NAMESPACE] (else the namespace given, default) to the pod of a recorded local mesh:
  *  by exact name, else by a prefix that picks one pod alone. */

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { stringify } from 'yaml';
 import { defaultStateRoot } from '../local/mesh-state.ts';
@@ -17,7 +16,7 @@ import {
   type EndpointFilter,
 } from './endpoints-view.ts';
 import { listenerCells, listenerHeader, listenerRows, selectListeners, type ListenerFilter } from './listeners-view.ts';
-import { fetchProxyAdmin, findLocalPod, recordedPods } from './pod-config-dump.ts';
+import { fetchProxyAdmin, findLocalPod, readDumpFile, recordedPods } from './pod-config-dump.ts';
 import { inlineRouteConfigs, routeCells, routeHeader, routeRows, selectRouteConfigs, type RouteFilter } from './routes-view.ts';
 import { formatTable } from './table.ts';
 
@@ -32,19 +31,7 @@ interface CommonFlags {
 
 /** A dump read from a file or a pod: the ConfigDump, or Envoy's /clusters?format=json. */
 async function loadDump(pod: string | undefined, flags: CommonFlags, adminPath: string): Promise<unknown> {
-  if (flags.file !== undefined) {
-    let text: string;
-    try {
-      text = await readFile(flags.file, 'utf8');
-    } catch (error) {
-      throw new Error(`${flags.file}: cannot read (${(error as Error).message})`);
-    }
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (error) {
-      throw new Error(`${flags.file}: not JSON (${(error as Error).message})`);
-    }
-  }
+  if (flags.file !== undefined) return readDumpFile(flags.file);
   if (pod === undefined) throw new Error('name a pod (POD[.NAMESPACE]) or give --file DUMP.json');
   return fetchProxyAdmin(findLocalPod(recordedPods(flags.stateDir), pod, flags.namespace), adminPath);
 }

@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import type { Output } from '../local/local-command.ts';
 import { defaultStateRoot, listMeshIds, loadRecord, meshPaths, type MeshRecord } from '../local/mesh-state.ts';
-import { fetchProxyAdmin, findLocalPod } from '../proxy-config/pod-config-dump.ts';
+import { fetchProxyAdmin, findLocalPod, readDumpFile } from '../proxy-config/pod-config-dump.ts';
 import { formatTable } from '../proxy-config/table.ts';
 import { compareDumps, formatComparison } from './config-diff.ts';
 import { fetchIstiodJson } from './istiod-client.ts';
@@ -27,17 +26,7 @@ async function proxyDump(reference: string, flags: Flags, meshes: () => MeshReco
     const pod = findLocalPod(meshes().flatMap((mesh) => mesh.pods), reference, flags.namespace);
     return fetchProxyAdmin(pod, '/config_dump');
   }
-  let text: string;
-  try {
-    text = await readFile(flags.file, 'utf8');
-  } catch (error) {
-    throw new Error(`${flags.file}: cannot read (${(error as Error).message})`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new Error(`${flags.file}: not JSON (${(error as Error).message})`);
-  }
+  return readDumpFile(flags.file);
 }
 
 /** istiod's address: the flag, else that of the local mesh holding the pod asked about, else
