@@ -14,7 +14,9 @@ export function buildRoutes(push: PushContext, proxy: Proxy, names?: string[]): 
   const byPort = new Map<number, MeshService[]>();
   for (const { service, port } of outboundServicePorts(push)) {
     if (!isHttp(port.protocol)) continue;
-    byPort.set(port.port, [...(byPort.get(port.port) ?? []), service]);
+    const services = byPort.get(port.port);
+    if (services) services.push(service);
+    else byPort.set(port.port, [service]);
   }
   const wanted = names ? new Set(names) : undefined;
   return [...byPort]
