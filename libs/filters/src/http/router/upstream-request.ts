@@ -16,6 +16,7 @@ import { backOffMs, retriableResponse, type RetryPolicy } from './retry-policy.t
 import type { RouterConfig } from './router-config.ts';
 
 const CRLF = Buffer.from('\r\n');
+const EMPTY = Buffer.alloc(0);
 const LAST_CHUNK = Buffer.from('0\r\n\r\n');
 /** Request body buffered while the upstream connection is being set up, before reading pauses. */
 const MAX_PENDING_BODY = 1 << 20;
@@ -328,7 +329,7 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
     this.pending = [];
     this.pendingBytes = 0;
     for (const chunk of pending) this.writeBody(chunk, false);
-    if (this.requestComplete) this.writeBody(Buffer.alloc(0), true);
+    if (this.requestComplete) this.writeBody(EMPTY, true);
     socket.uncork();
     this.stream?.readDisable(false);
   }
@@ -363,11 +364,8 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
     }
     if (this.finished) return;
     try {
-      if (this.response === undefined) {
-        if (!this.parseHead(data)) return;
-        return;
-      }
-      this.consumeBody(data, 0);
+      if (this.response === undefined) this.parseHead(data);
+      else this.consumeBody(data, 0);
     } catch (err) {
       const message = err instanceof HttpParseError ? err.message : String(err);
       if (this.response === undefined) this.report(LOCAL_ORIGIN_FAILURE);
@@ -376,15 +374,15 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
     }
   }
 
-  /** Accumulates and parses the response head; false while it is incomplete. */
-  private parseHead(data: Buffer): boolean {
+  /** Accumulates and parses the response head, then hands on whatever body followed it. */
+  private parseHead(data: Buffer): void {
     let buffer = this.responseBuffer === undefined ? data : Buffer.concat([this.responseBuffer, data]);
     for (;;) {
       const end = buffer.indexOf(CRLFCRLF);
       if (end === -1) {
         if (buffer.length > 65536) throw new HttpParseError(502, 'response headers too large');
         this.responseBuffer = buffer;
-        return false;
+        return;
       }
       const head = parseResponseHead(buffer, 0, end);
       buffer = buffer.subarray(end + 4);
@@ -393,11 +391,11 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
       this.responseBuffer = undefined;
       if (head.status === 101 && this.stream?.upgrade !== undefined) {
         this.startTunnel(head, buffer);
-        return true;
+        return;
       }
       this.onResponseHead(head);
       if (buffer.length > 0 && this.response !== undefined) this.consumeBody(buffer, 0);
-      return true;
+      return;
     }
   }
 
