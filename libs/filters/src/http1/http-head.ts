@@ -68,13 +68,13 @@ function isRequestTarget(s: string): boolean {
   return true;
 }
 
-/**
- * Parses header lines [first, lines.length) into a lowercased flat list and works out the
- * body framing. Shared by requests and responses.
- */
 // Envoy's default max_headers_count.
 const MAX_HEADERS = 100;
 
+/**
+ * Parses the header lines after the start line into a lowercased flat list and works out the
+ * body framing. Shared by requests and responses.
+ */
 function parseFields(lines: string[], minorVersion: number, headers: HeaderList): MessageFraming {
   if (lines.length - 1 > MAX_HEADERS) throw new HttpParseError(431, `more than ${MAX_HEADERS} headers`);
   let contentLength = -1;
