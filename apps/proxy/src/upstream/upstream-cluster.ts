@@ -206,6 +206,11 @@ export class Cluster implements UpstreamCluster {
       return;
     }
     c.reused = true;
+    // The common case: nobody waits (a queue only forms past the connection limit).
+    if (this.waiters.length === 0) {
+      c.host.idle.push(c);
+      return;
+    }
     // A request queued for this host takes the connection over at once.
     const i = this.waiters.findIndex((w) => w.host === c.host);
     if (i !== -1) {
@@ -213,12 +218,8 @@ export class Cluster implements UpstreamCluster {
       waiter.callbacks.onPoolReady(c);
       return;
     }
-    if (this.waiters.length > 0) {
-      // Only other hosts are waited for: free the slot.
-      c.socket.destroy();
-      return;
-    }
-    c.host.idle.push(c);
+    // Only other hosts are waited for: free the slot.
+    c.socket.destroy();
   }
 
   startRetry(): boolean {
