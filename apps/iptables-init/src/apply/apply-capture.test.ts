@@ -110,6 +110,22 @@ describe('applying capture rules in a network namespace', { timeout: 45_000 }, (
     expect(await saved(netns)).not.toContain('ISTIO_');
   });
 
+  it('puts the IPv4 tables back when the IPv6 family fails after them', async (context) => {
+    const netns = await freshNetns(context);
+    await inNetns(netns, 'iptables', ['-t', 'nat', '-A', 'OUTPUT', '-p', 'udp', '--dport', '9', '-j', 'RETURN']);
+    const before = await saved(netns);
+    const before6 = await saved(netns, 'ip6tables-save');
+
+    const failing = fileURLToPath(new URL('./testdata/apply-failing-ipv6.ts', import.meta.url));
+    const result = await inNetns(netns, process.execPath, [failing]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('ip6tables-restore');
+    expect(result.stderr).toContain('failed');
+    expect(result.stderr).toContain('the tables were put back as they were');
+    expect(await saved(netns)).toBe(before);
+    expect(await saved(netns, 'ip6tables-save')).toBe(before6);
+  });
+
   it('applies nothing when a flag is invalid', async (context) => {
     const netns = await freshNetns(context);
     const before = await saved(netns);

@@ -22,3 +22,16 @@ export function parseSave(text: string): Map<string, SavedTable> {
   }
   return tables;
 }
+
+/** The blocks of `tables` in iptables-save output, as iptables-restore input: restoring them
+ *  without --noflush puts exactly those tables back and leaves the others alone. */
+export function selectTables(text: string, tables: Set<string>): string {
+  let keep = false;
+  const lines: string[] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('*')) keep = tables.has(line.slice(1).trim());
+    if (keep && !line.startsWith('#')) lines.push(line);
+    if (line === 'COMMIT') keep = false;
+  }
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}
