@@ -7,6 +7,8 @@ import { eds } from './eds.ts';
 import type { Generator } from './generator.ts';
 import { lds } from './lds.ts';
 import { PushQueue } from './push-queue.ts';
+import { grpcGenerators } from '../proxyless/grpc-generators.ts';
+import { isProxylessGrpc } from '../proxyless/grpc-node.ts';
 import { rds } from './rds.ts';
 
 export const generators: readonly Generator[] = [cds, eds, lds, rds];
@@ -15,6 +17,21 @@ export const generators: readonly Generator[] = [cds, eds, lds, rds];
 export type Pusher = (streamId: string, typeUrl: string, resources: JsonObject[], version: string) => boolean | void;
 
 export type Log = (message: string) => void;
+
+/** What the discovery server reports as it works, for metrics. Types are short names ("CDS"). */
+export interface DiscoveryObserver {
+  /** Resources of a type went to a proxy, built and sent in `seconds`. */
+  pushed(type: string, seconds: number): void;
+  /** A proxy rejected what it was sent of a type. */
+  rejected(type: string): void;
+  /** A config change has been pushed to every connected proxy. */
+  configPushed(): void;
+}
+
+/** A proxyless gRPC client gets its own generators; every other proxy a sidecar's. */
+function generatorsFor(connection: Connection): readonly Generator[] {
+  return isProxylessGrpc(connection.node) ? grpcGenerators : generators;
+}
 
 /** What istiod knows about one type on one stream, for /debug/syncz and proxy-status. */
 export interface TypeSyncState {
@@ -54,10 +71,12 @@ export class DiscoveryServer {
   readonly #queue: PushQueue;
   readonly #unsubscribe: () => void;
   readonly #log: Log;
+  readonly #observer: DiscoveryObserver | undefined;
 
-  constructor(store: ConfigStore, options: { log?: Log; debounceMs?: number } = {}) {
+  constructor(store: ConfigStore, options: { log?: Log; debounceMs?: number; observer?: DiscoveryObserver } = {}) {
     this.#store = store;
     this.#log = options.log ?? ((message) => console.log(message));
+    this.#observer = options.observer;
     this.#push = this.#buildPushContext(undefined);
     this.#queue = new PushQueue(() => this.#onConfigChange(), { quietMs: options.debounceMs ?? 100 });
     this.#unsubscribe = store.subscribe(() => this.#queue.enqueue());
@@ -113,6 +132,7 @@ export class DiscoveryServer {
     const state = connection?.types.get(typeUrl);
     if (!connection || !state) return;
     state.nack = { version, nonce, error, at: new Date().toISOString() };
+    this.#observer?.rejected(generatorsFor(connection).find((g) => g.typeUrl === typeUrl)?.shortName ?? typeUrl);
     this.#log(`xds: ${connection.proxy?.id ?? streamId} rejected ${typeUrl} version ${state.sentVersion}: ${error}`);
   }
 
@@ -133,7 +153,7 @@ export class DiscoveryServer {
   resourcesFor(connection: Connection): Map<string, JsonObject[]> {
     const result = new Map<string, JsonObject[]>();
     if (!connection.proxy) return result;
-    for (const generator of generators) {
+    for (const generator of generatorsFor(connection)) {
       const names = connection.types.get(generator.typeUrl)?.resourceNames ?? [];
       result.set(generator.typeUrl, generator.generate(this.#push, connection.proxy, names));
     }
@@ -145,6 +165,7 @@ export class DiscoveryServer {
     for (const connection of this.connections.values()) {
       for (const typeUrl of connection.types.keys()) this.#send(connection, typeUrl, false);
     }
+    this.#observer?.configPushed();
   }
 
   #buildPushContext(previous: PushContext | undefined): PushContext {
@@ -158,12 +179,13 @@ export class DiscoveryServer {
 
   #send(connection: Connection, typeUrl: string, always: boolean): void {
     const state = connection.types.get(typeUrl);
-    const generator = generators.find((g) => g.typeUrl === typeUrl);
+    const generator = generatorsFor(connection).find((g) => g.typeUrl === typeUrl);
     if (!state || !connection.proxy || !this.#pusher) return;
     if (!generator) {
       this.#log(`xds: ${connection.proxy.id} asked for ${typeUrl}, which istiod does not serve`);
       return;
     }
+    const started = performance.now();
     let resources: JsonObject[];
     try {
       resources = generator.generate(this.#push, connection.proxy, state.resourceNames);
@@ -181,6 +203,7 @@ export class DiscoveryServer {
       this.#log(`xds: sending ${generator.shortName} to ${connection.proxy.id} failed: ${(error as Error).message}`);
       return;
     }
+    this.#observer?.pushed(generator.shortName, (performance.now() - started) / 1000);
     Object.assign(state, { sentVersion: version, sentAt: new Date().toISOString(), sentCount: resources.length, sentDigest: digest });
   }
 }

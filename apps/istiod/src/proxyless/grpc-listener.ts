@@ -1,0 +1,23 @@
+import type { Proxy } from '../model/proxy.ts';
+import type { PushContext } from '../model/push-context.ts';
+import { adsConfigSource, typeUrls, type JsonObject } from '../networking/envoy-json.ts';
+import { resolveTargets } from './service-target.ts';
+
+/** For each "HOST:PORT" a gRPC client asked for, a Listener of that name with an api_listener:
+ *  no socket, only an HTTP connection manager whose routes come by RDS under the same name.
+ *  gRPC wants the router as the last (here the only) HTTP filter. Unknown names are left out,
+ *  which tells the client the target does not exist. */
+export function buildGrpcListeners(push: PushContext, proxy: Proxy, names: string[]): JsonObject[] {
+  return resolveTargets(push, proxy, names).map((target) => ({
+    '@type': typeUrls.listener,
+    name: target.name,
+    api_listener: {
+      api_listener: {
+        '@type': typeUrls.httpConnectionManager,
+        stat_prefix: target.name,
+        rds: { config_source: adsConfigSource(), route_config_name: target.name },
+        http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': typeUrls.router } }],
+      },
+    },
+  }));
+}
