@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from './config-error.ts';
 import { checkGateway } from './gateway.ts';
 import type { KubeObject } from './kubernetes-types.ts';
+import { loadDocuments } from './yaml-loader.ts';
 
 /** The error checkGateway reports for a manifest, or undefined when it passes. */
 function check(text: string): ConfigError | undefined {
@@ -44,5 +45,13 @@ describe('Gateway validation', () => {
     ['a bad namespace in a host', gateway.replace('bookinfo/bookinfo', 'Book_info/bookinfo'), 'spec.servers[1].hosts[0]: the namespace before "/" must be'],
   ])('rejects %s', (_what, text, expected) => {
     expect(check(text)?.message).toContain(`Gateway default/bookinfo-gateway: ${expected}`);
+  });
+});
+
+describe('Gateway loading', () => {
+  it('rejects an invalid Gateway document with its field, and keeps the valid one', () => {
+    const result = loadDocuments(`${gateway}---\n${gateway.replace('bookinfo-gateway', 'broken').replace('hosts: ["*"]', 'hosts: []')}`, 'gw.yaml');
+    expect(result.objects.map((o) => o.metadata.name)).toEqual(['bookinfo-gateway']);
+    expect(result.errors.map((e) => e.message)).toEqual([expect.stringContaining('spec.servers[0].hosts: required: at least one host')]);
   });
 });

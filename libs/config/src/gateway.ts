@@ -1,6 +1,5 @@
 // Istio's Gateway (networking.istio.io v1, v1beta1 and v1alpha3): the ports a gateway proxy opens
-// and the hosts it serves there. Checked as Istio checks it; istiod does not program gateways
-// yet.
+// and the hosts it serves there. Checked as Istio checks it.
 import { bool, host as hostName, list, message, oneOfValues, portNumber, string, stringMap, type Check, type Fail } from './istio-schema.ts';
 import type { KubeObject } from './kubernetes-types.ts';
 

@@ -1,4 +1,5 @@
 import { checkDestinationRule } from './destination-rule.ts';
+import { checkGateway } from './gateway.ts';
 import type { Fail } from './istio-schema.ts';
 import type { KubeObject } from './kubernetes-types.ts';
 import { checkServiceEntry } from './service-entry.ts';
@@ -13,4 +14,5 @@ export const istioKindChecks: Record<string, { apiVersions: string[]; check: (ob
   VirtualService: { apiVersions: networkingVersions, check: checkVirtualService },
   DestinationRule: { apiVersions: networkingVersions, check: checkDestinationRule },
   ServiceEntry: { apiVersions: networkingVersions, check: checkServiceEntry },
+  Gateway: { apiVersions: networkingVersions, check: checkGateway },
 };

@@ -1,4 +1,4 @@
-import type { ConfigStore, DestinationRule, Pod, VirtualService } from '@mizzen/config';
+import type { ConfigStore, DestinationRule, Gateway, Pod, VirtualService } from '@mizzen/config';
 import type { Proxy } from './proxy.ts';
 import type { Protocol } from './protocol.ts';
 import { buildServiceRegistry, endpointKey, resolveTargetPort, type Endpoint, type ServiceRegistry } from './service-registry.ts';
@@ -11,6 +11,7 @@ export interface PushContext {
   pods: Pod[];
   virtualServices: VirtualService[];
   destinationRules: DestinationRule[];
+  gateways: Gateway[];
 }
 
 export function buildPushContext(store: ConfigStore, version: string): PushContext {
@@ -21,11 +22,29 @@ export function buildPushContext(store: ConfigStore, version: string): PushConte
     // The loader has checked these kinds field by field, so they have the typed shape.
     virtualServices: store.list('VirtualService') as VirtualService[],
     destinationRules: store.list('DestinationRule') as DestinationRule[],
+    gateways: store.list('Gateway') as Gateway[],
   };
 }
 
 export function serviceEndpoints(push: PushContext, hostname: string, port: number): Endpoint[] {
   return push.registry.endpoints.get(endpointKey(hostname, port)) ?? [];
+}
+
+const podsByPush = new WeakMap<PushContext, Map<string, Pod>>();
+
+/** The Pod object of a proxy, when the config knows it (found by map, once indexed per push). */
+export function proxyPod(push: PushContext, proxy: Proxy): Pod | undefined {
+  let pods = podsByPush.get(push);
+  if (!pods) {
+    pods = new Map(push.pods.map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, p]));
+    podsByPush.set(push, pods);
+  }
+  return pods.get(`${proxy.namespace}/${proxy.podName}`);
+}
+
+/** A proxy's workload labels: the Pod object's when known, else those of its node. */
+export function proxyLabels(push: PushContext, proxy: Proxy): Record<string, string> {
+  return proxyPod(push, proxy)?.metadata.labels ?? proxy.labels;
 }
 
 /** A port on which the proxy's own pod serves, reached from outside through the proxy. */
@@ -39,8 +58,8 @@ export interface InboundPort {
 /** The ports of the services that select the proxy's pod, one per target port, in port order.
  *  Labels and container ports come from the Pod object when it is known, else from the node. */
 export function inboundPorts(push: PushContext, proxy: Proxy): InboundPort[] {
-  const pod = push.pods.find((p) => p.metadata.name === proxy.podName && p.metadata.namespace === proxy.namespace);
-  const labels = pod?.metadata.labels ?? proxy.labels;
+  const pod = proxyPod(push, proxy);
+  const labels = proxyLabels(push, proxy);
   const byTarget = new Map<number, InboundPort>();
   for (const service of push.registry.services) {
     if (service.namespace !== proxy.namespace || !selectorMatches(service.selector, labels)) continue;

@@ -1,3 +1,4 @@
+import { isRouter } from '../model/gateways.ts';
 import { destinationRuleFor, portPolicy, type PortPolicy } from '../model/destination-rules.ts';
 import type { Protocol } from '../model/protocol.ts';
 import type { Proxy } from '../model/proxy.ts';
@@ -29,7 +30,8 @@ export function buildClusters(push: PushContext, proxy: Proxy): JsonObject[] {
       ...subsets.map((subset) => outboundCluster(outboundClusterName(port.port, service.hostname, subset.name), port.protocol, portPolicy(rule, port.port, subset))),
     ];
   });
-  const inbound = inboundPorts(push, proxy).map((inboundPort) => {
+  // A gateway proxy serves no app of its own, so it has no inbound clusters.
+  const inbound = (isRouter(proxy) ? [] : inboundPorts(push, proxy)).map((inboundPort) => {
     const name = inboundClusterName(inboundPort.targetPort);
     return {
       '@type': typeUrls.cluster,

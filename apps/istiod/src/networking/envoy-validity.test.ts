@@ -5,7 +5,8 @@ import { buildClusters } from './cluster-builder.ts';
 import { buildEndpoints } from './endpoint-builder.ts';
 import { buildRoutes } from './http-route.ts';
 import { buildListeners } from './listener-builder.ts';
-import { bookinfoPush, podProxy } from './test-fixtures.ts';
+import { buildGatewayListeners, buildGatewayRoutes } from './gateway-builder.ts';
+import { bookinfoPush, podProxy, routerProxy } from './test-fixtures.ts';
 
 // Real Envoy clients must accept what istiod sends: every generated resource goes through the
 // codec's proto3 JSON check and comes back unchanged (it is already in canonical form).
@@ -46,6 +47,15 @@ describe('generated resources', () => {
           expect(normalize(resource['@type'] as string, resource)).toEqual(resource);
         }
       }
+    }
+  });
+
+  it.each([['bookinfo-gateway.yaml'], ['gateway-tls.yaml']])('are valid Envoy JSON for an ingress gateway with %s', (file) => {
+    const push = bookinfoPush('ingress-gateway-pod.yaml', file);
+    const proxy = routerProxy('istio-ingressgateway-1', '10.244.0.2', { istio: 'ingressgateway' });
+    const resources = [...buildClusters(push, proxy), ...buildGatewayListeners(push, proxy), ...buildGatewayRoutes(push, proxy)];
+    for (const resource of resources) {
+      expect(normalize(resource['@type'] as string, resource)).toEqual(resource);
     }
   });
 });

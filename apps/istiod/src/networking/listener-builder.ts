@@ -114,7 +114,7 @@ function uncapturedListeners(push: PushContext, proxy: Proxy): JsonObject[] {
   return listeners;
 }
 
-function listener(name: string, address: string, port: number, bind: boolean, direction: 'INBOUND' | 'OUTBOUND', filterChains: JsonObject[]): JsonObject {
+export function listener(name: string, address: string, port: number, bind: boolean, direction: 'INBOUND' | 'OUTBOUND', filterChains: JsonObject[]): JsonObject {
   return {
     '@type': typeUrls.listener,
     name,
@@ -151,7 +151,7 @@ function inboundChain(inbound: InboundPort, address: string): JsonObject {
   return { filters: [httpConnectionManager(`inbound_${address}_${inbound.targetPort}`, { route_config: inboundRouteConfiguration(inbound) })] };
 }
 
-function httpConnectionManager(statPrefix: string, routes: JsonObject, filters: JsonObject[] = []): JsonObject {
+export function httpConnectionManager(statPrefix: string, routes: JsonObject, filters: JsonObject[] = []): JsonObject {
   return {
     name: 'envoy.filters.network.http_connection_manager',
     typed_config: {
@@ -165,7 +165,7 @@ function httpConnectionManager(statPrefix: string, routes: JsonObject, filters: 
 
 /** A chain of one tcp_proxy to a cluster, or to the target a VirtualService's TCP route
  *  gives (`cluster` or `weighted_clusters`). */
-function tcpChain(statPrefix: string, target: string | JsonObject): JsonObject {
+export function tcpChain(statPrefix: string, target: string | JsonObject): JsonObject {
   const destination = typeof target === 'string' ? { cluster: target } : target;
   return {
     filters: [{ name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': typeUrls.tcpProxy, stat_prefix: statPrefix, ...destination } }],

@@ -27,6 +27,14 @@ export function podProxy(podName: string, ip: string, labels: Record<string, str
   });
 }
 
+/** A gateway proxy (`pilot-agent proxy router`) of a pod. */
+export function routerProxy(podName: string, ip: string, labels: Record<string, string>, namespace = 'istio-system'): Proxy {
+  return parseProxyNode({
+    id: `router~${ip}~${podName}.${namespace}~${namespace}.svc.cluster.local`,
+    metadata: { NAME: podName, NAMESPACE: namespace, LABELS: labels, INSTANCE_IPS: ip },
+  });
+}
+
 /** Compares with testdata/golden/NAME.json; UPDATE_GOLDEN=1 rewrites the file instead. */
 export function expectGolden(name: string, actual: unknown): void {
   const url = new URL(`./testdata/golden/${name}.json`, import.meta.url);

@@ -4,6 +4,7 @@
 // changes and fault injection, and the VirtualService named in its metadata.
 import type { CorsPolicy, Destination, Headers, HTTPFaultInjection, HTTPMatchRequest, HTTPRoute, HTTPRouteDestination, Percent, StringMatch, VirtualService } from '@mizzen/config';
 import { destinationRuleFor, portPolicy } from '../model/destination-rules.ts';
+import { namesGateway } from '../model/gateways.ts';
 import { resolveHost } from '../model/host.ts';
 import type { Proxy } from '../model/proxy.ts';
 import type { PushContext } from '../model/push-context.ts';
@@ -21,6 +22,9 @@ export interface RouteContext {
   push: PushContext;
   proxy: Proxy;
   port: number;
+  /** For a gateway proxy, the Gateway ("namespace/name") whose server the routes are for;
+   *  undefined for a sidecar (the "mesh" gateway). */
+  gateway?: string;
 }
 
 /** The Envoy routes of a VirtualService for one port, in order. A route whose matches all
@@ -30,7 +34,7 @@ export function virtualServiceRoutes(vs: VirtualService, ctx: RouteContext): Jso
   return (vs.spec.http ?? []).flatMap((route) => {
     // Delegation (routes kept in another VirtualService) is not followed yet.
     if (route.delegate) return [];
-    const matches = route.match && route.match.length > 0 ? route.match.filter((m) => matchApplies(m, ctx)) : [undefined];
+    const matches = route.match && route.match.length > 0 ? route.match.filter((m) => matchApplies(m, namespace, ctx)) : [undefined];
     return matches.map((match) => ({
       ...routeName(route.name, match?.name),
       match: routeMatch(match),
@@ -85,12 +89,18 @@ function routeName(route: string | undefined, match: string | undefined): JsonOb
   return name ? { name } : {};
 }
 
-function matchApplies(match: HTTPMatchRequest, ctx: RouteContext): boolean {
+function matchApplies(match: HTTPMatchRequest, vsNamespace: string, ctx: RouteContext): boolean {
   if (match.port !== undefined && match.port !== ctx.port) return false;
   if (match.sourceLabels && !selectorMatches(match.sourceLabels, ctx.proxy.labels)) return false;
   if (match.sourceNamespace !== undefined && match.sourceNamespace !== ctx.proxy.namespace) return false;
-  if (match.gateways && match.gateways.length > 0 && !match.gateways.includes(meshGateway)) return false;
-  return true;
+  return matchesGateway(match.gateways, vsNamespace, ctx);
+}
+
+/** Whether a match's `gateways` (when it lists any) name where the routes are built: the
+ *  Gateway of a gateway proxy, or "mesh" for a sidecar. */
+export function matchesGateway(gateways: string[] | undefined, vsNamespace: string, ctx: RouteContext): boolean {
+  if (!gateways || gateways.length === 0) return true;
+  return ctx.gateway ? namesGateway(gateways, vsNamespace, ctx.gateway) : gateways.includes(meshGateway);
 }
 
 function routeMatch(match: HTTPMatchRequest | undefined): JsonObject {

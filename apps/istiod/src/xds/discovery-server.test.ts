@@ -108,6 +108,20 @@ describe('DiscoveryServer', () => {
     expect(server.connections.get('bad')?.error).toContain('node.id');
   });
 
+  it('serves a gateway proxy its Gateway listeners and routes, with no sidecar listeners', () => {
+    const traffic = (file: string) => loadDocuments(readFileSync(new URL(`../networking/testdata/traffic/${file}`, import.meta.url), 'utf8'), file).objects;
+    store.replaceAll([...bookinfo, ...traffic('ingress-gateway-pod.yaml'), ...traffic('bookinfo-gateway.yaml')]);
+    server.pushNow();
+    const router = { id: 'router~10.244.0.2~istio-ingressgateway-1.istio-system~istio-system.svc.cluster.local', metadata: { LABELS: { istio: 'ingressgateway' } } };
+    server.onStreamOpen({ id: 'g1', node: router, peer: 'p' });
+    server.onSubscribe('g1', TypeUrl.Listener, []);
+    server.onSubscribe('g1', TypeUrl.RouteConfiguration, ['http.8080']);
+    expect(sent.map((s) => [s.typeUrl, s.resources.map((r) => r.name)])).toEqual([
+      [TypeUrl.Listener, ['0.0.0.0_8080']],
+      [TypeUrl.RouteConfiguration, ['http.8080']],
+    ]);
+  });
+
   it('forgets closed streams', () => {
     server.onStreamOpen({ id: 's1', node, peer: 'p' });
     server.onStreamClose('s1');

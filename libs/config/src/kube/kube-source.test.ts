@@ -181,7 +181,7 @@ describe('KubeSource', { timeout: 20_000 }, () => {
     expect(gatewayReports[0].message).toContain('404');
     expect(reported).toHaveLength(1);
     server.serve(Gateway);
-    server.put(Gateway, { apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name: 'ingress', namespace: 'istio-system' }, spec: { servers: [] } });
+    server.put(Gateway, { apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name: 'ingress', namespace: 'istio-system' }, spec: { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 8080, name: 'http', protocol: 'HTTP' }, hosts: ['*'] }] } });
     await events.until('add Gateway istio-system/ingress');
     expect(opened.errors()).toEqual([]);
   });
