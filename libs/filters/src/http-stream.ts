@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { StreamInfo } from './access-log/stream-info.ts';
 import type { HeaderList } from './http1/headers.ts';
 import type { RequestHead } from './http1/http-head.ts';
 import type { RouteEntry } from './network/http-connection-manager/route-table.ts';
@@ -9,8 +10,9 @@ export const BODY_UNKNOWN = -1;
 /** Response body length for responses that carry none (HEAD, 204, 304): framing headers pass as is. */
 export const BODY_NONE = -2;
 
-/** One downstream request as HTTP filters see it (Envoy's decoder/encoder filter callbacks). */
-export interface HttpStream {
+/** One downstream request as HTTP filters see it (Envoy's decoder/encoder filter callbacks).
+ *  Filters record what happened (response flags, upstream host) in its StreamInfo fields. */
+export interface HttpStream extends StreamInfo {
   readonly request: RequestHead;
   /** Host header (or the absolute-form authority). */
   readonly authority: string;

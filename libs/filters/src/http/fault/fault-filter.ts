@@ -4,6 +4,7 @@ import {
   registerHttpFilter, registerPerRouteConfig, type FilterFactoryContext, type FilterStatus, type HttpFilter, type HttpFilterConfig,
   type HttpFilterPlacement,
 } from '../../registry.ts';
+import { ResponseFlag } from '../../response-flags.ts';
 import type { Counter, Gauge } from '../../stats.ts';
 import { compileFaultConfig, FAULT_TYPE_URL, type FaultConfig } from './fault-config.ts';
 
@@ -59,6 +60,7 @@ export class FaultFilter implements HttpFilter {
     this.stream = stream;
     if (delay) {
       this.stats.delaysInjected.inc();
+      stream.responseFlags |= ResponseFlag.DI;
       stream.readDisable(true);
       this.timer = setTimeout(onDelayOver, config.delay?.ms, this);
       if (!abort) return 'stop';
@@ -87,6 +89,8 @@ export class FaultFilter implements HttpFilter {
   private abort(stream: HttpStream, config: FaultConfig): void {
     this.aborted = true;
     this.stats.abortsInjected.inc();
+    stream.responseFlags |= ResponseFlag.FI;
+    stream.responseCodeDetails = 'fault_filter_abort';
     const abort = config.abort;
     if (abort?.grpcStatus !== undefined) {
       stream.sendLocalReply(200, '', ['content-type', 'application/grpc', 'grpc-status', String(abort.grpcStatus), 'grpc-message', 'fault filter abort']);

@@ -10,6 +10,7 @@ import { BODY_NONE, BODY_UNKNOWN, type HttpStream } from '../../http-stream.ts';
 import { applyHeaderMutations, type HeaderMutations } from '../../network/http-connection-manager/header-mutations.ts';
 import { pickWeighted, type ClusterAction, type RedirectAction } from '../../network/http-connection-manager/route-table.ts';
 import type { FilterStatus, HttpFilter } from '../../registry.ts';
+import { ResponseFlag } from '../../response-flags.ts';
 import { requestHashKey } from './hash-key.ts';
 import { RequestMirror } from './request-mirror.ts';
 import { backOffMs, retriableResponse, type RetryPolicy } from './retry-policy.ts';
@@ -130,6 +131,8 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
     this.requestComplete = endStream;
     const route = stream.route;
     if (route === undefined) {
+      stream.responseFlags |= ResponseFlag.NR;
+      stream.responseCodeDetails = 'route_not_found';
       stream.sendLocalReply(404, '');
       return 'stop';
     }
@@ -145,6 +148,8 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
     const weighted = pickWeighted(action, Math.random());
     const cluster = this.clusters.getCluster(weighted?.name ?? action.cluster);
     if (cluster === undefined) {
+      stream.responseFlags |= ResponseFlag.NC;
+      stream.responseCodeDetails = 'cluster_not_found';
       stream.sendLocalReply(action.clusterNotFoundStatus, '');
       return 'stop';
     }
@@ -153,8 +158,11 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
       ? connection
       : { originalDstAddress: connection.originalDstAddress, originalDstPort: connection.originalDstPort, hashKey: requestHashKey(action.hashPolicy, stream) };
     const host = cluster.chooseHost(this.lbContext);
+    stream.upstreamCluster = cluster.name;
     if (host === undefined) {
       cluster.stats.upstreamCxNoneHealthy.inc();
+      stream.responseFlags |= ResponseFlag.UH;
+      stream.responseCodeDetails = 'no_healthy_upstream';
       stream.sendLocalReply(503, 'no healthy upstream');
       return 'stop';
     }
@@ -187,6 +195,7 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
   }
 
   private connectAttempt(host: UpstreamHost): void {
+    if (this.stream) this.stream.upstreamHost = host;
     this.startTime = performance.now();
     const perTry = this.retry?.perTryTimeoutMs ?? 0;
     if (perTry > 0) this.tryTimer = setTimeout(onTryTimeout, perTry, this);
@@ -195,9 +204,12 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
 
   /** Whether another try is allowed for a failure the policy covers (`covered`). */
   private mayRetry(covered: boolean): boolean {
-    if (!covered || this.retry === undefined || this.attempt > this.retry.numRetries || this.finished) return false;
-    if (!this.retrySlot) this.retrySlot = (this.cluster as UpstreamCluster).startRetry();
-    return this.retrySlot;
+    if (!covered || this.retry === undefined || this.finished) return false;
+    if (this.attempt <= this.retry.numRetries && !this.retrySlot) this.retrySlot = (this.cluster as UpstreamCluster).startRetry();
+    if (this.attempt <= this.retry.numRetries && this.retrySlot) return true;
+    // A failure the policy covers, with no try left: Envoy's "retry limit exceeded".
+    if (this.stream) this.stream.responseFlags |= ResponseFlag.URX;
+    return false;
   }
 
   /** Feeds outlier detection with how the current try ended. */
@@ -239,6 +251,8 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
     }
     if (host === undefined) {
       cluster.stats.upstreamCxNoneHealthy.inc();
+      this.stream.responseFlags |= ResponseFlag.UH;
+      this.stream.responseCodeDetails = 'no_healthy_upstream';
       this.localReply(503, 'no healthy upstream');
       return;
     }
@@ -322,6 +336,7 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
     this.connection = connection;
     connection.handler = this;
     const socket = connection.socket;
+    if (this.stream) this.stream.upstreamSocket = socket;
     socket.cork();
     const attempts = this.retried ? this.attempt + 1 : this.attempt;
     socket.write(this.includeAttemptCount ? `${this.head}x-envoy-attempt-count: ${attempts}\r\n\r\n` : `${this.head}\r\n`, 'latin1');
@@ -338,14 +353,17 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
     this.pendingCancel = undefined;
     if (reason === OVERFLOW) {
       // A circuit breaker refused the request: never retried, marked as Envoy marks it.
+      this.flag(ResponseFlag.UO, 'upstream_reset_before_response_started{overflow}');
       this.localReply(503, `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`, ['x-envoy-overloaded', 'true']);
       return;
     }
     this.report(LOCAL_ORIGIN_FAILURE);
+    if (this.stream) this.stream.upstreamTransportFailureReason = reason;
     if (this.mayRetry(this.retry?.onConnectFailure ?? false)) {
       this.scheduleRetry();
       return;
     }
+    this.flag(ResponseFlag.UF, 'upstream_reset_before_response_started{connection_failure}');
     this.localReply(503, `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`);
   }
 
@@ -370,7 +388,10 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
       const message = err instanceof HttpParseError ? err.message : String(err);
       if (this.response === undefined) this.report(LOCAL_ORIGIN_FAILURE);
       if (this.response === undefined && this.mayRetry(this.retry?.onReset ?? false)) this.scheduleRetry();
-      else this.upstreamFailed(`protocol error: ${message}`);
+      else {
+        this.flag(ResponseFlag.UPE, 'upstream_reset_before_response_started{protocol_error}');
+        this.upstreamFailed(`protocol error: ${message}`);
+      }
     }
   }
 
@@ -408,6 +429,7 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
     }
     clearTimeout(this.tryTimer);
     this.response = head;
+    stream.responseCodeDetails = 'via_upstream';
     const cluster = this.cluster as UpstreamCluster;
     cluster.stats.upstreamRqClass[(head.status / 100) | 0]?.inc();
     const noBody = stream.request.method === 'HEAD' || head.status === 204 || head.status === 304;
@@ -504,6 +526,7 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
       this.scheduleRetry();
       return;
     }
+    this.flag(ResponseFlag.UC, 'upstream_reset_before_response_started{connection_termination}');
     this.upstreamFailed(error ? `connection failure: ${error.message}` : 'connection termination');
   }
 
@@ -523,12 +546,16 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
     this.cluster?.stats.upstreamRqPerTryTimeout.inc();
     this.report(LOCAL_ORIGIN_FAILURE);
     if (this.mayRetry(this.retry?.onReset ?? false)) this.scheduleRetry();
-    else this.localReply(504, 'upstream request timeout');
+    else {
+      this.flag(ResponseFlag.UT, 'upstream_per_try_timeout');
+      this.localReply(504, 'upstream request timeout');
+    }
   }
 
   /** max_stream_duration passed: 408 as Envoy answers, or a reset once the response started. */
   onMaxDuration(): void {
     this.durationTimer = undefined;
+    this.flag(ResponseFlag.DT, 'max_duration_timeout');
     this.localReply(408, 'downstream duration timeout');
   }
 
@@ -536,7 +563,16 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
     this.timer = undefined;
     this.cluster?.stats.upstreamRqTimeout.inc();
     if (this.response === undefined && this.connection !== undefined) this.report(LOCAL_ORIGIN_FAILURE);
+    this.flag(ResponseFlag.UT, 'upstream_response_timeout');
     this.localReply(504, 'upstream request timeout');
+  }
+
+  /** Records why the exchange ends (response flag and details), unless it already ended. */
+  private flag(flag: number, details: string): void {
+    const stream = this.stream;
+    if (stream === undefined || this.finished) return;
+    stream.responseFlags |= flag;
+    if (!stream.responseStarted) stream.responseCodeDetails = details;
   }
 
   /** Ends the exchange with a reply from the proxy, or a reset when the response already started. */

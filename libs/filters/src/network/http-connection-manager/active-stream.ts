@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { writeAccessLogs } from '../../access-log/access-log-config.ts';
+import type { UpstreamHost } from '../../cluster-manager.ts';
 import type { Socket } from 'node:net';
 import { getHeader, hasToken, removeHeader, setHeader, type HeaderList } from '../../http1/headers.ts';
 import type { RequestHead } from '../../http1/http-head.ts';
@@ -48,6 +50,20 @@ export class ActiveStream implements HttpStream {
   /** An upgrade the route does not allow: answered 403, as Envoy does. */
   private readonly upgradeRefused: boolean;
   readonly startTime = performance.now();
+  // StreamInfo, for access logs; times are taken only when a log is configured.
+  requestEndTime = 0;
+  responseStartTime = 0;
+  endTime = 0;
+  responseFlags = 0;
+  responseCode = 0;
+  responseCodeDetails: string | undefined = undefined;
+  bytesReceived = 0;
+  bytesSent = 0;
+  upstreamHost: UpstreamHost | undefined = undefined;
+  upstreamCluster: string | undefined = undefined;
+  upstreamSocket: Socket | undefined = undefined;
+  upstreamTransportFailureReason: string | undefined = undefined;
+  responseHeaders: HeaderList | undefined = undefined;
   responseStarted = false;
   responseComplete = false;
   requestComplete = false;
@@ -112,6 +128,10 @@ export class ActiveStream implements HttpStream {
     return this.owner.connection;
   }
 
+  get routeName(): string | undefined {
+    return this.route?.name || undefined;
+  }
+
   private prepareRequestHeaders(): void {
     const headers = this.request.headers;
     // As Envoy does by default: answer "100 Continue" here instead of passing the expectation on.
@@ -131,6 +151,7 @@ export class ActiveStream implements HttpStream {
 
   decodeHeaders(endStream: boolean): void {
     this.headersEndStream = endStream;
+    if (endStream && this.config.accessLogs.length !== 0) this.requestEndTime = performance.now();
     if (this.upgradeRefused) {
       this.sendLocalReply(403, '');
       return;
@@ -148,7 +169,11 @@ export class ActiveStream implements HttpStream {
   }
 
   decodeData(data: Buffer, endStream: boolean): void {
-    if (endStream) this.requestComplete = true;
+    this.bytesReceived += data.length;
+    if (endStream) {
+      this.requestComplete = true;
+      if (this.config.accessLogs.length !== 0) this.requestEndTime = performance.now();
+    }
     this.decodeDataFrom(0, data, endStream);
   }
 
@@ -182,13 +207,19 @@ export class ActiveStream implements HttpStream {
     const length = Buffer.byteLength(body);
     const headers: HeaderList = length > 0 ? ['content-type', 'text/plain', ...extra] : extra;
     this.encodeHeaders(status, statusText(status), headers, length);
-    if (length > 0 && this.bodyAllowed) this.owner.write(body);
+    if (length > 0 && this.bodyAllowed) {
+      this.bytesSent += length;
+      this.owner.write(body);
+    }
     this.encodeEnd();
   }
 
   encodeHeaders(status: number, reason: string, headers: HeaderList, bodyLength: number): void {
     this.responseStarted = true;
     for (const f of this.filters) f.encodeHeaders?.(this, status, headers);
+    this.responseCode = status;
+    this.responseHeaders = headers;
+    if (this.config.accessLogs.length !== 0) this.responseStartTime = performance.now();
     const config = this.config;
     let close = this.owner.willClose();
     const minor = this.request.minorVersion;
@@ -229,6 +260,7 @@ export class ActiveStream implements HttpStream {
 
   encodeData(data: Buffer): boolean {
     if (!this.bodyAllowed || data.length === 0) return true;
+    this.bytesSent += data.length;
     if (!this.chunkedResponse) return this.owner.write(data);
     this.owner.write(`${data.length.toString(16)}\r\n`);
     this.owner.write(data);
@@ -257,5 +289,10 @@ export class ActiveStream implements HttpStream {
     if (this.destroyed) return;
     this.destroyed = true;
     for (const f of this.filters) f.onDestroy(this);
+    const logs = this.config.accessLogs;
+    if (logs.length !== 0) {
+      this.endTime = performance.now();
+      writeAccessLogs(logs, this);
+    }
   }
 }

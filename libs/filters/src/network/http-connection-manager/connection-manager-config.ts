@@ -1,3 +1,4 @@
+import { compileAccessLogs, type AccessLog } from '../../access-log/access-log-config.ts';
 import { ConfigError } from '../../config-error.ts';
 import {
   asObject, onlyFields, optionalArray, optionalBoolean, optionalDurationMs, optionalInteger, optionalObject, optionalString,
@@ -41,6 +42,8 @@ export interface ConnectionManagerConfig {
   readonly maxRequestHeadersBytes: number;
   /** Upgrade types (lowercase) passed through as a tunnel on every route (upgrade_configs). */
   readonly upgrades: ReadonlySet<string>;
+  /** access_log: empty when none is configured (then nothing is recorded for them). */
+  readonly accessLogs: readonly AccessLog[];
   readonly stats: ConnectionManagerStats;
 }
 
@@ -85,7 +88,7 @@ function httpFilters(obj: JsonObject, path: string, context: FilterFactoryContex
 export function compileConnectionManagerConfig(obj: JsonObject, context: FilterFactoryContext, path: string): ConnectionManagerConfig {
   onlyFields(obj, path, ['@type', 'stat_prefix', 'codec_type', 'route_config', 'rds', 'http_filters', 'server_name',
     'server_header_transformation', 'generate_request_id', 'use_remote_address', 'common_http_protocol_options',
-    'max_request_headers_kb', 'upgrade_configs']);
+    'max_request_headers_kb', 'upgrade_configs', 'access_log']);
   oneOf(obj, 'codec_type', path, ['AUTO', 'HTTP1'], 'AUTO');
   let idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS;
   const common = optionalObject(obj, 'common_http_protocol_options', path);
@@ -107,6 +110,7 @@ export function compileConnectionManagerConfig(obj: JsonObject, context: FilterF
     idleTimeoutMs,
     maxRequestHeadersBytes: (optionalInteger(obj, 'max_request_headers_kb', path, 1, 8192) ?? DEFAULT_MAX_HEADERS_KB) * 1024,
     upgrades: new Set([...compileUpgradeConfigs(obj, path)].filter(([, enabled]) => enabled).map(([type]) => type)),
+    accessLogs: compileAccessLogs(optionalArray(obj, 'access_log', path), `${path}.access_log`),
     stats: {
       cxTotal: stats.counter(`${p}downstream_cx_total`),
       cxActive: stats.gauge(`${p}downstream_cx_active`),

@@ -3,6 +3,7 @@ import { BodyDecoder, type BodySink } from '../../http1/body-decoder.ts';
 import { CRLFCRLF, HttpParseError, parseRequestHead, type RequestHead } from '../../http1/http-head.ts';
 import { statusText } from '../../http1/status-text.ts';
 import type { DownstreamConnection, Logger } from '../../registry.ts';
+import { ResponseFlag } from '../../response-flags.ts';
 import { ActiveStream, type StreamOwner } from './active-stream.ts';
 import type { ConnectionManagerConfig } from './connection-manager-config.ts';
 
@@ -156,6 +157,7 @@ export class Http1ServerConnection implements StreamOwner, BodySink {
     this.config.stats.cxActive.dec();
     if (this.stream) {
       this.config.stats.rqActive.dec();
+      if (!this.stream.responseComplete) this.stream.responseFlags |= ResponseFlag.DC;
       this.stream.destroy();
       this.stream = undefined;
     }

@@ -1,8 +1,11 @@
 import type { Socket } from 'node:net';
-import type { ClusterManager, PoolCallbacks, PooledConnection } from '../../cluster-manager.ts';
+import { compileAccessLogs, writeAccessLogs, type AccessLog } from '../../access-log/access-log-config.ts';
+import type { StreamInfo } from '../../access-log/stream-info.ts';
+import { OVERFLOW, type ClusterManager, type PoolCallbacks, type PooledConnection, type UpstreamHost } from '../../cluster-manager.ts';
 import { ConfigError } from '../../config-error.ts';
-import { onlyFields, optionalDurationMs, requiredString, type JsonObject } from '../../config-reader.ts';
+import { onlyFields, optionalArray, optionalDurationMs, requiredString, type JsonObject } from '../../config-reader.ts';
 import { registerNetworkFilter, type DownstreamConnection, type FilterFactoryContext, type Logger, type NetworkFilter } from '../../registry.ts';
+import { ResponseFlag } from '../../response-flags.ts';
 import type { Counter, Gauge } from '../../stats.ts';
 
 export const TCP_PROXY_TYPE_URL = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
@@ -16,16 +19,39 @@ interface TcpProxyConfig {
   readonly cxTotal: Counter;
   readonly cxNoRoute: Counter;
   readonly cxActive: Gauge;
+  readonly accessLogs: readonly AccessLog[];
 }
 
-/** One proxied connection: waits for the upstream, then pipes bytes both ways. */
-class TcpSession implements PoolCallbacks {
+/** One proxied connection: waits for the upstream, then pipes bytes both ways. It is also
+ *  the connection's StreamInfo for access logs. */
+class TcpSession implements PoolCallbacks, StreamInfo {
   private readonly downstream: Socket;
   private readonly config: TcpProxyConfig;
   private upstream: Socket | undefined;
   private pending: { cancel(): void } | undefined;
+  private logged = false;
+  readonly connection: DownstreamConnection;
+  readonly startTime = performance.now();
+  requestEndTime = 0;
+  responseStartTime = 0;
+  endTime = 0;
+  responseFlags = 0;
+  responseCode = 0;
+  responseCodeDetails: string | undefined = undefined;
+  bytesReceived = 0;
+  bytesSent = 0;
+  upstreamHost: UpstreamHost | undefined = undefined;
+  upstreamCluster: string | undefined = undefined;
+  upstreamSocket: Socket | undefined = undefined;
+  upstreamTransportFailureReason: string | undefined = undefined;
+  readonly request = undefined;
+  readonly authority = undefined;
+  readonly routeName = undefined;
+  readonly responseHeaders = undefined;
 
-  constructor(downstream: Socket, config: TcpProxyConfig) {
+  constructor(connection: DownstreamConnection, config: TcpProxyConfig) {
+    const downstream = connection.socket;
+    this.connection = connection;
     this.downstream = downstream;
     this.config = config;
     config.cxTotal.inc();
@@ -41,9 +67,12 @@ class TcpSession implements PoolCallbacks {
   start(clusters: ClusterManager, connection: DownstreamConnection): void {
     const cluster = clusters.getCluster(this.config.cluster);
     const host = cluster?.chooseHost(connection);
+    this.upstreamCluster = this.config.cluster;
+    this.upstreamHost = host;
     if (cluster === undefined || host === undefined) {
       if (cluster) cluster.stats.upstreamCxNoneHealthy.inc();
       else this.config.cxNoRoute.inc();
+      this.responseFlags |= cluster ? ResponseFlag.UH : ResponseFlag.NR;
       this.downstream.destroy();
       return;
     }
@@ -54,6 +83,7 @@ class TcpSession implements PoolCallbacks {
     this.pending = undefined;
     const upstream = connection.socket;
     this.upstream = upstream;
+    this.upstreamSocket = upstream;
     if (this.downstream.destroyed) {
       upstream.destroy();
       return;
@@ -66,13 +96,22 @@ class TcpSession implements PoolCallbacks {
       this.downstream.setTimeout(idle, () => this.close());
       upstream.setTimeout(idle, () => this.close());
     }
+    if (this.config.accessLogs.length !== 0) {
+      this.downstream.on('data', (d: Buffer) => (this.bytesReceived += d.length));
+      upstream.on('data', (d: Buffer) => (this.bytesSent += d.length));
+    }
     this.downstream.pipe(upstream);
     upstream.pipe(this.downstream);
     this.downstream.resume();
   }
 
-  onPoolFailure(): void {
+  onPoolFailure(reason: string): void {
     this.pending = undefined;
+    if (reason === OVERFLOW) this.responseFlags |= ResponseFlag.UO;
+    else {
+      this.responseFlags |= ResponseFlag.UF;
+      this.upstreamTransportFailureReason = reason;
+    }
     this.downstream.destroy();
   }
 
@@ -81,6 +120,11 @@ class TcpSession implements PoolCallbacks {
     this.pending = undefined;
     this.downstream.destroy();
     this.upstream?.destroy();
+    if (!this.logged && this.config.accessLogs.length !== 0) {
+      this.logged = true;
+      this.endTime = performance.now();
+      writeAccessLogs(this.config.accessLogs, this);
+    }
   }
 }
 
@@ -98,7 +142,7 @@ class TcpProxy implements NetworkFilter {
 
   onNewConnection(connection: DownstreamConnection): void {
     try {
-      new TcpSession(connection.socket, this.config).start(this.clusters, connection);
+      new TcpSession(connection, this.config).start(this.clusters, connection);
     } catch (err) {
       this.log.error(`tcp_proxy: ${(err as Error).message}`);
       connection.socket.destroy();
@@ -111,7 +155,7 @@ class TcpProxy implements NetworkFilter {
 }
 
 export function createTcpProxy(obj: JsonObject, context: FilterFactoryContext, path: string): NetworkFilter {
-  onlyFields(obj, path, ['@type', 'stat_prefix', 'cluster', 'idle_timeout']);
+  onlyFields(obj, path, ['@type', 'stat_prefix', 'cluster', 'idle_timeout', 'access_log']);
   if (obj.cluster === undefined) throw new ConfigError(`${path}.cluster`, 'required (weighted_clusters is not supported)');
   const prefix = `tcp.${requiredString(obj, 'stat_prefix', path)}.`;
   const config: TcpProxyConfig = {
@@ -120,6 +164,7 @@ export function createTcpProxy(obj: JsonObject, context: FilterFactoryContext, p
     cxTotal: context.stats.counter(`${prefix}downstream_cx_total`),
     cxNoRoute: context.stats.counter(`${prefix}downstream_cx_no_route`),
     cxActive: context.stats.gauge(`${prefix}downstream_cx_active`),
+    accessLogs: compileAccessLogs(optionalArray(obj, 'access_log', path), `${path}.access_log`),
   };
   return new TcpProxy(config, context.clusterManager, context.log);
 }
