@@ -86,8 +86,8 @@ function http(port: number, path: string, method = 'GET'): Promise<{ status: num
 
 // Generous timeouts: each test starts two Node processes, which is slow on a loaded machine.
 describe('pilot-agent supervising a proxy', { timeout: 30_000 }, () => {
-  it('starts the proxy on its bootstrap, turns ready with it, and passes SIGTERM through', async () => {
-    const agent = await startAgent(['--concurrency', '3', '--proxy-log-level', 'debug'], { FAKE_PROXY_SIGTERM_EXIT: '7' });
+  it('starts the proxy on its bootstrap, turns ready with it, and drains it on SIGTERM', async () => {
+    const agent = await startAgent(['--concurrency', '3', '--proxy-log-level', 'debug', '--drain-duration', '300ms'], { FAKE_PROXY_SIGTERM_EXIT: '7' });
     await agent.waitFor(/fake-proxy: admin on/);
 
     const bootstrapFile = join(dir, `pod-${agent.statusPort}`, 'envoy-rev.json');
@@ -102,38 +102,63 @@ describe('pilot-agent supervising a proxy', { timeout: 30_000 }, () => {
     expect(await http(agent.statusPort, '/healthz/ready')).toEqual({ status: 200, body: 'ready\n' });
 
     agent.child.kill('SIGTERM');
-    expect(await agent.exited).toBe(7);
-    expect(agent.output()).toContain('fake-proxy: got SIGTERM');
-    expect(agent.output()).toContain('proxy exited with code 7');
+    await agent.waitFor(/fake-proxy: drain_listeners \?graceful/);
+    expect(await http(agent.statusPort, '/healthz/ready')).toEqual({ status: 503, body: 'proxy is draining (SIGTERM)\n' });
+    // Stopped on request: the agent ends well whatever code the proxy stops with.
+    expect(await agent.exited).toBe(0);
+    const out = agent.output();
+    expect(out.indexOf('fake-proxy: got SIGTERM')).toBeGreaterThan(out.indexOf('graceful termination: waiting 300 ms'));
+    expect(out).toContain('proxy exited with code 7; the agent stops as asked');
   });
 
-  it('turns unready while the proxy drains, and kills it on a second signal', async () => {
+  it('kills the proxy on a second signal while it drains', async () => {
     const agent = await startAgent(['--drain-duration', '60s'], { FAKE_PROXY_SIGTERM_EXIT: 'ignore' });
     await agent.waitFor(/fake-proxy: admin on/);
-    await http(agent.adminPort, '/test/go-live', 'POST');
-    expect((await http(agent.statusPort, '/healthz/ready')).status).toBe(200);
     agent.child.kill('SIGTERM');
-    await agent.waitFor(/fake-proxy: got SIGTERM/);
-    expect(await http(agent.statusPort, '/healthz/ready')).toEqual({ status: 503, body: 'proxy is draining (SIGTERM)\n' });
+    await agent.waitFor(/fake-proxy: drain_listeners/);
     agent.child.kill('SIGINT');
-    expect(await agent.exited).toBe(137);
+    expect(await agent.exited).toBe(0);
+    expect(agent.output()).toContain('proxy was killed by signal SIGKILL');
   });
 
-  it('kills a proxy that is still running after the drain duration', async () => {
-    const agent = await startAgent(['--drain-duration', '200ms'], { FAKE_PROXY_SIGTERM_EXIT: 'ignore' });
+  it('kills a proxy that does not stop after the drain', async () => {
+    const agent = await startAgent(['--drain-duration', '100ms'], { FAKE_PROXY_SIGTERM_EXIT: 'ignore' });
     await agent.waitFor(/fake-proxy: admin on/);
     agent.child.kill('SIGINT');
-    expect(await agent.exited).toBe(137);
+    expect(await agent.exited).toBe(0);
     expect(agent.output()).toContain('fake-proxy: got SIGTERM');
     expect(agent.output()).toContain('proxy was killed by signal SIGKILL');
   });
 
-  it('exits with the proxy’s code when the proxy stops on its own', async () => {
-    const agent = await startAgent();
+  it('with EXIT_ON_ZERO_ACTIVE_CONNECTIONS, stops the proxy once its connections reach zero', async () => {
+    const agent = await startAgent(['--drain-duration', '60s'], { EXIT_ON_ZERO_ACTIVE_CONNECTIONS: 'true', MINIMUM_DRAIN_DURATION: '0s' });
+    await agent.waitFor(/fake-proxy: admin on/);
+    await http(agent.adminPort, '/test/connections?n=2', 'POST');
+    agent.child.kill('SIGTERM');
+    await agent.waitFor(/the proxy still has 2 active connections/);
+    expect(agent.output()).not.toContain('fake-proxy: got SIGTERM');
+    await http(agent.adminPort, '/test/connections?n=0', 'POST');
+    expect(await agent.exited).toBe(0);
+    expect(agent.output()).toMatch(/no active connections left[^]*fake-proxy: got SIGTERM/);
+  });
+
+  it('restarts a proxy that exits on its own, and serves readiness from the new one', async () => {
+    const agent = await startAgent(['--restart-backoff', '10ms']);
     await agent.waitFor(/fake-proxy: admin on/);
     await http(agent.adminPort, '/test/exit?code=3', 'POST');
+    await agent.waitFor(/proxy exited with code 3 unexpectedly; restarting it in 10 ms \(restart 1 of at most 10/);
+    await agent.waitFor(/fake-proxy: admin on[^]*fake-proxy: admin on/);
+    await http(agent.adminPort, '/test/go-live', 'POST');
+    expect(await http(agent.statusPort, '/healthz/ready')).toEqual({ status: 200, body: 'ready\n' });
+    agent.child.kill('SIGTERM');
+    expect(await agent.exited).toBe(0);
+  });
+
+  it('gives up, exiting with the proxy’s code, when the proxy keeps failing', async () => {
+    const agent = await startAgent(['--max-restarts', '2', '--restart-backoff', '10ms'], { FAKE_PROXY_EXIT_AT_START: '3' });
     expect(await agent.exited).toBe(3);
-    expect(agent.output()).toContain('proxy exited with code 3');
+    expect(agent.output().match(/fake-proxy: exiting at start/g)).toHaveLength(3);
+    expect(agent.output()).toContain('proxy exited with code 3; giving up after 2 restarts in a row');
   });
 
   it('exits 127 naming a proxy binary that does not exist', async () => {

@@ -6,23 +6,29 @@ import { buildBootstrap } from './bootstrap/bootstrap.ts';
 import { resolveDiscoveryAddress } from './bootstrap/discovery-address.ts';
 import type { AgentConfig } from './cli/command-line.ts';
 import { log } from './log.ts';
+import { drainProxy } from './drain/graceful-drain.ts';
 import { describeExit, exitCodeOf, ProxyProcess } from './proxy/proxy-process.ts';
+import { ProxySupervisor } from './proxy/proxy-supervisor.ts';
 import { probeProxyReady } from './status/readiness.ts';
 import { startStatusServer } from './status/status-server.ts';
 
 /** Istio's name for the generated bootstrap, so that familiar paths still work. */
 export const BOOTSTRAP_FILE = 'envoy-rev.json';
 
-/** Writes the bootstrap, serves readiness, runs the proxy until it exits, and resolves to the
- *  exit code the agent should end with (the proxy's). */
+/** How long a proxy may take to stop after the drain, before it is killed. */
+const STOP_GRACE_MS = 2_000;
+
+/** Writes the bootstrap, serves readiness, runs and supervises the proxy, drains it on SIGTERM,
+ *  and resolves to the exit code the agent should end with: 0 after a requested stop, the
+ *  proxy's failure otherwise. */
 export async function runAgent(config: AgentConfig): Promise<number> {
   let bootstrapFile: string;
   let statusServer: Server;
   // The status server starts first, so that a taken port fails before any proxy runs; the
   // readiness check looks the proxy up when it is asked.
-  const current: { proxy?: ProxyProcess; stopping?: NodeJS.Signals } = {};
+  const current: { supervisor?: ProxySupervisor; stopping?: NodeJS.Signals } = {};
   const readiness = async () => {
-    if (!current.proxy?.running) return { ready: false, reason: 'proxy is not running' };
+    if (!current.supervisor?.current.running) return { ready: false, reason: 'proxy is not running' };
     // A pod that is shutting down must stop receiving new traffic while it drains.
     if (current.stopping) return { ready: false, reason: `proxy is draining (${current.stopping})` };
     return probeProxyReady(config.adminPort);
@@ -37,24 +43,43 @@ export async function runAgent(config: AgentConfig): Promise<number> {
   log('info', `status server on :${config.statusPort}, bootstrap ${bootstrapFile}`);
 
   const args = ['-c', bootstrapFile, '--concurrency', String(config.concurrency), '--log-level', config.logLevel];
-  log('info', `starting proxy: ${config.binaryPath} ${args.join(' ')}`);
-  const proxy = new ProxyProcess(config.binaryPath, args);
-  current.proxy = proxy;
+  const supervisor = new ProxySupervisor(() => {
+    log('info', `starting proxy: ${config.binaryPath} ${args.join(' ')}`);
+    return new ProxyProcess(config.binaryPath, args);
+  }, config.restart, log);
+  current.supervisor = supervisor;
+  const secondSignal = Promise.withResolvers<void>();
   const onSignal = (signal: NodeJS.Signals) => {
-    log('info', `received ${signal}: stopping the proxy (drain up to ${config.drainDurationMs} ms, then kill)`);
+    if (current.stopping) {
+      log('info', `received ${signal} again: killing the proxy`);
+      secondSignal.resolve();
+      supervisor.stop(0);
+      return;
+    }
     current.stopping = signal;
-    proxy.stop(config.drainDurationMs);
+    supervisor.holdRestarts();
+    log('info', `received ${signal}: draining the proxy`);
+    const policy = { adminPort: config.adminPort, terminationDrainMs: config.drainDurationMs, exitOnZeroActiveConnections: config.exitOnZeroActiveConnections, minDrainMs: config.minDrainMs, pollMs: 250 };
+    void drainProxy(policy, log, Promise.race([secondSignal.promise, supervisor.ended])).then(() => {
+      log('info', 'drain complete: stopping the proxy');
+      supervisor.stop(STOP_GRACE_MS);
+    });
   };
   process.on('SIGTERM', onSignal).on('SIGINT', onSignal);
 
-  const exit = await proxy.exited;
+  const end = await supervisor.ended;
   process.off('SIGTERM', onSignal).off('SIGINT', onSignal);
-  log(exit.kind === 'exited' && exit.code === 0 ? 'info' : 'error', describeExit(exit));
   await new Promise((resolve) => {
     statusServer.close(resolve);
     statusServer.closeAllConnections();
   });
-  return exitCodeOf(exit);
+  if (!end.gaveUp) {
+    log('info', `${describeExit(end.exit)}; the agent stops as asked`);
+    return 0;
+  }
+  const code = exitCodeOf(end.exit);
+  log('error', `the proxy cannot run (${describeExit(end.exit)}); the agent exits ${code || 1}`);
+  return code || 1;
 }
 
 async function writeBootstrap(config: AgentConfig): Promise<string> {

@@ -2,4 +2,5 @@
 import { runAgent } from './agent.ts';
 import { runCommandLine } from './cli/command-line.ts';
 
-process.exitCode = await runCommandLine(process.argv, process.env, runAgent);
+// The agent decides when it is done: a handle left open (a socket, a timer) must not keep it up.
+process.exit(await runCommandLine(process.argv, process.env, runAgent));

@@ -23,7 +23,7 @@ describe('pilot-agent command line', () => {
       adminPort: 15000,
       binaryPath: 'mizzen-proxy',
       configPath: join(tmpdir(), 'mizzen-agent', 'sleep.demo'),
-      drainDurationMs: 45_000,
+      drainDurationMs: 5_000,
       identity: { podName: 'sleep', namespace: 'demo', instanceIps: ['10.1.0.4'] },
     });
   });
@@ -74,6 +74,20 @@ describe('pilot-agent command line', () => {
     const { code, config, stderr } = await parse(args);
     expect(code).toBe(2);
     expect(config).toBeUndefined();
+    expect(stderr).toMatch(message);
+  });
+
+  it('reads the drain switches from the environment', async () => {
+    const { config } = await parse(['proxy'], { EXIT_ON_ZERO_ACTIVE_CONNECTIONS: 'TRUE', MINIMUM_DRAIN_DURATION: '1s500ms' });
+    expect(config).toMatchObject({ exitOnZeroActiveConnections: true, minDrainMs: 1500 });
+  });
+
+  it.each([
+    [{ EXIT_ON_ZERO_ACTIVE_CONNECTIONS: 'yes' }, /EXIT_ON_ZERO_ACTIVE_CONNECTIONS: "yes" is not true or false/],
+    [{ MINIMUM_DRAIN_DURATION: '5' }, /MINIMUM_DRAIN_DURATION: "5" is not a duration/],
+  ])('exits 2 naming a bad switch: %j', async (env, message) => {
+    const { code, stderr } = await parse(['proxy'], env);
+    expect(code).toBe(2);
     expect(stderr).toMatch(message);
   });
 

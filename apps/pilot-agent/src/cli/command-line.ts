@@ -4,6 +4,8 @@ import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 
 import { parseHostPort, type DiscoveryAddress } from '../bootstrap/discovery-address.ts';
 import { EnvironmentError, readPodIdentity, type PodIdentity } from '../bootstrap/pod-identity.ts';
 import { parseDuration } from './duration.ts';
+import { defaultRestartPolicy, type RestartPolicy } from '../proxy/proxy-supervisor.ts';
+import { readBoolean, readDuration } from './agent-env.ts';
 import { readProxyConfigEnv } from './proxy-config-env.ts';
 
 /** What `pilot-agent proxy sidecar` runs with: flags and environment, checked and defaulted. */
@@ -17,7 +19,13 @@ export interface AgentConfig {
   adminPort: number;
   binaryPath: string;
   configPath: string;
+  /** terminationDrainDuration: how long the proxy drains after SIGTERM before it is stopped. */
   drainDurationMs: number;
+  /** EXIT_ON_ZERO_ACTIVE_CONNECTIONS: stop once the proxy has no connections left, after
+   *  MINIMUM_DRAIN_DURATION, instead of waiting the whole drain duration. */
+  exitOnZeroActiveConnections: boolean;
+  minDrainMs: number;
+  restart: RestartPolicy;
 }
 
 interface Flags {
@@ -30,6 +38,8 @@ interface Flags {
   binaryPath: string;
   configPath?: string;
   drainDuration: number;
+  maxRestarts: number;
+  restartBackoff: number;
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warning', 'warn', 'error', 'critical', 'off'];
@@ -59,7 +69,9 @@ export async function runCommandLine(
     .option('--proxy-admin-port <port>', 'port of the proxy admin API on 127.0.0.1', checked(port), 15000)
     .option('--binary-path <path>', 'proxy executable (mizzen-proxy, or envoy)', 'mizzen-proxy')
     .option('--config-path <dir>', 'folder for the generated bootstrap (default a per-pod folder under the temp dir)')
-    .option('--drain-duration <duration>', 'how long the proxy may drain after SIGTERM before it is killed', checked(parseDuration), 45_000)
+    .option('--drain-duration <duration>', 'how long the proxy drains after SIGTERM before it is stopped (terminationDrainDuration)', checked(parseDuration), 5_000)
+    .option('--max-restarts <n>', 'restarts of a failing proxy in a row before the agent gives up', checked(count), defaultRestartPolicy.maxRestarts)
+    .option('--restart-backoff <duration>', 'the first wait before restarting the proxy; it doubles each time', checked(parseDuration), defaultRestartPolicy.initialDelayMs)
     .action(async (_type: string, flags: Flags, command: Command) => {
       const fromCommandLine = new Set(Object.keys(flags).filter((key) => command.getOptionValueSource(key) === 'cli'));
       exitCode = await runProxy(toConfig(flags, fromCommandLine, env));
@@ -96,6 +108,9 @@ function toConfig(flags: Flags, fromCommandLine: Set<string>, env: NodeJS.Proces
     binaryPath: pick('binaryPath', proxyConfig.binaryPath, flags.binaryPath),
     configPath: configPath ?? join(tmpdir(), 'mizzen-agent', `${identity.podName}.${identity.namespace}`),
     drainDurationMs: pick('drainDuration', proxyConfig.drainDurationMs, flags.drainDuration),
+    exitOnZeroActiveConnections: readBoolean(env, 'EXIT_ON_ZERO_ACTIVE_CONNECTIONS', false),
+    minDrainMs: readDuration(env, 'MINIMUM_DRAIN_DURATION', 5_000),
+    restart: { ...defaultRestartPolicy, maxRestarts: flags.maxRestarts, initialDelayMs: flags.restartBackoff },
   };
 }
 
