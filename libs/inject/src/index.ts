@@ -5,3 +5,4 @@ export { InjectionError } from './injection-error.ts';
 export { Annotation, Label } from './annotations.ts';
 export { INIT_CONTAINER_NAME } from './init-container.ts';
 export { PROXY_CONTAINER_NAME } from './proxy-container.ts';
+export { settingsFromMeshConfig } from './mesh-config.ts';

@@ -1,10 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { text as readStream } from 'node:stream/consumers';
-import { defaultInjectionSettings } from '@mizzen/inject';
+import { defaultInjectionSettings, settingsFromMeshConfig } from '@mizzen/inject';
 import { Command } from 'commander';
 import type { Output } from '../local/local-command.ts';
 import { injectManifests } from './inject-manifests.ts';
-import { settingsFromMeshConfig } from './mesh-config.ts';
 
 interface KubeInjectFlags {
   filename: string;

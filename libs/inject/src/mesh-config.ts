@@ -1,5 +1,5 @@
-import { defaultInjectionSettings, type InjectionSettings, type InterceptionMode } from '@mizzen/inject';
 import { parse } from 'yaml';
+import { defaultInjectionSettings, interceptionModes, type InjectionSettings, type InterceptionMode } from './injection-settings.ts';
 
 type Json = Record<string, unknown>;
 
@@ -10,7 +10,7 @@ type Json = Record<string, unknown>;
  * config does not change a pod. Throws naming the file and the field.
  */
 export function settingsFromMeshConfig(text: string, file: string, base: InjectionSettings = defaultInjectionSettings()): InjectionSettings {
-  const fail = (path: string, reason: string) => new Error(`${file}: ${path}: ${reason}`);
+  const fail = (path: string, reason: string) => new Error(`${file}: ${path === "" ? "" : `${path}: `}${reason}`);
   let mesh: unknown;
   try {
     mesh = parse(text);
@@ -35,7 +35,7 @@ export function settingsFromMeshConfig(text: string, file: string, base: Injecti
     settings.holdApplicationUntilProxyStarts = proxy.holdApplicationUntilProxyStarts;
   }
   if (proxy.interceptionMode !== undefined) {
-    if (!['REDIRECT', 'TPROXY', 'NONE'].includes(proxy.interceptionMode as string)) throw fail('defaultConfig.interceptionMode', 'must be one of REDIRECT, TPROXY, NONE');
+    if (!interceptionModes.includes(proxy.interceptionMode as InterceptionMode)) throw fail('defaultConfig.interceptionMode', `must be one of ${interceptionModes.join(', ')}`);
     settings.interceptionMode = proxy.interceptionMode as InterceptionMode;
   }
   if (proxy.proxyMetadata !== undefined) {
