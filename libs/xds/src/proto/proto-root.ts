@@ -3,6 +3,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { XdsError } from '../xds-error.ts';
 
@@ -10,6 +11,8 @@ const require = createRequire(import.meta.url);
 const depsDir = join(dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
 // protobufjs bundles the common well-known types but not descriptor.proto, which it ships as a file.
 const protobufjsDir = dirname(require.resolve('protobufjs/package.json'));
+// Mizzen's own protos (Istio's messages that Envoy's trees do not have, such as NDS).
+const ownProtosDir = fileURLToPath(new URL('../../../../protos', import.meta.url));
 
 /** Where imports like "envoy/config/core/v3/base.proto" are looked up, in order. */
 export const includeDirs: readonly string[] = [
@@ -18,6 +21,7 @@ export const includeDirs: readonly string[] = [
   join(depsDir, 'googleapis'),
   join(depsDir, 'protoc-gen-validate'),
   protobufjsDir,
+  ownProtosDir,
 ];
 
 /** The files Mizzen needs up front; each pulls in what it imports. */
@@ -52,6 +56,7 @@ const entryFiles: readonly string[] = [
   'google/protobuf/wrappers.proto',
   'google/protobuf/empty.proto',
   'google/protobuf/field_mask.proto',
+  'istio/networking/nds/v1/nds.proto',
 ];
 
 const loadOptions = { keepCase: true };

@@ -31,6 +31,8 @@ export const TypeUrl = {
   RoutesConfigDump: 'type.googleapis.com/envoy.admin.v3.RoutesConfigDump',
   EndpointsConfigDump: 'type.googleapis.com/envoy.admin.v3.EndpointsConfigDump',
   SecretsConfigDump: 'type.googleapis.com/envoy.admin.v3.SecretsConfigDump',
+  /** Istio's name table (NDS), for the agent's DNS proxy. */
+  NameTable: 'type.googleapis.com/istio.networking.nds.v1.NameTable',
 } as const;
 
 export type TypeUrlValue = (typeof TypeUrl)[keyof typeof TypeUrl];
