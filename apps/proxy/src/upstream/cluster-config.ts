@@ -14,7 +14,7 @@ export interface CircuitBreakers {
   readonly maxRetries: number;
 }
 
-/** outlier_detection: the consecutive-error checks. */
+/** outlier_detection: consecutive errors, and the statistical checks run at each interval. */
 export interface OutlierDetection {
   readonly consecutive5xx: number;
   readonly enforcing5xx: number;
@@ -27,7 +27,23 @@ export interface OutlierDetection {
   readonly intervalMs: number;
   readonly baseEjectionMs: number;
   readonly maxEjectionMs: number;
+  readonly ejectionJitterMs: number;
   readonly maxEjectionPercent: number;
+  /** Success rate: hosts below mean - stdev * factor among hosts with enough requests. */
+  readonly enforcingSuccessRate: number;
+  readonly enforcingLocalOriginSuccessRate: number;
+  readonly successRateMinimumHosts: number;
+  readonly successRateRequestVolume: number;
+  /** success_rate_stdev_factor / 1000. */
+  readonly successRateStdevFactor: number;
+  /** Failure percentage: hosts failing at least this percent of enough requests. */
+  readonly enforcingFailurePercentage: number;
+  readonly enforcingLocalOriginFailurePercentage: number;
+  readonly failurePercentageMinimumHosts: number;
+  readonly failurePercentageRequestVolume: number;
+  readonly failurePercentageThreshold: number;
+  /** A host an active health check finds healthy is brought back at once. */
+  readonly unejectOnHealthCheck: boolean;
 }
 
 export interface Endpoint {
@@ -151,28 +167,37 @@ function compileOutlierDetection(obj: JsonObject, path: string): OutlierDetectio
   const opath = `${path}.outlier_detection`;
   onlyFields(od, opath, ['consecutive_5xx', 'enforcing_consecutive_5xx', 'consecutive_gateway_failure', 'enforcing_consecutive_gateway_failure',
     'split_external_local_origin_errors', 'consecutive_local_origin_failure', 'enforcing_consecutive_local_origin_failure', 'interval',
-    'base_ejection_time', 'max_ejection_time', 'max_ejection_percent', 'enforcing_success_rate', 'enforcing_failure_percentage',
-    'enforcing_local_origin_success_rate', 'enforcing_failure_percentage_local_origin']);
-  // Success-rate and failure-percentage ejection are not implemented: only "off" is accepted.
-  // (Envoy enforces success rate by default, but only with 100 requests on 5 hosts per interval.)
-  for (const key of ['enforcing_success_rate', 'enforcing_failure_percentage', 'enforcing_local_origin_success_rate', 'enforcing_failure_percentage_local_origin']) {
-    if ((optionalInteger(od, key, opath, 0, 100) ?? 0) !== 0) {
-      throw new ConfigError(`${opath}.${key}`, 'only 0 is supported by this proxy (success-rate and failure-percentage ejection are not implemented)');
-    }
-  }
+    'base_ejection_time', 'max_ejection_time', 'max_ejection_time_jitter', 'max_ejection_percent', 'enforcing_success_rate',
+    'enforcing_local_origin_success_rate', 'success_rate_minimum_hosts', 'success_rate_request_volume', 'success_rate_stdev_factor',
+    'enforcing_failure_percentage', 'enforcing_failure_percentage_local_origin', 'failure_percentage_minimum_hosts',
+    'failure_percentage_request_volume', 'failure_percentage_threshold', 'successful_active_health_check_uneject_host']);
+  const int = (key: string, fallback: number, max = UINT32_MAX): number => optionalInteger(od, key, opath, 0, max) ?? fallback;
   const base = optionalDurationMs(od, 'base_ejection_time', opath) ?? 30_000;
+  // Envoy's defaults throughout.
   return {
-    consecutive5xx: optionalInteger(od, 'consecutive_5xx', opath, 0, UINT32_MAX) ?? 5,
-    enforcing5xx: optionalInteger(od, 'enforcing_consecutive_5xx', opath, 0, 100) ?? 100,
-    consecutiveGatewayFailure: optionalInteger(od, 'consecutive_gateway_failure', opath, 0, UINT32_MAX) ?? 5,
-    enforcingGatewayFailure: optionalInteger(od, 'enforcing_consecutive_gateway_failure', opath, 0, 100) ?? 0,
+    consecutive5xx: int('consecutive_5xx', 5),
+    enforcing5xx: int('enforcing_consecutive_5xx', 100, 100),
+    consecutiveGatewayFailure: int('consecutive_gateway_failure', 5),
+    enforcingGatewayFailure: int('enforcing_consecutive_gateway_failure', 0, 100),
     splitLocalOrigin: optionalBoolean(od, 'split_external_local_origin_errors', opath) ?? false,
-    consecutiveLocalOriginFailure: optionalInteger(od, 'consecutive_local_origin_failure', opath, 0, UINT32_MAX) ?? 5,
-    enforcingLocalOriginFailure: optionalInteger(od, 'enforcing_consecutive_local_origin_failure', opath, 0, 100) ?? 100,
+    consecutiveLocalOriginFailure: int('consecutive_local_origin_failure', 5),
+    enforcingLocalOriginFailure: int('enforcing_consecutive_local_origin_failure', 100, 100),
     intervalMs: Math.max(1, optionalDurationMs(od, 'interval', opath) ?? 10_000),
     baseEjectionMs: base,
     maxEjectionMs: Math.max(base, optionalDurationMs(od, 'max_ejection_time', opath) ?? 300_000),
-    maxEjectionPercent: optionalInteger(od, 'max_ejection_percent', opath, 0, 100) ?? 10,
+    ejectionJitterMs: optionalDurationMs(od, 'max_ejection_time_jitter', opath) ?? 0,
+    maxEjectionPercent: int('max_ejection_percent', 10, 100),
+    enforcingSuccessRate: int('enforcing_success_rate', 100, 100),
+    enforcingLocalOriginSuccessRate: int('enforcing_local_origin_success_rate', 100, 100),
+    successRateMinimumHosts: int('success_rate_minimum_hosts', 5),
+    successRateRequestVolume: int('success_rate_request_volume', 100),
+    successRateStdevFactor: int('success_rate_stdev_factor', 1900) / 1000,
+    enforcingFailurePercentage: int('enforcing_failure_percentage', 0, 100),
+    enforcingLocalOriginFailurePercentage: int('enforcing_failure_percentage_local_origin', 0, 100),
+    failurePercentageMinimumHosts: int('failure_percentage_minimum_hosts', 5),
+    failurePercentageRequestVolume: int('failure_percentage_request_volume', 50),
+    failurePercentageThreshold: int('failure_percentage_threshold', 85, 100),
+    unejectOnHealthCheck: optionalBoolean(od, 'successful_active_health_check_uneject_host', opath) ?? true,
   };
 }
 

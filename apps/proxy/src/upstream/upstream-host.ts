@@ -17,6 +17,12 @@ export class Host implements UpstreamHost {
   ejectedUntil = 0;
   /** How many times the host was ejected (lowered while it behaves); multiplies the ejection time. */
   ejections = 0;
+  /** Requests and failures in the current outlier detection interval: external (HTTP status)
+   *  and, with split local origin errors, local (no response) apart. */
+  intervalRequests = 0;
+  intervalFailures = 0;
+  intervalLocalRequests = 0;
+  intervalLocalFailures = 0;
 
   constructor(address: string, port: number) {
     this.address = address;
