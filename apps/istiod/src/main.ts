@@ -20,6 +20,7 @@ const program = new Command('istiod')
   .addOption(new Option('--kubeconfig <file>', 'follow the cluster of this kubeconfig through its API (in a pod, the in-cluster config is used by default)').conflicts('configDir'))
   .addOption(new Option('--xds-address <host:port>', 'where to serve ADS (plaintext gRPC)').default('0.0.0.0:15010').argParser(address))
   .addOption(new Option('--http-address <host:port>', 'where to serve the /debug endpoints').default('0.0.0.0:8080').argParser(address))
+  .addOption(new Option('--monitoring-address <host:port>', 'where to serve Prometheus /metrics').default('0.0.0.0:15014').argParser(address))
   .exitOverride()
   .configureOutput({ outputError: (message, write) => write(message) });
 
@@ -33,7 +34,10 @@ try {
   throw error;
 }
 
-const options = program.opts<{ configDir?: string[]; kubeconfig?: string; xdsAddress: string; httpAddress: string }>();
+const options = program.opts<{ configDir?: string[]; kubeconfig?: string; xdsAddress: string; httpAddress: string; monitoringAddress: string }>();
+// Metrics on the default port are a convenience: when something else holds it (a second
+// istiod on the machine), istiod runs without them. An address given on purpose must work.
+const monitoring = { address: options.monitoringAddress, optional: program.getOptionValueSource('monitoringAddress') === 'default' };
 if (!options.configDir && !options.kubeconfig && !process.env.KUBERNETES_SERVICE_HOST) {
   console.error('error: give --config-dir <dir> or --kubeconfig <file> (or run in a cluster)');
   process.exit(usageError);
@@ -42,7 +46,7 @@ if (!options.configDir && !options.kubeconfig && !process.env.KUBERNETES_SERVICE
 try {
   // Loaded after the flags are checked: the Envoy protos take a moment to load.
   const { startIstiod } = await import('./server.ts');
-  const istiod = await startIstiod({ configDirs: options.configDir ?? [], kubeconfig: options.kubeconfig, xdsAddress: options.xdsAddress, httpAddress: options.httpAddress });
+  const istiod = await startIstiod({ configDirs: options.configDir ?? [], kubeconfig: options.kubeconfig, xdsAddress: options.xdsAddress, httpAddress: options.httpAddress, monitoring });
   const stop = () => {
     console.log('istiod: shutting down');
     void istiod.close().then(() => process.exit(0));
