@@ -23,6 +23,11 @@ describe('parseRequestHead', () => {
     expect(head.headers).toEqual(['host', 'Example.com', 'x-thing', 'v', 'x-thing', 'w']);
   });
 
+  it('reads a head with no header lines, and trims spaces and tabs around values', () => {
+    expect(request('GET / HTTP/1.1\r\n\r\n')).toMatchObject({ method: 'GET', path: '/', headers: [] });
+    expect(request('GET / HTTP/1.1\r\nA:\t x \t\r\nB:\r\n\r\n').headers).toEqual(['a', 'x', 'b', '']);
+  });
+
   it('works out framing and keep-alive', () => {
     expect(request('POST / HTTP/1.1\r\nContent-Length: 12\r\n\r\n').contentLength).toBe(12);
     expect(request('POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n').chunked).toBe(true);
@@ -71,5 +76,6 @@ describe('parseResponseHead', () => {
   it('answers 502 for a malformed status line', () => {
     expect(status(() => response('HTTP/1.1 2000 OK\r\n\r\n'))).toBe(502);
     expect(status(() => response('HTTP/1.1 abc\r\n\r\n'))).toBe(502);
+    expect(status(() => response('HTTP/1.1 200 O\nK\r\n\r\n'))).toBe(502);
   });
 });

@@ -50,9 +50,10 @@ function isToken(s: string, from: number, to: number): boolean {
   return true;
 }
 
-/** Field values may hold visible characters, spaces, tabs and obs-text, never other controls. */
-function isFieldValue(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
+/** Field values may hold visible characters, spaces, tabs and obs-text, never other controls
+ *  (a bare CR or LF inside a line is one of them: a framing ambiguity, refused, not guessed). */
+function isFieldValue(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);
     if ((c < 0x20 && c !== 0x09) || c === 0x7f) return false;
   }
@@ -68,28 +69,45 @@ function isRequestTarget(s: string): boolean {
   return true;
 }
 
+function isDigits(s: string): boolean {
+  if (s.length === 0 || s.length > 15) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
 // Envoy's default max_headers_count.
 const MAX_HEADERS = 100;
 
 /**
- * Parses the header lines after the start line into a lowercased flat list and works out the
- * body framing. Shared by requests and responses.
+ * Parses the header lines of `text` from `from` (the start of the line after the start line)
+ * into a lowercased flat list and works out the body framing. Shared by requests and
+ * responses. One pass over the text with index arithmetic: the head of every request goes
+ * through here, so it makes no array of lines and slices each name and value once.
  */
-function parseFields(lines: string[], minorVersion: number, headers: HeaderList): MessageFraming {
-  if (lines.length - 1 > MAX_HEADERS) throw new HttpParseError(431, `more than ${MAX_HEADERS} headers`);
+function parseFields(text: string, from: number, minorVersion: number, headers: HeaderList, framing: MessageFraming): void {
   let contentLength = -1;
   let transferEncoding: string | undefined;
   let connection: string | undefined;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i];
-    const colon = line.indexOf(':');
+  let count = 0;
+  for (let pos = from; pos < text.length; ) {
+    let eol = text.indexOf('\r\n', pos);
+    if (eol === -1) eol = text.length;
+    if (++count > MAX_HEADERS) throw new HttpParseError(431, `more than ${MAX_HEADERS} headers`);
+    const colon = text.indexOf(':', pos);
     // A leading space or tab is obsolete line folding, which RFC 9112 lets us reject.
-    if (colon <= 0 || !isToken(line, 0, colon)) throw new HttpParseError(400, `invalid header line "${line.slice(0, 64)}"`);
-    const name = line.slice(0, colon).toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    if (!isFieldValue(value)) throw new HttpParseError(400, `invalid characters in header "${name}"`);
+    if (colon <= pos || colon > eol || !isToken(text, pos, colon)) throw new HttpParseError(400, `invalid header line "${text.slice(pos, Math.min(eol, pos + 64))}"`);
+    const name = text.slice(pos, colon).toLowerCase();
+    let vs = colon + 1;
+    let ve = eol;
+    while (vs < ve && (text.charCodeAt(vs) === 0x20 || text.charCodeAt(vs) === 0x09)) vs++;
+    while (ve > vs && (text.charCodeAt(ve - 1) === 0x20 || text.charCodeAt(ve - 1) === 0x09)) ve--;
+    if (!isFieldValue(text, vs, ve)) throw new HttpParseError(400, `invalid characters in header "${name}"`);
+    const value = text.slice(vs, ve);
     if (name === 'content-length') {
-      if (!/^\d{1,15}$/.test(value)) throw new HttpParseError(400, `invalid content-length "${value}"`);
+      if (!isDigits(value)) throw new HttpParseError(400, `invalid content-length "${value}"`);
       const n = Number(value);
       if (contentLength !== -1 && contentLength !== n) throw new HttpParseError(400, 'conflicting content-length headers');
       contentLength = n;
@@ -99,6 +117,7 @@ function parseFields(lines: string[], minorVersion: number, headers: HeaderList)
       connection = connection === undefined ? value : `${connection}, ${value}`;
     }
     headers.push(name, value);
+    pos = eol + 2;
   }
   let chunked = false;
   if (transferEncoding !== undefined) {
@@ -108,8 +127,10 @@ function parseFields(lines: string[], minorVersion: number, headers: HeaderList)
     if (minorVersion === 0) throw new HttpParseError(400, 'transfer-encoding in an HTTP/1.0 message');
     chunked = true;
   }
-  const keepAlive = minorVersion === 1 ? !hasToken(connection, 'close') : hasToken(connection, 'keep-alive');
-  return { contentLength, chunked, keepAlive, minorVersion };
+  framing.contentLength = contentLength;
+  framing.chunked = chunked;
+  framing.keepAlive = minorVersion === 1 ? !hasToken(connection, 'close') : hasToken(connection, 'keep-alive');
+  framing.minorVersion = minorVersion;
 }
 
 function minorVersionOf(version: string): number {
@@ -119,35 +140,34 @@ function minorVersionOf(version: string): number {
   throw new HttpParseError(400, `invalid HTTP version "${version.slice(0, 16)}"`);
 }
 
-function splitLines(buf: Buffer, start: number, end: number): string[] {
-  const text = buf.toString('latin1', start, end);
-  const lines = text.split('\r\n');
-  // A bare CR or LF inside a line is a framing ambiguity; reject rather than guess.
-  for (const line of lines) if (line.includes('\n') || line.includes('\r')) throw new HttpParseError(400, 'bare CR or LF in message head');
-  return lines;
+/** The end of the start line: the first CRLF, or the whole head when there are no fields. */
+function startLineEnd(text: string): number {
+  const eol = text.indexOf('\r\n');
+  return eol === -1 ? text.length : eol;
 }
 
 /** Parses a request head; `end` is the index of the blank line's CRLFCRLF. */
 export function parseRequestHead(buf: Buffer, start: number, end: number): RequestHead {
-  const lines = splitLines(buf, start, end);
-  const requestLine = lines[0];
-  const sp1 = requestLine.indexOf(' ');
-  const sp2 = requestLine.indexOf(' ', sp1 + 1);
-  if (sp1 <= 0 || sp2 < 0 || requestLine.indexOf(' ', sp2 + 1) !== -1) throw new HttpParseError(400, `invalid request line "${requestLine.slice(0, 64)}"`);
-  if (!isToken(requestLine, 0, sp1)) throw new HttpParseError(400, 'invalid method');
-  const method = requestLine.slice(0, sp1);
-  const path = requestLine.slice(sp1 + 1, sp2);
+  const text = buf.toString('latin1', start, end);
+  const eol = startLineEnd(text);
+  const sp1 = text.indexOf(' ');
+  const sp2 = text.indexOf(' ', sp1 + 1);
+  if (sp1 <= 0 || sp2 < 0 || sp2 >= eol || text.lastIndexOf(' ', eol - 1) !== sp2) throw new HttpParseError(400, `invalid request line "${text.slice(0, Math.min(eol, 64))}"`);
+  if (!isToken(text, 0, sp1)) throw new HttpParseError(400, 'invalid method');
+  const method = text.slice(0, sp1);
+  const path = text.slice(sp1 + 1, sp2);
   if (!isRequestTarget(path)) throw new HttpParseError(400, 'invalid request target');
-  const minorVersion = minorVersionOf(requestLine.slice(sp2 + 1));
-  const headers: HeaderList = [];
-  const framing = parseFields(lines, minorVersion, headers);
-  return { method, path, headers, ...framing };
+  const minorVersion = minorVersionOf(text.slice(sp2 + 1, eol));
+  const head: RequestHead = { method, path, headers: [], contentLength: -1, chunked: false, keepAlive: false, minorVersion };
+  parseFields(text, eol + 2, minorVersion, head.headers, head);
+  return head;
 }
 
 /** Parses a response head; `end` is the index of the blank line's CRLFCRLF. */
 export function parseResponseHead(buf: Buffer, start: number, end: number): ResponseHead {
-  const lines = splitLines(buf, start, end);
-  const statusLine = lines[0];
+  const text = buf.toString('latin1', start, end);
+  const eol = startLineEnd(text);
+  const statusLine = eol === text.length ? text : text.slice(0, eol);
   const sp1 = statusLine.indexOf(' ');
   if (sp1 <= 0) throw new HttpParseError(502, `invalid status line "${statusLine.slice(0, 64)}"`);
   const minorVersion = minorVersionOf(statusLine.slice(0, sp1));
@@ -155,8 +175,9 @@ export function parseResponseHead(buf: Buffer, start: number, end: number): Resp
   const status = /^[1-9]\d\d$/.test(code) ? Number(code) : NaN;
   const after = statusLine.charCodeAt(sp1 + 4);
   if (Number.isNaN(status) || (statusLine.length > sp1 + 4 && after !== 0x20)) throw new HttpParseError(502, `invalid status line "${statusLine.slice(0, 64)}"`);
+  if (!isFieldValue(statusLine, sp1 + 4, statusLine.length)) throw new HttpParseError(502, 'invalid characters in the status line');
   const reason = statusLine.slice(sp1 + 5);
-  const headers: HeaderList = [];
-  const framing = parseFields(lines, minorVersion, headers);
-  return { status, reason, headers, ...framing };
+  const head: ResponseHead = { status, reason, headers: [], contentLength: -1, chunked: false, keepAlive: false, minorVersion };
+  parseFields(text, eol + 2, minorVersion, head.headers, head);
+  return head;
 }

@@ -94,6 +94,8 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private requestComplete = false;
+  /** Whether this request asked the connection manager to stop reading the client. */
+  private downstreamPaused = false;
   private responseBuffer: Buffer | undefined;
   private response: ResponseHead | undefined;
   private readonly decoder = new BodyDecoder();
@@ -301,7 +303,7 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
       if (data.length > 0) {
         this.pending.push(data);
         this.pendingBytes += data.length;
-        if (this.pendingBytes > MAX_PENDING_BODY) stream.readDisable(true);
+        if (this.pendingBytes > MAX_PENDING_BODY) this.pauseDownstream(true);
       }
       return 'stop';
     }
@@ -324,7 +326,7 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
     }
     if (endStream && this.chunkedRequest) ok = socket.write(LAST_CHUNK);
     // Flow control: stop reading the client until the upstream socket drains.
-    if (!ok) this.stream?.readDisable(true);
+    if (!ok) this.pauseDownstream(true);
   }
 
   onPoolReady(connection: PooledConnection): void {
@@ -337,16 +339,30 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
     connection.handler = this;
     const socket = connection.socket;
     if (this.stream) this.stream.upstreamSocket = socket;
-    socket.cork();
     const attempts = this.retried ? this.attempt + 1 : this.attempt;
-    socket.write(this.includeAttemptCount ? `${this.head}x-envoy-attempt-count: ${attempts}\r\n\r\n` : `${this.head}\r\n`, 'latin1');
+    const head = this.includeAttemptCount ? `${this.head}x-envoy-attempt-count: ${attempts}\r\n\r\n` : `${this.head}\r\n`;
     const pending = this.pending;
-    this.pending = [];
-    this.pendingBytes = 0;
-    for (const chunk of pending) this.writeBody(chunk, false);
-    if (this.requestComplete) this.writeBody(EMPTY, true);
-    socket.uncork();
-    this.stream?.readDisable(false);
+    if (pending.length === 0 && !(this.requestComplete && this.chunkedRequest)) {
+      // The common case, a request whose body (if any) is still to come: its head alone, in
+      // one plain write without corking.
+      socket.write(head, 'latin1');
+    } else {
+      socket.cork();
+      socket.write(head, 'latin1');
+      this.pending = [];
+      this.pendingBytes = 0;
+      for (const chunk of pending) this.writeBody(chunk, false);
+      if (this.requestComplete) this.writeBody(EMPTY, true);
+      socket.uncork();
+    }
+    this.pauseDownstream(false);
+  }
+
+  /** Stops or resumes reading the client (flow control); resuming is a no-op unless paused. */
+  private pauseDownstream(pause: boolean): void {
+    if (pause === this.downstreamPaused) return;
+    this.downstreamPaused = pause;
+    this.stream?.readDisable(pause);
   }
 
   onPoolFailure(reason: string): void {
@@ -368,7 +384,7 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
   }
 
   onDrain(): void {
-    this.stream?.readDisable(false);
+    this.pauseDownstream(false);
   }
 
   onDownstreamDrain(): void {
