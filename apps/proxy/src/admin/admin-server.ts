@@ -39,7 +39,8 @@ function clustersText(target: AdminTarget): string {
     out += `${n}::observability_name::${n}\n${n}::added_via_api::${!isStatic}\n`;
     for (const host of cluster.hostList()) {
       const h = `${n}::${host.key}`;
-      out += `${h}::rq_active::${host.activeRequests}\n${h}::cx_idle::${host.idle.length}\n${h}::health_flags::${host.ejectedUntil > 0 ? '/failed_outlier_check' : 'healthy'}\n`;
+      const flags = (host.activeHealthFailed ? '/failed_active_hc' : '') + (host.ejectedUntil > 0 ? '/failed_outlier_check' : '');
+      out += `${h}::rq_active::${host.activeRequests}\n${h}::cx_idle::${host.idle.length}\n${h}::health_flags::${flags || 'healthy'}\n`;
     }
   }
   return out;
@@ -53,8 +54,12 @@ function clustersJson(target: AdminTarget): JsonObject {
       host_statuses: cluster.hostList().map((h) => ({
         address: { socket_address: { address: h.address, port_value: h.port } },
         stats: [{ name: 'rq_active', type: 'GAUGE', value: String(h.activeRequests) }],
-        // An ejected host shows as Envoy shows it: failed_outlier_check.
-        health_status: { eds_health_status: 'HEALTHY', ...(h.ejectedUntil > 0 ? { failed_outlier_check: true } : {}) },
+        // Ejected and health-check-failed hosts show as Envoy shows them.
+        health_status: {
+          eds_health_status: 'HEALTHY',
+          ...(h.activeHealthFailed ? { failed_active_health_check: true } : {}),
+          ...(h.ejectedUntil > 0 ? { failed_outlier_check: true } : {}),
+        },
       })),
     })),
   };

@@ -2,6 +2,7 @@ import {
   ConfigError, asObject, onlyFields, optionalArray, optionalBoolean, optionalDurationMs, optionalInteger, optionalObject, optionalString,
   requiredString, oneOf, type JsonObject,
 } from '@mizzen/filters';
+import { compileHealthChecks, type HealthCheckConfig } from './health-check-config.ts';
 
 export type ClusterType = 'STATIC' | 'EDS' | 'ORIGINAL_DST';
 export type LbPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'CLUSTER_PROVIDED' | 'RING_HASH' | 'MAGLEV';
@@ -69,6 +70,8 @@ export interface ClusterConfig {
   readonly keepaliveSeconds: number;
   readonly circuitBreakers: CircuitBreakers;
   readonly outlierDetection: OutlierDetection | undefined;
+  /** health_checks: at most one (a host must pass every checker; one is what Istio users set). */
+  readonly healthCheck: HealthCheckConfig | undefined;
   /** common_lb_config.healthy_panic_threshold in percent: below this share of usable hosts,
    *  the balancer uses them all (0 disables). */
   readonly panicThreshold: number;
@@ -237,7 +240,7 @@ export function compileCluster(json: unknown, path = 'Cluster'): ClusterConfig {
   const obj = asObject(json, path);
   onlyFields(obj, path, ['@type', 'name', 'type', 'connect_timeout', 'lb_policy', 'load_assignment', 'eds_cluster_config',
     'typed_extension_protocol_options', 'http2_protocol_options', 'upstream_connection_options', 'upstream_bind_config', 'circuit_breakers',
-    'outlier_detection', 'common_lb_config', 'ring_hash_lb_config', 'maglev_lb_config']);
+    'outlier_detection', 'common_lb_config', 'ring_hash_lb_config', 'maglev_lb_config', 'health_checks']);
   const name = requiredString(obj, 'name', path);
   const type = oneOf(obj, 'type', path, ['STATIC', 'EDS', 'ORIGINAL_DST'], 'STATIC');
   const lbPolicy = oneOf(obj, 'lb_policy', path, ['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM', 'CLUSTER_PROVIDED', 'RING_HASH', 'MAGLEV'], 'ROUND_ROBIN');
@@ -280,6 +283,9 @@ export function compileCluster(json: unknown, path = 'Cluster'): ClusterConfig {
       keepaliveSeconds = optionalInteger(keepalive, 'keepalive_time', `${cpath}.tcp_keepalive`) ?? 7200;
     }
   }
+  const healthChecks = compileHealthChecks(obj, path);
+  if (healthChecks.length > 1) throw new ConfigError(`${path}.health_checks`, 'at most one health check is supported');
+  if (healthChecks.length > 0 && type === 'ORIGINAL_DST') throw new ConfigError(`${path}.health_checks`, 'ORIGINAL_DST clusters cannot be health checked');
   return {
     name,
     type,
@@ -291,6 +297,7 @@ export function compileCluster(json: unknown, path = 'Cluster'): ClusterConfig {
     keepaliveSeconds,
     circuitBreakers: compileCircuitBreakers(obj, path),
     outlierDetection: compileOutlierDetection(obj, path),
+    healthCheck: healthChecks[0],
     panicThreshold: compilePanicThreshold(obj, path),
     ringSize: compileRingSize(obj, path, lbPolicy),
     json: obj,

@@ -4,6 +4,7 @@ import {
 } from '@mizzen/filters';
 import type { ClusterConfig, Endpoint } from './cluster-config.ts';
 import { createLoadBalancer, type LoadBalancer } from './load-balancer.ts';
+import { HealthChecker } from './health-checker.ts';
 import { OutlierDetector } from './outlier-detector.ts';
 import { UpstreamConnection, type ConnectOptions } from './upstream-connection.ts';
 import { Host, hostKey } from './upstream-host.ts';
@@ -62,6 +63,7 @@ export class Cluster implements UpstreamCluster {
   /** Retries in flight (max_retries). */
   private retries = 0;
   private readonly outlier: OutlierDetector | undefined;
+  private readonly healthChecker: HealthChecker | undefined;
 
   constructor(config: ClusterConfig, stats: StatsStore) {
     this.config = config;
@@ -73,6 +75,12 @@ export class Cluster implements UpstreamCluster {
     this.connectOptions = { connectTimeoutMs: config.connectTimeoutMs, sourceAddress: config.sourceAddress, keepaliveSeconds: config.keepaliveSeconds, stats: this.stats };
     if (config.outlierDetection) {
       this.outlier = new OutlierDetector(config.outlierDetection, () => this.hosts.values(), () => this.refreshPickList(), stats, config.name);
+    }
+    if (config.healthCheck) {
+      this.healthChecker = new HealthChecker(config.healthCheck, config.name, (host, healthy) => {
+        if (healthy) this.outlier?.uneject(host);
+        this.refreshPickList();
+      }, stats);
     }
     if (config.type === 'STATIC') this.setEndpoints(config.endpoints);
   }
@@ -91,6 +99,7 @@ export class Cluster implements UpstreamCluster {
     }
     for (const [key, host] of this.hosts) if (!next.has(key)) host.closeIdle();
     this.hosts = next;
+    this.healthChecker?.setHosts(next.values());
     this.weighted = pickList;
     this.refreshPickList();
   }
@@ -98,9 +107,9 @@ export class Cluster implements UpstreamCluster {
   /** Leaves ejected hosts out of balancing, unless too few are left (healthy_panic_threshold):
    *  then all of them take traffic, as Envoy's panic mode. */
   private refreshPickList(): void {
-    const usable = this.weighted.filter((h) => h.ejectedUntil === 0);
+    const usable = this.weighted.filter((h) => h.ejectedUntil === 0 && !h.activeHealthFailed);
     let healthy = 0;
-    for (const host of this.hosts.values()) if (host.ejectedUntil === 0) healthy++;
+    for (const host of this.hosts.values()) if (host.ejectedUntil === 0 && !host.activeHealthFailed) healthy++;
     const panic = this.hosts.size > 0 && (healthy * 100) / this.hosts.size < this.config.panicThreshold;
     this.pickList = panic || usable.length === this.weighted.length ? this.weighted : usable;
     this.membersGauge.set(healthy);
@@ -243,6 +252,7 @@ export class Cluster implements UpstreamCluster {
   destroy(): void {
     this.destroyed = true;
     this.outlier?.destroy();
+    this.healthChecker?.destroy();
     for (const host of this.hosts.values()) host.closeIdle();
   }
 }

@@ -23,6 +23,8 @@ export class Host implements UpstreamHost {
   intervalFailures = 0;
   intervalLocalRequests = 0;
   intervalLocalFailures = 0;
+  /** An active health check failed it (failed_active_hc): out of load balancing. */
+  activeHealthFailed = false;
 
   constructor(address: string, port: number) {
     this.address = address;
