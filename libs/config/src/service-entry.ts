@@ -1,6 +1,5 @@
 // Istio's ServiceEntry (networking.istio.io v1, v1beta1 and v1alpha3): services the mesh should
-// know that Kubernetes does not list, such as external APIs. Checked as Istio checks it;
-// istiod does not add them to its registry yet.
+// know that Kubernetes does not list, such as external APIs. Checked as Istio checks it.
 import { exportTo, host, integer, list, map, message, oneOfValues, portNumber, string, stringMap, type Check, type Fail } from './istio-schema.ts';
 import { istioPort, type GatewayPort } from './gateway.ts';
 import type { KubeObject } from './kubernetes-types.ts';

@@ -1,4 +1,5 @@
-import type { ConfigStore, Pod } from '@mizzen/config';
+import type { ConfigStore, Pod, ServiceEntry } from '@mizzen/config';
+import { serviceEntryServices } from './service-entry.ts';
 import { meshService, selectorMatches, type MeshService, type ServicePort } from './service.ts';
 
 /** One pod behind one service port. */
@@ -11,10 +12,14 @@ export interface Endpoint {
   namespace: string;
   labels: Record<string, string>;
   serviceAccount: string;
+  /** A ServiceEntry endpoint's weight; absent is 1. */
+  weight?: number;
 }
 
 export interface ServiceRegistry {
   services: MeshService[];
+  /** The same services by hostname. */
+  byHostname: Map<string, MeshService>;
   /** By `${hostname}|${servicePort}`. */
   endpoints: Map<string, Endpoint[]>;
   /** What could not be resolved (a named target port a pod does not declare, ...). */
@@ -54,7 +59,22 @@ export function buildServiceRegistry(store: ConfigStore): ServiceRegistry {
       endpoints.set(endpointKey(service.hostname, port.port), list);
     }
   }
-  return { services, endpoints, warnings };
+  const byHostname = new Map(services.map((s) => [s.hostname, s]));
+  for (const entry of store.list('ServiceEntry') as ServiceEntry[]) {
+    for (const { service, endpoints: byPort } of serviceEntryServices(entry, pods).services) {
+      // A Kubernetes Service keeps its host; the first ServiceEntry (by namespace and name) wins
+      // among entries.
+      const existing = byHostname.get(service.hostname);
+      if (existing) {
+        warnings.push(`ServiceEntry ${service.namespace}/${entry.metadata.name}: host ${service.hostname} is already ${existing.serviceEntry ? `declared by ServiceEntry ${existing.namespace}/${existing.serviceEntry.name}` : 'a Kubernetes Service'}, ignored`);
+        continue;
+      }
+      services.push(service);
+      byHostname.set(service.hostname, service);
+      for (const [port, list] of byPort) endpoints.set(endpointKey(service.hostname, port), list);
+    }
+  }
+  return { services, byHostname, endpoints, warnings };
 }
 
 /** A numeric target port is used as is; a named one is looked up in the pod's containers. */

@@ -22,6 +22,15 @@ export interface MeshService {
   ports: ServicePort[];
   /** Undefined when the service selects no pods (its endpoints are managed elsewhere). */
   selector?: Record<string, string>;
+  /** How a client finds the endpoints: EDS from istiod (Kubernetes Services, STATIC
+   *  ServiceEntries), DNS by the proxy (a STRICT_DNS cluster), or NONE (the original
+   *  destination of the connection). Absent means EDS. */
+  resolution?: 'EDS' | 'DNS' | 'NONE';
+  /** Set for a host that a ServiceEntry declares: MESH_EXTERNAL or MESH_INTERNAL. */
+  serviceEntry?: { location: 'MESH_EXTERNAL' | 'MESH_INTERNAL'; name: string };
+  /** Istio's exportTo (the Service's `networking.istio.io/exportTo` annotation, or the
+   *  ServiceEntry's field): absent means every namespace. */
+  exportTo?: string[];
 }
 
 export function meshService(service: KubeService): MeshService {
@@ -39,6 +48,8 @@ export function meshService(service: KubeService): MeshService {
       protocol: portProtocol(p),
     })),
     selector: service.spec.selector && Object.keys(service.spec.selector).length > 0 ? service.spec.selector : undefined,
+    resolution: 'EDS',
+    exportTo: service.metadata.annotations?.['networking.istio.io/exportTo']?.split(',').map((s) => s.trim()).filter(Boolean),
   };
 }
 

@@ -2,7 +2,10 @@ import { isRouter } from '../model/gateways.ts';
 import { destinationRuleFor, portPolicy, type PortPolicy } from '../model/destination-rules.ts';
 import type { Protocol } from '../model/protocol.ts';
 import type { Proxy } from '../model/proxy.ts';
-import { inboundPorts, outboundServicePorts, type PushContext } from '../model/push-context.ts';
+import { inboundPorts, outboundServicePorts, serviceEndpoints, type PushContext } from '../model/push-context.ts';
+import type { Endpoint } from '../model/service-registry.ts';
+import { selectorMatches, type MeshService } from '../model/service.ts';
+import { loadAssignment } from './endpoint-builder.ts';
 import { clusterPolicyFields, protocolOptions } from './traffic-policy.ts';
 import {
   adsConfigSource,
@@ -25,9 +28,18 @@ export function buildClusters(push: PushContext, proxy: Proxy): JsonObject[] {
   const outbound = outboundServicePorts(push).flatMap(({ service, port }) => {
     const rule = destinationRuleFor(push.destinationRules, proxy.namespace, service.hostname, service.namespace);
     const subsets = rule?.spec.subsets ?? [];
+    const endpoints = serviceEndpoints(push, service.hostname, port.port);
     return [
-      outboundCluster(outboundClusterName(port.port, service.hostname), port.protocol, portPolicy(rule, port.port)),
-      ...subsets.map((subset) => outboundCluster(outboundClusterName(port.port, service.hostname, subset.name), port.protocol, portPolicy(rule, port.port, subset))),
+      outboundCluster(outboundClusterName(port.port, service.hostname), service, port.protocol, portPolicy(rule, port.port), endpoints),
+      ...subsets.map((subset) =>
+        outboundCluster(
+          outboundClusterName(port.port, service.hostname, subset.name),
+          service,
+          port.protocol,
+          portPolicy(rule, port.port, subset),
+          endpoints.filter((e) => !subset.labels || selectorMatches(subset.labels, e.labels)),
+        ),
+      ),
     ];
   });
   // A gateway proxy serves no app of its own, so it has no inbound clusters.
@@ -64,19 +76,33 @@ export function buildClusters(push: PushContext, proxy: Proxy): JsonObject[] {
   return [...outbound, ...inbound, ...fixed].sort((a, b) => ((a.name as string) < (b.name as string) ? -1 : (a.name as string) > (b.name as string) ? 1 : 0));
 }
 
-/** An EDS cluster of a service port (or of one subset of it), with the traffic policy that
- *  applies there. lb_policy is left out unless the policy sets one: ROUND_ROBIN is its
- *  default, and canonical Envoy JSON omits defaults. */
-function outboundCluster(name: string, protocol: Protocol, policy: PortPolicy): JsonObject {
+/** The cluster of a service port (or of one subset of it), with the traffic policy that
+ *  applies there: EDS, or for a ServiceEntry resolved by DNS a STRICT_DNS cluster of its
+ *  endpoints' names, or with resolution NONE the original destination. lb_policy is left out
+ *  unless the policy sets one: ROUND_ROBIN is its default, and canonical Envoy JSON omits
+ *  defaults. */
+function outboundCluster(name: string, service: MeshService, protocol: Protocol, policy: PortPolicy, endpoints: Endpoint[]): JsonObject {
   const cluster: JsonObject = {
     '@type': typeUrls.cluster,
     name,
-    type: 'EDS',
-    eds_cluster_config: { service_name: name, eds_config: adsConfigSource() },
+    ...discovery(name, service, endpoints),
     connect_timeout: connectTimeout,
     ...protocolOptions(undefined, protocol),
     ...clusterPolicyFields(policy, protocol),
   };
-  if (cluster.type === 'ORIGINAL_DST') delete cluster.eds_cluster_config;
+  if (service.resolution === 'NONE') Object.assign(cluster, { type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED' });
+  if (cluster.type === 'ORIGINAL_DST') {
+    delete cluster.eds_cluster_config;
+    delete cluster.load_assignment;
+  }
   return cluster;
+}
+
+function discovery(name: string, service: MeshService, endpoints: Endpoint[]): JsonObject {
+  if (service.resolution === 'DNS') {
+    const { '@type': _type, ...assignment } = loadAssignment(name, endpoints);
+    return { type: 'STRICT_DNS', load_assignment: assignment, dns_lookup_family: 'V4_ONLY', respect_dns_ttl: true };
+  }
+  if (service.resolution === 'NONE') return { type: 'ORIGINAL_DST' };
+  return { type: 'EDS', eds_cluster_config: { service_name: name, eds_config: adsConfigSource() } };
 }

@@ -14,6 +14,8 @@ export function buildEndpoints(push: PushContext, names?: string[], proxy?: Prox
   const wanted = names ? new Set(names) : undefined;
   const assignments: JsonObject[] = [];
   for (const service of push.registry.services) {
+    // DNS and NONE services have no EDS clusters: the proxy resolves or passes through.
+    if (service.resolution && service.resolution !== 'EDS') continue;
     const rule = destinationRuleFor(push.destinationRules, proxy?.namespace ?? service.namespace, service.hostname, service.namespace);
     for (const port of service.ports) {
       const endpoints = serviceEndpoints(push, service.hostname, port.port);
@@ -33,7 +35,7 @@ export function buildEndpoints(push: PushContext, names?: string[], proxy?: Prox
   return assignments.sort((a, b) => ((a.cluster_name as string) < (b.cluster_name as string) ? -1 : 1));
 }
 
-function loadAssignment(clusterName: string, endpoints: Endpoint[]): JsonObject {
+export function loadAssignment(clusterName: string, endpoints: Endpoint[]): JsonObject {
   // No endpoints is written as no field at all, as canonical Envoy JSON omits empty lists.
   if (endpoints.length === 0) return { '@type': typeUrls.clusterLoadAssignment, cluster_name: clusterName };
   return {
@@ -44,7 +46,7 @@ function loadAssignment(clusterName: string, endpoints: Endpoint[]): JsonObject 
         lb_endpoints: endpoints.map((e) => ({
           endpoint: { address: socketAddress(e.address, e.port) },
           health_status: 'HEALTHY',
-          load_balancing_weight: 1,
+          load_balancing_weight: e.weight ?? 1,
         })),
       },
     ],

@@ -64,6 +64,8 @@ function serviceRoutes(service: MeshService, ctx: RouteContext): JsonObject[] {
  *  resolve from the proxy's namespace, and the virtual IP, each bare and with the port. */
 export function serviceDomains(service: MeshService, port: number, proxyNamespace: string): string[] {
   const names = [service.hostname];
+  // A ServiceEntry host is only ever called by its own name (and its address).
+  if (service.serviceEntry) return [...names, ...(service.clusterIP ? [service.clusterIP] : [])].flatMap((name) => [name, `${name}:${port}`]);
   if (service.namespace === proxyNamespace) names.push(service.name);
   names.push(`${service.name}.${service.namespace}.svc`, `${service.name}.${service.namespace}`);
   if (service.clusterIP) names.push(service.clusterIP);

@@ -204,7 +204,7 @@ export function clusterFor(destination: Destination, namespace: string, ctx: Rou
 
 function destinationPort(destination: Destination, host: string, ctx: RouteContext): number {
   if (destination.port?.number) return destination.port.number;
-  const service = ctx.push.registry.services.find((s) => s.hostname === host);
+  const service = ctx.push.registry.byHostname.get(host);
   return service?.ports.length === 1 ? service.ports[0].port : ctx.port;
 }
 
@@ -213,7 +213,7 @@ function destinationPort(destination: Destination, host: string, ctx: RouteConte
 function routeHashPolicy(destinations: HTTPRouteDestination[], namespace: string, ctx: RouteContext): JsonObject[] | undefined {
   const policies = destinations.map((d) => {
     const host = resolveHost(d.destination.host, namespace);
-    const service = ctx.push.registry.services.find((s) => s.hostname === host);
+    const service = ctx.push.registry.byHostname.get(host);
     const rule = destinationRuleFor(ctx.push.destinationRules, ctx.proxy.namespace, host, service?.namespace);
     const subset = rule?.spec.subsets?.find((s) => s.name === d.destination.subset);
     return hashPolicy(portPolicy(rule, destinationPort(d.destination, host, ctx), subset).loadBalancer);
