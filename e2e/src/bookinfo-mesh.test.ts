@@ -1,9 +1,8 @@
-import { copyFile, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScript } from '@mizzen/testing';
-import { MeshProcess, mizzenctl, repoRoot, type ReadyMesh } from './mesh-process.ts';
+import { MeshProcess, openTempDir, mizzenctl, repoRoot, type ReadyMesh } from './mesh-process.ts';
 
 // Istio's Bookinfo routing tasks through real sidecars: the mesh reads a folder of manifests,
 // and applying a task is adding its YAML to that folder, as `kubectl apply` adds it to a cluster.
@@ -46,8 +45,8 @@ async function apply(...files: string[]): Promise<void> {
 
 describe('Bookinfo on one machine', () => {
   beforeAll(async () => {
-    configDir = await mkdtemp(join(tmpdir(), 'mizzen-bookinfo-'));
-    stateDir = await mkdtemp(join(tmpdir(), 'mizzen-e2e-'));
+    configDir = await openTempDir('mizzen-bookinfo-');
+    stateDir = await openTempDir('mizzen-e2e-');
     // The folder lives outside the repository, so the containers' commands name absolute paths.
     const manifests = await readFile(join(repoRoot, 'samples/bookinfo/manifests/bookinfo.yaml'), 'utf8');
     await writeFile(join(configDir, 'bookinfo.yaml'), manifests.replaceAll('samples/bookinfo/src/', join(repoRoot, 'samples/bookinfo/src/')));

@@ -1,10 +1,9 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execInNetns, linkExists, listNetns } from '@mizzen/net';
 import { runScript } from '@mizzen/testing';
-import { MeshProcess, mizzenctl, parseStats, repoRoot, sumStats, type ReadyMesh } from './mesh-process.ts';
+import { MeshProcess, openTempDir, mizzenctl, parseStats, repoRoot, sumStats, type ReadyMesh } from './mesh-process.ts';
 
 // One request from the host into the frontend pod crosses: the frontend's sidecar (inbound),
 // the frontend app, the frontend's sidecar again (outbound, 127.0.0.1:9000), the backend's
@@ -26,7 +25,7 @@ async function proxyStats(pod: string): Promise<Map<string, number>> {
 
 describe('hello mesh on one machine', () => {
   beforeAll(async () => {
-    stateDir = await mkdtemp(join(tmpdir(), 'mizzen-e2e-'));
+    stateDir = await openTempDir('mizzen-e2e-');
     runner = new MeshProcess(join(repoRoot, 'samples/hello/manifests'), stateDir);
     mesh = await runner.ready();
   }, 120_000);

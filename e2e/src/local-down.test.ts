@@ -1,10 +1,9 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linkExists, listNetns } from '@mizzen/net';
 import { runScript } from '@mizzen/testing';
-import { MeshProcess, mizzenctl, processesMentioning, repoRoot, stillRunning, type ReadyMesh } from './mesh-process.ts';
+import { MeshProcess, openTempDir, mizzenctl, processesMentioning, repoRoot, stillRunning, type ReadyMesh } from './mesh-process.ts';
 
 // A runner killed outright (SIGKILL) cannot clean up: its pods, sidecars and istiod keep
 // running. `local down` finds them all in the state folder and removes them. This mesh also
@@ -20,7 +19,7 @@ let mesh: ReadyMesh;
 
 describe('local down after a killed runner', () => {
   beforeAll(async () => {
-    stateDir = await mkdtemp(join(tmpdir(), 'mizzen-e2e-down-'));
+    stateDir = await openTempDir('mizzen-e2e-down-');
     runner = new MeshProcess(join(repoRoot, 'samples/hello/manifests'), stateDir);
     mesh = await runner.ready();
   }, 120_000);

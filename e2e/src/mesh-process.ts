@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readdir, readFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -13,6 +15,14 @@ export interface ReadyMesh {
   pods: Map<string, string>;
   /** Service (NAME.NAMESPACE) to the URL the host can call. */
   urls: Map<string, string>;
+}
+
+/** A fresh temporary folder that every user may enter (mkdtemp makes it root's alone): the
+ *  sidecars run as uid 1337 and the apps as their own user, and reach their files in it. */
+export async function openTempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  await chmod(dir, 0o755);
+  return dir;
 }
 
 /** `mizzenctl local up` as a real process, as a user runs it. */

@@ -5,8 +5,9 @@ const propagatedHeaders = ['x-request-id', 'traceparent', 'tracestate', 'x-b3-tr
 
 export interface FrontendOptions {
   pod: string;
-  /** The backend's service port: the sidecar listens on it at 127.0.0.1. */
+  /** The backend's service port. */
   backendPort: number;
+  /** The backend's name (its service), or an address; 127.0.0.1 unless given. */
   backendHost?: string;
 }
 

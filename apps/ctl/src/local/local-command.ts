@@ -65,6 +65,7 @@ async function up(dir: string, flags: { stateDir: string; timeout: number }, out
     for (const url of serviceUrls(mesh.services, mesh.pods)) output.out(`curl ${url.url}    # ${url.service}:${url.port} via ${url.pod}\n`);
     output.out(`Mesh ${mesh.record.id} ready. Stop it with Ctrl-C (or: mizzenctl local down ${mesh.record.id}).\n`);
     const signal = await stopped;
+    mesh.close();
     output.err(`${signal}: stopping mesh ${mesh.record.id}\n`);
     return await cleanUp(mesh.record, mesh.paths, output, 0);
   } catch (error) {

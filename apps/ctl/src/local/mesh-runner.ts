@@ -1,14 +1,20 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { once } from 'node:events';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, parse, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import type { Service } from '@mizzen/config';
-import { createMeshBridge, createPodNetwork, deleteLink, deletePodNetwork, podAddress } from '@mizzen/net';
+import type { Container, Pod, Service } from '@mizzen/config';
+import { createMeshBridge, deleteLink, podAddress } from '@mizzen/net';
+import { ConfigMirror, type ServiceAddress } from './config-mirror.ts';
 import { readManifests } from './manifests.ts';
 import { createMeshDirs, meshPaths, saveRecord, removeMeshDir, type MeshPaths, type MeshRecord, type ProcessRecord } from './mesh-state.ts';
 import { planPods, type PodPlan } from './pod-plan.ts';
+import { hostsFile, resolvConf, writePodDns } from './pod-dns.ts';
+import { asUser, createPodSandbox, deletePodSandbox, runInitContainer } from './pod-sandbox.ts';
+import { claimServiceRange, nameserverAddress, releaseServiceRange } from './service-range.ts';
+import { injectSidecar, proxyUid } from './sidecar-injection.ts';
 import { isRunning, processStartTime, startProcess, stopGroups } from './process-group.ts';
 import { waitUntilReady } from './readiness.ts';
 import { waitForContainerPorts } from './container-ports.ts';
@@ -34,12 +40,17 @@ export interface RunningMesh {
   paths: MeshPaths;
   pods: PodPlan[];
   services: Service[];
+  /** The services' virtual IPs, as they are now. */
+  serviceAddresses: () => ServiceAddress[];
+  /** Stops following the config folder (the mesh's processes keep running). */
+  close: () => void;
   /** Called when a process exits while the mesh runs. */
   onExit: (listener: (process: ProcessRecord, code: number | null, signal: string | null) => void) => void;
 }
 
-/** Builds the mesh: network, pods, istiod, apps and agents; resolves once every agent is ready.
- *  The record is saved before each step acts, so a failure at any point can be torn down. */
+/** Builds the mesh: network, service range, pods, istiod, apps and sidecars; resolves once
+ *  every sidecar is ready. The record is saved before each step acts, so a failure at any
+ *  point can be torn down. */
 export async function upMesh(options: UpOptions, started: (record: MeshRecord, paths: MeshPaths) => void): Promise<RunningMesh> {
   const configDir = resolve(options.configDir);
   const manifests = await readManifests(configDir);
@@ -48,6 +59,7 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
   const id = randomBytes(3).toString('hex');
   const paths = meshPaths(options.stateRoot, id);
   createMeshDirs(paths);
+  assertReachable(paths.agents, proxyUid);
   const record: MeshRecord = { id, configDir, runner: { pid: process.pid, startTime: processStartTime(process.pid) }, pods: [], processes: [] };
   saveRecord(paths, record);
   started(record, paths);
@@ -57,70 +69,136 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
   const subnet = await createMeshBridge(record.bridge);
   Object.assign(record, { subnet: subnet.cidr, gateway: subnet.gateway });
   saveRecord(paths, record);
-  options.progress(`mesh ${id}: bridge ${record.bridge} on ${subnet.cidr}, state in ${paths.dir}`);
-  const pods = planPods(manifests.deployments, { address: (i) => podAddress(subnet, i) });
+  const range = await claimServiceRange();
+  record.serviceRange = range.cidr;
+  saveRecord(paths, record);
+  options.progress(`mesh ${id}: pods on ${subnet.cidr} (bridge ${record.bridge}), services on ${range.cidr}, state in ${paths.dir}`);
 
-  for (const pod of pods) {
-    options.signal.throwIfAborted();
-    const netns = `mz-${id}-${pod.name}`;
-    record.pods.push({ name: pod.name, namespace: pod.namespace, netns, ip: pod.ip });
-    saveRecord(paths, record);
-    await createPodNetwork({ netns, bridge: record.bridge, address: `${pod.ip}/${subnet.prefixLength}` });
-    writeFileSync(join(paths.pods, `${pod.namespace}.${pod.name}.yaml`), stringify(pod.pod));
-  }
-
-  const exitListeners: ((process: ProcessRecord, code: number | null, signal: string | null) => void)[] = [];
-  const start = (entry: Omit<ProcessRecord, 'pid' | 'startTime'>, argv: string[], env: NodeJS.ProcessEnv, netns?: string): void => {
-    const child = startProcess({ netns, argv, env: { ...env, PATH: `${binDir}:${process.env.PATH ?? ''}` }, cwd: workDir(configDir), logFile: entry.log });
-    const pid = child.pid;
-    if (pid === undefined) throw new Error(`cannot start ${argv.join(' ')}`);
-    const processRecord: ProcessRecord = { ...entry, pid, startTime: processStartTime(pid) };
-    record.processes.push(processRecord);
-    saveRecord(paths, record);
-    child.on('exit', (code, signal) => exitListeners.forEach((listener) => listener(processRecord, code, signal)));
-  };
-
-  const gateway = subnet.gateway;
-  options.progress(`starting istiod on ${gateway}:${xdsPort}`);
-  start({ role: 'istiod', log: join(paths.logs, 'istiod.log') }, [join(binDir, 'istiod'), '--config-dir', configDir, '--config-dir', paths.pods, '--xds-address', `${gateway}:${xdsPort}`, '--http-address', `${gateway}:${istiodHttpPort}`], baseEnv());
-
-  for (const pod of pods) {
-    const netns = `mz-${id}-${pod.name}`;
-    for (const container of pod.containers) {
-      start({ role: 'app', pod: pod.name, container: container.name, log: join(paths.logs, `${pod.name}.${container.name}.log`) }, container.argv, { ...baseEnv(), ...container.env }, netns);
-    }
-    start({ role: 'agent', pod: pod.name, container: 'istio-proxy', log: join(paths.logs, `${pod.name}.istio-proxy.log`) }, agentArgv(pod, gateway, paths), { ...baseEnv(), ...agentEnv(pod) }, netns);
-  }
-
-  options.progress(`waiting for ${pods.length} pods to be ready`);
-  const earlyExit = new Promise<never>((_, reject) => {
-    exitListeners.push((p, code, signal) => reject(new Error(`${describeProcess(p)} exited (${signal ?? `code ${code}`}) before the mesh was ready\n${logTail(p.log)}`)));
+  // The pods' hosts files follow the services' addresses as the folder changes.
+  let services: ServiceAddress[] = [];
+  const writeHosts = (pod: { name: string; namespace: string; ip: string; netns: string }): Promise<void> => writePodDns(pod.netns, { hosts: hostsFile(pod, services) });
+  const mirror = await ConfigMirror.open({
+    source: configDir,
+    target: paths.config,
+    range,
+    onWarning: (message) => options.progress(`warning: ${message}`),
+    onServices: (latest) => {
+      services = latest;
+      for (const pod of record.pods) writeHosts(pod).catch((error: Error) => options.progress(`warning: pod ${pod.name}: hosts file: ${error.message}`));
+    },
   });
-  earlyExit.catch(() => undefined);
-  const probes = pods.map((pod) => ({ name: pod.name, url: `http://${pod.ip}:${agentStatusPort}/healthz/ready` }));
-  // Whichever comes first, the probing stops with it.
-  const probing = new AbortController();
-  const signal = AbortSignal.any([options.signal, probing.signal]);
+
   try {
-    const appsListening = Promise.all(pods.map((pod) => waitForContainerPorts(`mz-${id}-${pod.name}`, pod.name, containerPorts(pod), { timeoutMs: options.readyTimeoutMs, signal })));
-    const agentsReady = waitUntilReady(probes, { timeoutMs: options.readyTimeoutMs, signal });
-    await Promise.race([Promise.all([agentsReady, appsListening]), earlyExit, abortion(options.signal)]);
-  } finally {
-    probing.abort();
+    const gateway = subnet.gateway;
+    const dnsCapture = false;
+    const pods = planPods(manifests.deployments, {
+      address: (i) => podAddress(subnet, i),
+      inject: (pod) => injectSidecar(pod, { discoveryAddress: `${gateway}:${xdsPort}`, dnsCapture }),
+      entrypoint: (container, pod) => entrypoint(container, pod, paths),
+      node: { hostIP: gateway, name: hostname() },
+    });
+
+    const exitListeners: ((process: ProcessRecord, code: number | null, signal: string | null) => void)[] = [];
+    const start = (entry: Omit<ProcessRecord, 'pid' | 'startTime'>, argv: string[], env: NodeJS.ProcessEnv, netns?: string): void => {
+      const child = startProcess({ netns, argv, env: { ...env, PATH: `${binDir}:${process.env.PATH ?? ''}` }, cwd: workDir(configDir), logFile: entry.log });
+      const pid = child.pid;
+      if (pid === undefined) throw new Error(`cannot start ${argv.join(' ')}`);
+      const processRecord: ProcessRecord = { ...entry, pid, startTime: processStartTime(pid) };
+      record.processes.push(processRecord);
+      saveRecord(paths, record);
+      child.on('exit', (code, signal) => exitListeners.forEach((listener) => listener(processRecord, code, signal)));
+    };
+
+    options.progress(`starting istiod on ${gateway}:${xdsPort}`);
+    start({ role: 'istiod', log: join(paths.logs, 'istiod.log') }, [join(binDir, 'istiod'), '--config-dir', paths.config, '--config-dir', paths.pods, '--xds-address', `${gateway}:${xdsPort}`, '--http-address', `${gateway}:${istiodHttpPort}`], baseEnv());
+
+    // Each pod: its sandbox, its names, its capture rules (the init containers), then its
+    // containers. Pods are independent, so they start side by side.
+    await Promise.all(
+      pods.map(async (pod) => {
+        options.signal.throwIfAborted();
+        const netns = `mz-${id}-${pod.name}`;
+        const podRecord = { name: pod.name, namespace: pod.namespace, netns, ip: pod.ip };
+        record.pods.push(podRecord);
+        saveRecord(paths, record);
+        await createPodSandbox({ netns, bridge: record.bridge!, address: `${pod.ip}/${subnet.prefixLength}`, gateway, serviceRange: range.cidr });
+        await writePodDns(netns, { hosts: hostsFile(podRecord, services), resolvConf: resolvConf(pod.namespace, dnsCapture ? nameserverAddress(range) : undefined) });
+        const agentDir = join(paths.agents, `${pod.namespace}.${pod.name}`);
+        mkdirSync(agentDir, { recursive: true });
+        chownSync(agentDir, proxyUid, proxyUid);
+        for (const init of pod.initContainers) {
+          options.signal.throwIfAborted();
+          await runInitContainer(netns, pod.name, { ...init, argv: [...init.argv] }, { ...baseEnv(), PATH: `${binDir}:${process.env.PATH ?? ''}` }, join(paths.logs, `${pod.name}.${init.name}.log`));
+        }
+        writeFileSync(join(paths.pods, `${pod.namespace}.${pod.name}.yaml`), stringify(pod.pod));
+        for (const container of pod.containers) {
+          const role = container.name === 'istio-proxy' ? 'agent' : 'app';
+          start({ role, pod: pod.name, container: container.name, log: join(paths.logs, `${pod.name}.${container.name}.log`) }, asUser(container.user, container.argv), { ...baseEnv(), ...container.env }, netns);
+        }
+      }),
+    );
+
+    options.progress(`waiting for ${pods.length} pods to be ready`);
+    const earlyExit = new Promise<never>((_, reject) => {
+      exitListeners.push((p, code, signal) => reject(new Error(`${describeProcess(p)} exited (${signal ?? `code ${code}`}) before the mesh was ready\n${logTail(p.log)}`)));
+    });
+    earlyExit.catch(() => undefined);
+    const probes = pods.map((pod) => ({ name: pod.name, url: `http://${pod.ip}:${agentStatusPort}/healthz/ready` }));
+    // Whichever comes first, the probing stops with it.
+    const probing = new AbortController();
+    const signal = AbortSignal.any([options.signal, probing.signal]);
+    try {
+      const appsListening = Promise.all(pods.map((pod) => waitForContainerPorts(`mz-${id}-${pod.name}`, pod.name, containerPorts(pod), { timeoutMs: options.readyTimeoutMs, signal })));
+      const agentsReady = waitUntilReady(probes, { timeoutMs: options.readyTimeoutMs, signal });
+      await Promise.race([Promise.all([agentsReady, appsListening]), earlyExit, abortion(options.signal)]);
+    } finally {
+      probing.abort();
+    }
+    exitListeners.length = 0;
+    return { record, paths, pods, services: manifests.services, serviceAddresses: () => services, close: () => mirror.close(), onExit: (listener) => exitListeners.push(listener) };
+  } catch (error) {
+    mirror.close();
+    throw error;
   }
-  exitListeners.length = 0;
-  return { record, paths, pods, services: manifests.services, onExit: (listener) => exitListeners.push(listener) };
 }
 
-/** Stops every recorded process and removes every namespace, link and file the mesh made.
- *  Each step tolerates what is already gone, so it also cleans up after a killed runner. */
+/** What the sidecar's containers run, as the proxy image's entrypoint would: the init
+ *  container's `istio-iptables ARGS` is iptables-init, istio-proxy's `proxy sidecar ...` is
+ *  pilot-agent, told where to keep its bootstrap and, as many pods share one machine, to run
+ *  one worker and drain quickly. */
+function entrypoint(container: Container, pod: Pod, paths: MeshPaths): string[] | undefined {
+  const args = container.args ?? [];
+  if (container.name === 'istio-init') return [join(binDir, 'iptables-init'), ...(args[0] === 'istio-iptables' ? args.slice(1) : args)];
+  if (container.name === 'istio-proxy') {
+    const configPath = join(paths.agents, `${pod.metadata.namespace ?? 'default'}.${pod.metadata.name}`);
+    return [join(binDir, 'pilot-agent'), ...args, '--config-path', configPath, '--concurrency', '1', '--drain-duration', '2s'];
+  }
+  return undefined;
+}
+
+/** The sidecar runs as its own user and must reach its folder: a state folder only root may
+ *  enter (as mkdtemp makes them) is refused before anything is created. */
+function assertReachable(dir: string, uid: number): void {
+  for (let current = dir; ; current = dirname(current)) {
+    const info = statSync(current);
+    const enters = info.uid === uid ? (info.mode & 0o100) !== 0 : (info.mode & 0o001) !== 0;
+    if (!enters) {
+      throw new Error(`${current}: the sidecars' user (uid ${uid}) cannot enter it (mode ${(info.mode & 0o777).toString(8).padStart(4, '0')}); use a --state-dir it can reach, or chmod o+x ${current}`);
+    }
+    if (current === parse(current).root) return;
+  }
+}
+
+/** Stops every recorded process and removes every namespace, link, route and file the mesh
+ *  made. Each step tolerates what is already gone, so it also cleans up after a killed runner. */
 export async function tearDown(record: MeshRecord, paths: MeshPaths, graceMs = 10_000): Promise<string[]> {
   const problems: string[] = [];
   if (!(await stopGroups(record.processes, graceMs))) problems.push('some processes outlived SIGKILL');
   for (const pod of record.pods) {
-    await deletePodNetwork(pod.netns).catch((error: Error) => problems.push(`pod ${pod.name}: ${error.message}`));
+    await deletePodSandbox(pod.netns).catch((error: Error) => problems.push(`pod ${pod.name}: ${error.message}`));
   }
   if (record.bridge) await deleteLink(record.bridge).catch((error: Error) => problems.push(`bridge ${record.bridge}: ${error.message}`));
+  if (record.serviceRange) await releaseServiceRange(record.serviceRange).catch((error: Error) => problems.push(`service range ${record.serviceRange}: ${error.message}`));
   if (problems.length === 0) removeMeshDir(paths);
   return problems;
 }
@@ -131,43 +209,12 @@ export function runnerAlive(record: MeshRecord): boolean {
 
 /** The TCP ports the pod's containers declare. */
 function containerPorts(pod: PodPlan): number[] {
-  return pod.pod.spec.containers.flatMap((c) => (c.ports ?? []).filter((p) => (p.protocol ?? 'TCP') === 'TCP').map((p) => p.containerPort));
-}
-
-function agentArgv(pod: PodPlan, gateway: string, paths: MeshPaths): string[] {
-  return [
-    join(binDir, 'pilot-agent'),
-    'proxy',
-    'sidecar',
-    '--discovery-address',
-    `${gateway}:${xdsPort}`,
-    '--config-path',
-    join(paths.agents, `${pod.namespace}.${pod.name}`),
-    // Many pods share one machine: one worker each, and a quick drain on the way down.
-    '--concurrency',
-    '1',
-    '--drain-duration',
-    '2s',
-  ];
-}
-
-/** What Istio's injector gives the istio-proxy container; no capture, so mode NONE. */
-function agentEnv(pod: PodPlan): Record<string, string> {
-  return {
-    POD_NAME: pod.name,
-    POD_NAMESPACE: pod.namespace,
-    INSTANCE_IP: pod.ip,
-    SERVICE_ACCOUNT: pod.serviceAccount,
-    ISTIO_META_INTERCEPTION_MODE: 'NONE',
-    ISTIO_META_WORKLOAD_NAME: pod.deployment,
-    ISTIO_META_APP_CONTAINERS: pod.containers.map((c) => c.name).join(','),
-    ISTIO_METAJSON_LABELS: JSON.stringify(pod.labels),
-  };
+  return pod.pod.spec.containers.filter((c) => c.name !== 'istio-proxy').flatMap((c) => (c.ports ?? []).filter((p) => (p.protocol ?? 'TCP') === 'TCP').map((p) => p.containerPort));
 }
 
 /** A container sees a small, clean environment, as in a real pod. */
 function baseEnv(): NodeJS.ProcessEnv {
-  return { HOME: process.env.HOME ?? '/', LANG: process.env.LANG ?? 'C.UTF-8' };
+  return { HOME: '/', LANG: process.env.LANG ?? 'C.UTF-8' };
 }
 
 /** Relative paths in a container's command resolve from the repository holding the manifests. */

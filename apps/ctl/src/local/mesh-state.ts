@@ -28,6 +28,8 @@ export interface MeshRecord {
   subnet?: string;
   gateway?: string;
   bridge?: string;
+  /** The services' /24, black-holed on the host while the mesh runs. */
+  serviceRange?: string;
   pods: PodRecord[];
   processes: ProcessRecord[];
 }
@@ -35,6 +37,8 @@ export interface MeshRecord {
 export interface MeshPaths {
   dir: string;
   record: string;
+  /** The mirror of the user's folder, Services given their clusterIP: istiod's first folder. */
+  config: string;
   /** Pod objects, istiod's second config folder. */
   pods: string;
   logs: string;
@@ -48,11 +52,12 @@ export function defaultStateRoot(env: NodeJS.ProcessEnv = process.env): string {
 
 export function meshPaths(root: string, id: string): MeshPaths {
   const dir = join(root, id);
-  return { dir, record: join(dir, 'mesh.json'), pods: join(dir, 'pods'), logs: join(dir, 'logs'), agents: join(dir, 'agents') };
+  return { dir, record: join(dir, 'mesh.json'), config: join(dir, 'config'), pods: join(dir, 'pods'), logs: join(dir, 'logs'), agents: join(dir, 'agents') };
 }
 
 export function createMeshDirs(paths: MeshPaths): void {
-  for (const dir of [paths.pods, paths.logs, paths.agents]) mkdirSync(dir, { recursive: true });
+  // Readable by the sidecars' user, which writes its bootstrap under agents/.
+  for (const dir of [paths.dir, paths.config, paths.pods, paths.logs, paths.agents]) mkdirSync(dir, { recursive: true, mode: 0o755 });
 }
 
 /** Writes the record atomically: a reader never sees half a file. */
