@@ -312,7 +312,7 @@ describe('admin', () => {
 
   it('dumps the config in Envoy form', async () => {
     const dump = JSON.parse((await admin('/config_dump')).text) as { configs: { '@type': string; static_clusters?: unknown[]; static_listeners?: unknown[] }[] };
-    expect(dump.configs.map((c) => c['@type'].split('.').pop())).toEqual(['BootstrapConfigDump', 'ClustersConfigDump', 'ListenersConfigDump', 'RoutesConfigDump']);
+    expect(dump.configs.map((c) => c['@type'].split('.').pop())).toEqual(['BootstrapConfigDump', 'ClustersConfigDump', 'ListenersConfigDump', 'RoutesConfigDump', 'SecretsConfigDump']);
     expect(dump.configs[1].static_clusters).toHaveLength(4);
     expect(dump.configs[2].static_listeners).toHaveLength(2);
   });

@@ -8,6 +8,7 @@ import type { ConsoleLogger } from './log/logger.ts';
 import { mergeStats } from './stats/stats-merge.ts';
 import { Stats, type StatEntry } from './stats/stats-store.ts';
 import { WorkerPool } from './workers/worker-pool.ts';
+import { SecretStore } from './tls/secret-store.ts';
 import { ClusterManager } from './upstream/cluster-manager.ts';
 import { DynamicConfig, grpcTransport, type TransportFactory } from './xds/dynamic-config.ts';
 import { RouteConfigStore } from './xds/route-config-store.ts';
@@ -32,6 +33,7 @@ export class ProxyServer implements AdminTarget {
   readonly log: ConsoleLogger;
   readonly clusters: ClusterManager;
   readonly routes: RouteConfigStore;
+  readonly secrets: SecretStore;
   readonly listeners: ListenerManager;
   readonly bootstrap: JsonObject;
   readonly startTime = new Date().toISOString();
@@ -57,9 +59,10 @@ export class ProxyServer implements AdminTarget {
     this.bootstrap = config.json;
     this.clusters = new ClusterManager(this.stats, this.log);
     this.routes = new RouteConfigStore(this.stats);
+    this.secrets = new SecretStore(this.stats);
     const context: FilterFactoryContext = { clusterManager: this.clusters, stats: this.stats, routeConfigs: this.routes, log: this.log };
-    this.listeners = new ListenerManager(context, options.drainTimeMs, options.concurrency > 1 || options.role === 'worker');
-    this.routes.onUpdated = () => this.listeners.onRoutesUpdated();
+    this.listeners = new ListenerManager(context, this.secrets, options.drainTimeMs, options.concurrency > 1 || options.role === 'worker');
+    this.routes.onUpdated = () => void this.listeners.onDependenciesUpdated();
     this.stateGauge = this.stats.gauge('server.state');
     this.stateGauge.set(STATE.PRE_INITIALIZING);
     this.stats.gauge('server.concurrency').set(options.concurrency);
@@ -70,6 +73,7 @@ export class ProxyServer implements AdminTarget {
   /** Loads static resources, opens admin, then starts xDS. Throws when a static resource is bad
    *  or a socket cannot be bound. */
   async start(): Promise<void> {
+    this.secrets.addStatic(this.config.secrets);
     this.clusters.addStatic(this.config.clusters);
     await this.listeners.addStatic(this.config.listeners);
     const worker = this.options.role === 'worker';
@@ -81,7 +85,8 @@ export class ProxyServer implements AdminTarget {
     if (ads && (ads.cds || ads.lds)) {
       this.setState('INITIALIZING');
       const factory = this.options.transport ?? grpcTransport(ads.target, this.config.node, this.log);
-      this.dynamic = new DynamicConfig({ clusters: this.clusters, listeners: this.listeners, routes: this.routes, stats: this.stats, log: this.log }, factory, ads.cds, ads.lds, worker);
+      const targets = { clusters: this.clusters, listeners: this.listeners, routes: this.routes, secrets: this.secrets, stats: this.stats, log: this.log };
+      this.dynamic = new DynamicConfig(targets, factory, ads.cds, ads.lds, worker);
       this.dynamic.onUpdate = () => this.checkInitialized();
       const workers = this.workers;
       if (workers) this.dynamic.onApplied = (typeUrl, resources, version) => workers.apply(typeUrl, resources, version);

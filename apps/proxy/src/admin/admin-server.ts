@@ -90,7 +90,7 @@ const GET: Record<string, Handler> = {
   '/stats/prometheus': async (t, _u, res) => send(res, 200, formatPrometheus(await t.statEntries()), 'text/plain; version=0.0.4'),
   '/clusters': (t, u, res) => (u.searchParams.get('format') === 'json' ? sendJson(res, clustersJson(t)) : send(res, 200, clustersText(t))),
   '/listeners': (t, u, res) => {
-    const entries = t.listeners.entries();
+    const entries = t.listeners.entries().flatMap((e) => (e.version ? [{ ...e, version: e.version }] : []));
     if (u.searchParams.get('format') === 'json') {
       sendJson(res, {
         listener_statuses: entries.map((e) => ({

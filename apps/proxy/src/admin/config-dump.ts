@@ -2,6 +2,7 @@ import type { JsonObject } from '@mizzen/filters';
 import { TypeUrl } from '@mizzen/xds';
 import type { ListenerManager } from '../listener/listener-manager.ts';
 import type { ClusterManager } from '../upstream/cluster-manager.ts';
+import type { SecretStore } from '../tls/secret-store.ts';
 import type { RouteConfigStore } from '../xds/route-config-store.ts';
 
 export interface DumpSources {
@@ -10,10 +11,17 @@ export interface DumpSources {
   readonly clusters: ClusterManager;
   readonly listeners: ListenerManager;
   readonly routes: RouteConfigStore;
+  readonly secrets: SecretStore;
 }
 
 function withType(json: JsonObject, typeUrl: string): JsonObject {
   return json['@type'] ? json : { '@type': typeUrl, ...json };
+}
+
+/** SecretsConfigDump, private keys redacted as Envoy does. */
+function secretsDump(secrets: SecretStore): JsonObject {
+  const { staticSecrets, active, warming } = secrets.dump();
+  return { '@type': TypeUrl.SecretsConfigDump, static_secrets: staticSecrets, dynamic_active_secrets: active, dynamic_warming_secrets: warming };
 }
 
 /** Envoy's admin ConfigDump: bootstrap, clusters, listeners and routes (and endpoints on request). */
@@ -36,12 +44,12 @@ export function configDump(s: DumpSources, includeEds: boolean): JsonObject {
     {
       '@type': TypeUrl.ListenersConfigDump,
       version_info: s.listeners.ldsVersion || undefined,
-      static_listeners: listeners.filter((l) => l.isStatic).map((l) => ({
-        listener: withType(l.version.config.json, TypeUrl.Listener), last_updated: l.version.lastUpdated,
+      static_listeners: listeners.flatMap((l) => (l.isStatic ? [l.version ?? l.warming] : [])).filter((v) => v !== undefined).map((v) => ({
+        listener: withType(v.config.json, TypeUrl.Listener), last_updated: v.lastUpdated,
       })),
       dynamic_listeners: listeners.filter((l) => !l.isStatic).map((l) => ({
         name: l.name,
-        active_state: { version_info: l.version.version, listener: withType(l.version.config.json, TypeUrl.Listener), last_updated: l.version.lastUpdated },
+        active_state: l.version && { version_info: l.version.version, listener: withType(l.version.config.json, TypeUrl.Listener), last_updated: l.version.lastUpdated },
         warming_state: l.warming && {
           version_info: l.warming.version, listener: withType(l.warming.config.json, TypeUrl.Listener), last_updated: l.warming.lastUpdated,
         },
@@ -62,6 +70,7 @@ export function configDump(s: DumpSources, includeEds: boolean): JsonObject {
       })),
     });
   }
+  configs.push(secretsDump(s.secrets));
   // Envoy's JSON leaves out empty fields.
   return JSON.parse(JSON.stringify({ configs }, (_k, v) => (Array.isArray(v) && v.length === 0 ? undefined : v)));
 }

@@ -19,6 +19,8 @@ export interface BootstrapConfig {
   readonly admin: { address: string; port: number } | undefined;
   readonly clusters: ClusterConfig[];
   readonly listeners: JsonObject[];
+  /** static_resources.secrets, checked when the proxy loads them. */
+  readonly secrets: JsonObject[];
   readonly ads: AdsConfig | undefined;
   /** Canonical Envoy JSON of the whole bootstrap, for /config_dump. */
   readonly json: JsonObject;
@@ -49,7 +51,7 @@ function configSourceIsAds(obj: JsonObject, key: string, path: string): boolean 
   return true;
 }
 
-function compileAds(dynamic: JsonObject, clusters: ClusterConfig[], path: string): AdsConfig | undefined {
+function compileAds(dynamic: JsonObject, clusters: ClusterConfig[], pipes: Map<string, string>, path: string): AdsConfig | undefined {
   onlyFields(dynamic, path, ['ads_config', 'cds_config', 'lds_config']);
   const cds = configSourceIsAds(dynamic, 'cds_config', path);
   const lds = configSourceIsAds(dynamic, 'lds_config', path);
@@ -71,6 +73,8 @@ function compileAds(dynamic: JsonObject, clusters: ClusterConfig[], path: string
   const envoyGrpc = requiredObject(service, 'envoy_grpc', spath);
   onlyFields(envoyGrpc, `${spath}.envoy_grpc`, ['cluster_name']);
   const clusterName = requiredString(envoyGrpc, 'cluster_name', `${spath}.envoy_grpc`);
+  const pipe = pipes.get(clusterName);
+  if (pipe !== undefined) return { clusterName, target: `unix:${pipe}`, cds, lds };
   const cluster = clusters.find((c) => c.name === clusterName);
   if (!cluster) throw new ConfigError(`${spath}.envoy_grpc.cluster_name`, `no static cluster named "${clusterName}"`);
   const endpoint = cluster.endpoints[0];
@@ -94,8 +98,10 @@ export function compileBootstrap(raw: unknown): BootstrapConfig {
     admin = { address, port };
   }
   const statics = optionalObject(json, 'static_resources', path) ?? {};
-  onlyFields(statics, `${path}.static_resources`, ['listeners', 'clusters']);
-  const clusters = optionalArray(statics, 'clusters', `${path}.static_resources`).map((c, i) => compileCluster(c, `${path}.static_resources.clusters[${i}]`));
+  onlyFields(statics, `${path}.static_resources`, ['listeners', 'clusters', 'secrets']);
+  const rawClusters = optionalArray(statics, 'clusters', `${path}.static_resources`);
+  const pipes = pipeClusters(rawClusters);
+  const clusters = rawClusters.flatMap((c, i) => (pipes.has(clusterNameOf(c)) ? [] : [compileCluster(c, `${path}.static_resources.clusters[${i}]`)]));
   const names = new Set<string>();
   clusters.forEach((c, i) => {
     if (names.has(c.name)) throw new ConfigError(`${path}.static_resources.clusters[${i}].name`, `duplicate cluster "${c.name}"`);
@@ -103,7 +109,26 @@ export function compileBootstrap(raw: unknown): BootstrapConfig {
     if (c.type === 'EDS') throw new ConfigError(`${path}.static_resources.clusters[${i}].type`, 'static EDS clusters are not supported');
   });
   const listeners = optionalArray(statics, 'listeners', `${path}.static_resources`).map((l, i) => asObject(l, `${path}.static_resources.listeners[${i}]`));
+  const secrets = optionalArray(statics, 'secrets', `${path}.static_resources`).map((s, i) => asObject(s, `${path}.static_resources.secrets[${i}]`));
   const dynamic = optionalObject(json, 'dynamic_resources', path);
-  const ads = dynamic ? compileAds(dynamic, clusters, `${path}.dynamic_resources`) : undefined;
-  return { node: optionalObject(json, 'node', path) ?? {}, admin, clusters, listeners, ads, json };
+  const ads = dynamic ? compileAds(dynamic, clusters, pipes, `${path}.dynamic_resources`) : undefined;
+  return { node: optionalObject(json, 'node', path) ?? {}, admin, clusters, listeners, secrets, ads, json };
+}
+
+// pilot-agent's local xDS proxy listens on a unix socket: a static cluster whose one endpoint is
+// a pipe is dialled by the ADS client alone (the data plane does not route to pipes).
+function pipeClusters(clusters: unknown[]): Map<string, string> {
+  const pipes = new Map<string, string>();
+  for (const cluster of clusters) {
+    const lbEndpoints = (cluster as { load_assignment?: { endpoints?: { lb_endpoints?: { endpoint?: { address?: { pipe?: { path?: unknown } } } }[] }[] } })
+      .load_assignment?.endpoints?.flatMap((e) => e.lb_endpoints ?? []) ?? [];
+    const path = lbEndpoints[0]?.endpoint?.address?.pipe?.path;
+    if (lbEndpoints.length === 1 && typeof path === 'string' && path !== '') pipes.set(clusterNameOf(cluster), path);
+  }
+  return pipes;
+}
+
+function clusterNameOf(cluster: unknown): string {
+  const name = (cluster as { name?: unknown } | null)?.name;
+  return typeof name === 'string' ? name : '';
 }

@@ -2,6 +2,10 @@ import {
   ConfigError, asObject, createNetworkFilter, onlyFields, optionalArray, optionalBoolean, optionalObject, optionalString, requiredString,
   oneOf, type FilterFactoryContext, type JsonObject, type NetworkFilter,
 } from '@mizzen/filters';
+import { DownstreamTls } from '../tls/downstream-tls.ts';
+import type { SecretProvider } from '../tls/secret-store.ts';
+import { tlsStats } from '../tls/tls-stats.ts';
+import { compileDownstreamTransport } from '../tls/transport-socket.ts';
 import { readSocketAddress } from '../upstream/cluster-config.ts';
 import { compileChainMatch, type ChainMatch } from './filter-chain-match.ts';
 
@@ -9,6 +13,15 @@ export interface FilterChain {
   readonly name: string;
   readonly match: ChainMatch;
   readonly filter: NetworkFilter;
+  /** TLS to terminate before the filter sees the connection (transport_socket). */
+  readonly tls: DownstreamTls | undefined;
+}
+
+/** What TLS transport sockets need beyond the filter context. */
+export interface TransportContext {
+  readonly secrets: SecretProvider;
+  /** The listener's stat prefix, "listener.ADDRESS_PORT." */
+  readonly statPrefix: string;
 }
 
 /** A Listener resource, checked, with its filters built. */
@@ -27,9 +40,11 @@ export interface ListenerConfig {
 
 const ORIGINAL_DST_FILTER = 'type.googleapis.com/envoy.extensions.filters.listener.original_dst.v3.OriginalDst';
 
-function compileChain(value: unknown, path: string, context: FilterFactoryContext): FilterChain {
+function compileChain(value: unknown, path: string, context: FilterFactoryContext, transport: TransportContext): FilterChain {
   const obj = asObject(value, path);
-  onlyFields(obj, path, ['name', 'filter_chain_match', 'filters']);
+  onlyFields(obj, path, ['name', 'filter_chain_match', 'filters', 'transport_socket']);
+  const tlsConfig = compileDownstreamTransport(obj.transport_socket, `${path}.transport_socket`);
+  const tls = tlsConfig && new DownstreamTls(tlsConfig, transport.secrets, tlsStats(context.stats, transport.statPrefix), context.log, `${path}.transport_socket`);
   const filters = optionalArray(obj, 'filters', path);
   // Only terminal network filters exist so far, so a chain is exactly one of them.
   if (filters.length !== 1) throw new ConfigError(`${path}.filters`, `exactly one (terminal) network filter is supported, got ${filters.length}`);
@@ -43,11 +58,12 @@ function compileChain(value: unknown, path: string, context: FilterFactoryContex
     name: optionalString(obj, 'name', path) ?? '',
     match: compileChainMatch(obj.filter_chain_match, `${path}.filter_chain_match`),
     filter: createNetworkFilter(typed, context, `${fpath}.typed_config`),
+    tls,
   };
 }
 
 /** Checks a Listener (Envoy JSON) and builds its filters; throws a ConfigError naming the field. */
-export function compileListener(json: unknown, context: FilterFactoryContext, path = 'Listener'): ListenerConfig {
+export function compileListener(json: unknown, context: FilterFactoryContext, secrets: SecretProvider, path = 'Listener'): ListenerConfig {
   const obj = asObject(json, path);
   // traffic_direction only labels the listener; the listener filter timeout settings have nothing to
   // wait for, as no listener filter here reads ahead.
@@ -66,9 +82,10 @@ export function compileListener(json: unknown, context: FilterFactoryContext, pa
   });
   const { address, port } = readSocketAddress(obj.address, `${path}.address`);
   const useOriginalDst = optionalBoolean(obj, 'use_original_dst', path) ?? false;
-  const chains = optionalArray(obj, 'filter_chains', path).map((c, i) => compileChain(c, `${path}.filter_chains[${i}]`, context));
+  const transport: TransportContext = { secrets, statPrefix: `listener.${address}_${port}.` };
+  const chains = optionalArray(obj, 'filter_chains', path).map((c, i) => compileChain(c, `${path}.filter_chains[${i}]`, context, transport));
   const defaultJson = optionalObject(obj, 'default_filter_chain', path);
-  const defaultChain = defaultJson ? compileChain(defaultJson, `${path}.default_filter_chain`, context) : undefined;
+  const defaultChain = defaultJson ? compileChain(defaultJson, `${path}.default_filter_chain`, context, transport) : undefined;
   if (chains.length === 0 && !defaultChain) throw new ConfigError(`${path}.filter_chains`, 'a listener needs a filter chain or a default_filter_chain');
   return {
     name,

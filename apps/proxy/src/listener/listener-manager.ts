@@ -3,15 +3,18 @@ import { originalDestination } from '@mizzen/net';
 import {
   ConfigError, type Counter, type FilterFactoryContext, type Gauge, type JsonObject, type Logger, type RouteConfigHandle, type StatsStore,
 } from '@mizzen/filters';
+import type { SecretHandle, SecretProvider } from '../tls/secret-store.ts';
 import { hostKey } from '../upstream/upstream-host.ts';
 import { plainAddress, selectFilterChain } from './filter-chain-match.ts';
-import { compileListener, type ListenerConfig } from './listener-config.ts';
+import { compileListener, type FilterChain, type ListenerConfig } from './listener-config.ts';
 
 /** One version of a listener's config, with the connections it accepted. */
 class ListenerVersion {
   readonly config: ListenerConfig;
   /** The RDS route configurations its connection managers use. */
   readonly routes: RouteConfigHandle[];
+  /** The SDS secrets its TLS transport sockets use. */
+  readonly secrets: SecretHandle[];
   readonly connections = new Set<Socket>();
   readonly cxTotal: Counter;
   readonly cxActive: Gauge;
@@ -20,9 +23,10 @@ class ListenerVersion {
   readonly version: string;
   readonly lastUpdated = new Date().toISOString();
 
-  constructor(config: ListenerConfig, routes: RouteConfigHandle[], stats: StatsStore, version: string) {
+  constructor({ config, routes, secrets }: CompiledListener, stats: StatsStore, version: string) {
     this.config = config;
     this.routes = routes;
+    this.secrets = secrets;
     this.version = version;
     const p = `listener.${config.address}_${config.port}.`;
     this.cxTotal = stats.counter(`${p}downstream_cx_total`);
@@ -31,9 +35,14 @@ class ListenerVersion {
     this.originalDstFailed = stats.counter(`${p}original_dst_failed`);
   }
 
-  /** Warm: every route configuration it needs has arrived. */
+  /** Warm: every route configuration and secret it needs has arrived. */
   get warm(): boolean {
-    return this.routes.every((r) => r.current !== undefined);
+    return this.routes.every((r) => r.current !== undefined) && this.secretsReady;
+  }
+
+  /** Without its secrets a TLS chain cannot serve at all. */
+  get secretsReady(): boolean {
+    return this.secrets.every((s) => s.current !== undefined);
   }
 
   /** Lets filters finish in-flight requests, then closes what is left after `drainMs`. */
@@ -45,6 +54,17 @@ class ListenerVersion {
       for (const socket of this.connections) socket.destroy();
     }, drainMs).unref();
   }
+}
+
+/** A listener built from its resource, with the RDS and SDS names its parts subscribed to. */
+interface CompiledListener {
+  readonly config: ListenerConfig;
+  readonly routes: RouteConfigHandle[];
+  readonly secrets: SecretHandle[];
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 interface ActiveListener {
@@ -79,6 +99,8 @@ function listen(server: Server, address: string, port: number, reusePort: boolea
  */
 export class ListenerManager {
   private readonly listeners = new Map<string, ActiveListener>();
+  /** New listeners waiting for their secrets before they bind (Envoy's warming). */
+  private readonly pending = new Map<string, { version: ListenerVersion; isStatic: boolean }>();
   /** Every listener (bound or not) by "ip:port", for the original-destination hand-off. */
   private readonly byAddress = new Map<string, ActiveListener>();
   private readonly context: FilterFactoryContext;
@@ -90,42 +112,65 @@ export class ListenerManager {
   private idleWaiters: (() => void)[] = [];
 
   private readonly reusePort: boolean;
+  private readonly secrets: SecretProvider;
 
-  constructor(context: FilterFactoryContext, drainMs: number, reusePort = false) {
+  constructor(context: FilterFactoryContext, secrets: SecretProvider, drainMs: number, reusePort = false) {
     this.reusePort = reusePort;
+    this.secrets = secrets;
     this.context = context;
     this.stats = context.stats;
     this.log = context.log;
     this.drainMs = drainMs;
   }
 
-  entries(): { name: string; isStatic: boolean; version: ListenerVersion; warming: ListenerVersion | undefined; boundPort: number | undefined }[] {
-    return [...this.listeners].map(([name, l]) => {
+  /** No new listener is waiting for its secrets. */
+  get warmed(): boolean {
+    return this.pending.size === 0;
+  }
+
+  /** Active listeners (`version` serving, `warming` waiting), and new ones still warming. */
+  entries(): { name: string; isStatic: boolean; version: ListenerVersion | undefined; warming: ListenerVersion | undefined; boundPort: number | undefined }[] {
+    const active = [...this.listeners].map(([name, l]) => {
       const address = l.server?.address();
-      return { name, isStatic: l.isStatic, version: l.current, warming: l.warming, boundPort: typeof address === 'object' && address ? address.port : undefined };
+      return { name, isStatic: l.isStatic, version: l.current as ListenerVersion | undefined, warming: l.warming, boundPort: typeof address === 'object' && address ? address.port : undefined };
     });
+    const waiting = [...this.pending].map(([name, p]) => ({ name, isStatic: p.isStatic, version: undefined, warming: p.version, boundPort: undefined }));
+    return [...active, ...waiting];
   }
 
   async addStatic(resources: JsonObject[]): Promise<void> {
-    const configs = this.compileAll(resources, 'static_resources.listeners');
+    const configs = this.compileAll(resources.map((json, index) => ({ json, index })), 'static_resources.listeners');
     for (const config of configs) await this.add(config, true, '');
   }
 
-  /** Applies an LDS response (the full set). Throws, changing nothing, if a listener is bad. */
+  /** The newest version of a listener: warming, serving, or waiting to bind. */
+  private latest(name: string): ListenerVersion | undefined {
+    const existing = this.listeners.get(name);
+    return existing?.warming ?? existing?.current ?? this.pending.get(name)?.version;
+  }
+
+  /** Applies an LDS response (the full set). Throws, changing nothing, if a listener is bad.
+   *  Listeners whose resource did not change are left exactly as they are. */
   async applyLds(resources: JsonObject[], version: string): Promise<void> {
-    const configs = this.compileAll(resources, 'Listener');
-    for (const { config: c } of configs) {
-      if (this.listeners.get(c.name)?.isStatic) throw new ConfigError(`Listener "${c.name}"`, 'a static listener of that name exists');
-    }
-    const names = new Set(configs.map((c) => c.config.name));
+    const names = new Set<string>();
+    resources.forEach((r, i) => {
+      const name = typeof r.name === 'string' ? r.name : '';
+      if (name === '') throw new ConfigError(`Listener[${i}].name`, 'required');
+      if (names.has(name)) throw new ConfigError(`Listener "${name}"`, 'duplicate listener name');
+      if (this.listeners.get(name)?.isStatic) throw new ConfigError(`Listener "${name}"`, 'a static listener of that name exists');
+      names.add(name);
+    });
+    const changed = resources.map((json, index) => ({ json, index })).filter(({ json }) => {
+      const latest = this.latest(json.name as string);
+      return !(latest && sameJson(latest.config.json, json));
+    });
+    const configs = this.compileAll(changed, 'Listener');
     for (const [name, listener] of this.listeners) {
       if (!listener.isStatic && !names.has(name)) this.remove(name, listener);
     }
+    for (const [name, p] of this.pending) if (!p.isStatic && !names.has(name)) this.pending.delete(name);
     const failures: string[] = [];
     for (const config of configs) {
-      const existing = this.listeners.get(config.config.name);
-      const latest = existing?.warming ?? existing?.current;
-      if (latest && JSON.stringify(latest.config.json) === JSON.stringify(config.config.json)) continue;
       try {
         await this.add(config, false, version);
       } catch (err) {
@@ -141,17 +186,23 @@ export class ListenerManager {
     this.stats.gauge('listener_manager.total_listeners_active').set(this.listeners.size);
   }
 
-  /** Builds each listener, noting which RDS route configurations its filters subscribed to. */
-  private compileAll(resources: JsonObject[], path: string): { config: ListenerConfig; routes: RouteConfigHandle[] }[] {
-    const compiled = resources.map((r, i) => {
+  /** Builds each listener, noting which RDS route configurations and SDS secrets it subscribed to. */
+  private compileAll(resources: { json: JsonObject; index: number }[], path: string): CompiledListener[] {
+    const compiled = resources.map(({ json, index }) => {
       const routes: RouteConfigHandle[] = [];
+      const secrets: SecretHandle[] = [];
       const provider = this.context.routeConfigs;
       const context = { ...this.context, routeConfigs: { subscribe: (name: string) => {
         const handle = provider.subscribe(name);
         routes.push(handle);
         return handle;
       } } };
-      return { config: compileListener(r, context, `${path}[${i}]`), routes };
+      const secretProvider = { subscribe: (name: string) => {
+        const handle = this.secrets.subscribe(name);
+        secrets.push(handle);
+        return handle;
+      } };
+      return { config: compileListener(json, context, secretProvider, `${path}[${index}]`), routes, secrets };
     });
     const seen = new Set<string>();
     for (const { config: c } of compiled) {
@@ -161,8 +212,18 @@ export class ListenerManager {
     return compiled;
   }
 
-  /** Route configurations arrived: replacements that were waiting for them take over. */
-  onRoutesUpdated(): void {
+  /** Route configurations or secrets arrived: new listeners waiting for their secrets bind, and
+   *  replacements that were waiting take over. */
+  async onDependenciesUpdated(): Promise<void> {
+    for (const [name, waiting] of [...this.pending]) {
+      if (!waiting.version.secretsReady) continue;
+      this.pending.delete(name);
+      try {
+        await this.add(waiting.version, waiting.isStatic, waiting.version.version);
+      } catch (err) {
+        this.log.error(`listener ${name}: ${(err as Error).message}`);
+      }
+    }
     for (const listener of this.listeners.values()) {
       const warming = listener.warming;
       if (!warming?.warm) continue;
@@ -174,9 +235,16 @@ export class ListenerManager {
     }
   }
 
-  private async add({ config, routes }: { config: ListenerConfig; routes: RouteConfigHandle[] }, isStatic: boolean, version: string): Promise<void> {
-    const next = new ListenerVersion(config, routes, this.stats, version);
+  private async add(compiled: CompiledListener | ListenerVersion, isStatic: boolean, version: string): Promise<void> {
+    const next = compiled instanceof ListenerVersion ? compiled : new ListenerVersion(compiled, this.stats, version);
+    const config = next.config;
     const existing = this.listeners.get(config.name);
+    if (!existing && !next.secretsReady) {
+      // A brand-new listener cannot terminate TLS without its certificates: it binds once they arrive.
+      this.pending.set(config.name, { version: next, isStatic });
+      this.log.info(`listener ${config.name} waits for its secrets`);
+      return;
+    }
     const key = hostKey(config.address, config.port);
     if (existing && existing.current.config.address === config.address && existing.current.config.port === config.port
       && existing.current.config.bindToPort === config.bindToPort) {
@@ -254,8 +322,14 @@ export class ListenerManager {
       version.connections.delete(socket);
       if (--this.activeConnections === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     });
+    if (chain.tls) chain.tls.accept(socket, (tls) => this.startChain(version, chain, tls, destination));
+    else this.startChain(version, chain, socket, destination);
+  }
+
+  /** Hands the connection (TLS already terminated when the chain asks for it) to the chain's filter. */
+  private startChain(version: ListenerVersion, chain: FilterChain, socket: Socket, destination: { address: string; port: number }): void {
     try {
-      chain.filter.onNewConnection({ socket, originalDstAddress: destinationAddress, originalDstPort: destinationPort });
+      chain.filter.onNewConnection({ socket, originalDstAddress: destination.address, originalDstPort: destination.port });
     } catch (err) {
       this.log.error(`listener ${version.config.name}: ${(err as Error).stack ?? err}`);
       socket.destroy();

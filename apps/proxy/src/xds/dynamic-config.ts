@@ -1,6 +1,7 @@
 import { TypeUrl, AdsClient, resourceName, validationProblems, type JsonObject } from '@mizzen/xds';
 import type { Logger, StatsStore } from '@mizzen/filters';
 import type { ListenerManager } from '../listener/listener-manager.ts';
+import type { SecretStore } from '../tls/secret-store.ts';
 import type { ClusterManager } from '../upstream/cluster-manager.ts';
 import type { RouteConfigStore } from './route-config-store.ts';
 
@@ -9,6 +10,7 @@ export interface DynamicTargets {
   readonly clusters: ClusterManager;
   readonly listeners: ListenerManager;
   readonly routes: RouteConfigStore;
+  readonly secrets: SecretStore;
   readonly stats: StatsStore;
   readonly log: Logger;
 }
@@ -38,6 +40,7 @@ export class DynamicConfig {
   private readonly lds: boolean;
   private edsNames = '';
   private rdsNames = '';
+  private sdsNames = '';
   private ldsSubscribed = false;
   private readonly follower: boolean;
   cdsReceived = false;
@@ -59,17 +62,18 @@ export class DynamicConfig {
     this.follower = follower;
     targets.clusters.onChange = () => this.resubscribe();
     targets.routes.onChange = () => this.resubscribe();
+    targets.secrets.onChange = () => this.resubscribe();
     if (cds && !follower) this.transport.subscribe(TypeUrl.Cluster, []);
     this.resubscribe();
   }
 
   /** True once the first CDS (with its EDS) and LDS (with its RDS) responses are applied. */
   get initialized(): boolean {
-    return this.cdsReceived && this.ldsReceived && this.targets.clusters.warmed && this.targets.routes.complete;
+    return this.cdsReceived && this.ldsReceived && this.targets.clusters.warmed && this.targets.routes.complete && this.targets.listeners.warmed;
   }
 
   private async apply(typeUrl: string, received: JsonObject[], version: string): Promise<void> {
-    const { clusters, listeners, routes, stats } = this.targets;
+    const { clusters, listeners, routes, secrets, stats } = this.targets;
     try {
       // Envoy's own rules first (required fields, ranges), as Envoy checks before it applies.
       const resources = received.map((r, i) => {
@@ -92,13 +96,17 @@ export class DynamicConfig {
         case TypeUrl.RouteConfiguration:
           routes.applyRds(resources, version);
           break;
+        case TypeUrl.Secret:
+          secrets.applySds(resources, version);
+          await listeners.onDependenciesUpdated();
+          break;
         default:
           throw new Error(`unexpected resource type ${typeUrl}`);
       }
       await this.onApplied(typeUrl, received, version);
     } catch (err) {
       const counter = { [TypeUrl.Cluster]: 'cluster_manager.cds', [TypeUrl.ClusterLoadAssignment]: 'cluster_manager.eds',
-        [TypeUrl.Listener]: 'listener_manager.lds', [TypeUrl.RouteConfiguration]: 'http.rds' }[typeUrl];
+        [TypeUrl.Listener]: 'listener_manager.lds', [TypeUrl.RouteConfiguration]: 'http.rds', [TypeUrl.Secret]: 'sds' }[typeUrl];
       if (counter) stats.counter(`${counter}.update_rejected`).inc();
       this.targets.log.warn(`rejected ${typeUrl} version ${version}: ${(err as Error).message}`);
       throw err;
@@ -119,6 +127,12 @@ export class DynamicConfig {
     if (this.lds && !this.ldsSubscribed && this.cdsReceived && this.targets.clusters.warmed) {
       this.ldsSubscribed = true;
       this.transport.subscribe(TypeUrl.Listener, []);
+    }
+    // Secrets are asked for as soon as a listener or cluster names them (Envoy's SDS).
+    const sds = this.targets.secrets.names();
+    if (sds.join('\n') !== this.sdsNames) {
+      this.sdsNames = sds.join('\n');
+      this.transport.subscribe(TypeUrl.Secret, sds);
     }
     const rds = this.targets.routes.names();
     if (rds.join('\n') !== this.rdsNames) {

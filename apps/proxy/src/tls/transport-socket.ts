@@ -1,0 +1,34 @@
+import { ConfigError, asObject, onlyFields, optionalObject, requiredString, type JsonObject } from '@mizzen/filters';
+import { compileDownstreamTlsContext, compileUpstreamTlsContext, type DownstreamTlsConfig, type UpstreamTlsConfig } from './tls-context.ts';
+
+const RAW_BUFFER = 'type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer';
+const DOWNSTREAM_TLS = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
+const UPSTREAM_TLS = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
+
+/** The typed config of a `transport_socket`, or undefined for plain TCP (absent or raw_buffer). */
+function typedTransport(value: unknown, path: string): { typeUrl: string; config: JsonObject } | undefined {
+  if (value === undefined || value === null) return undefined;
+  const obj = asObject(value, path);
+  onlyFields(obj, path, ['name', 'typed_config']);
+  requiredString(obj, 'name', path);
+  const config = optionalObject(obj, 'typed_config', path);
+  if (!config) throw new ConfigError(`${path}.typed_config`, 'required');
+  const typeUrl = String(config['@type'] ?? '');
+  return typeUrl === RAW_BUFFER ? undefined : { typeUrl, config };
+}
+
+/** A filter chain's transport_socket: TLS (DownstreamTlsContext) or plain. */
+export function compileDownstreamTransport(value: unknown, path: string): DownstreamTlsConfig | undefined {
+  const typed = typedTransport(value, path);
+  if (!typed) return undefined;
+  if (typed.typeUrl !== DOWNSTREAM_TLS) throw new ConfigError(`${path}.typed_config`, `unsupported transport socket "${typed.typeUrl}"`);
+  return compileDownstreamTlsContext(typed.config, `${path}.typed_config`);
+}
+
+/** A cluster's transport_socket: TLS (UpstreamTlsContext) or plain. */
+export function compileUpstreamTransport(value: unknown, path: string): UpstreamTlsConfig | undefined {
+  const typed = typedTransport(value, path);
+  if (!typed) return undefined;
+  if (typed.typeUrl !== UPSTREAM_TLS) throw new ConfigError(`${path}.typed_config`, `unsupported transport socket "${typed.typeUrl}"`);
+  return compileUpstreamTlsContext(typed.config, `${path}.typed_config`);
+}
