@@ -24,21 +24,21 @@ describe('parseRequestHead', () => {
   });
 
   it('reads a head with no header lines, and trims spaces and tabs around values', () => {
-    expect(request('GET / HTTP/1.1\r\n\r\n')).toMatchObject({ method: 'GET', path: '/', headers: [] });
-    expect(request('GET / HTTP/1.1\r\nA:\t x \t\r\nB:\r\n\r\n').headers).toEqual(['a', 'x', 'b', '']);
+    expect(request('GET / HTTP/1.0\r\n\r\n')).toMatchObject({ method: 'GET', path: '/', headers: [] });
+    expect(request('GET / HTTP/1.1\r\nHost: h\r\nA:\t x \t\r\nB:\r\n\r\n').headers).toEqual(['host', 'h', 'a', 'x', 'b', '']);
   });
 
   it('works out framing and keep-alive', () => {
-    expect(request('POST / HTTP/1.1\r\nContent-Length: 12\r\n\r\n').contentLength).toBe(12);
-    expect(request('POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n').chunked).toBe(true);
-    expect(request('GET / HTTP/1.1\r\nConnection: keep-alive, Close\r\n\r\n').keepAlive).toBe(false);
+    expect(request('POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 12\r\n\r\n').contentLength).toBe(12);
+    expect(request('POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: Chunked\r\n\r\n').chunked).toBe(true);
+    expect(request('GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, Close\r\n\r\n').keepAlive).toBe(false);
     expect(request('GET / HTTP/1.0\r\n\r\n').keepAlive).toBe(false);
     expect(request('GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n').keepAlive).toBe(true);
   });
 
   it('answers 431 past 100 headers', () => {
-    expect(status(() => request(`GET / HTTP/1.1\r\n${'a: b\r\n'.repeat(101)}\r\n`))).toBe(431);
-    expect(request(`GET / HTTP/1.1\r\n${'a: b\r\n'.repeat(100)}\r\n`).headers).toHaveLength(200);
+    expect(status(() => request(`GET / HTTP/1.1\r\nHost: h\r\n${'a: b\r\n'.repeat(100)}\r\n`))).toBe(431);
+    expect(request(`GET / HTTP/1.1\r\nHost: h\r\n${'a: b\r\n'.repeat(99)}\r\n`).headers).toHaveLength(200);
   });
 
   it.each([
@@ -55,7 +55,10 @@ describe('parseRequestHead', () => {
     ['a non-numeric length', 'POST / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n', 400],
     ['conflicting lengths', 'POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n', 400],
     ['both length and chunked', 'POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n', 400],
-    ['an unknown transfer coding', 'POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n', 501],
+    ['a transfer coding not ending in chunked', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n', 400],
+    ['an unknown transfer coding before chunked', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n', 501],
+    ['no Host in HTTP/1.1', 'GET / HTTP/1.1\r\nA: b\r\n\r\n', 400],
+    ['two Hosts', 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', 400],
     ['chunked in HTTP/1.0', 'POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n', 400],
   ])('rejects %s', (_name, text, expected) => {
     expect(status(() => request(text))).toBe(expected);

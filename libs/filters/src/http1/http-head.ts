@@ -121,7 +121,11 @@ function parseFields(text: string, from: number, minorVersion: number, headers: 
   }
   let chunked = false;
   if (transferEncoding !== undefined) {
-    if (transferEncoding.toLowerCase() !== 'chunked') throw new HttpParseError(501, `unsupported transfer-encoding "${transferEncoding}"`);
+    // RFC 9112 6.3: when chunked is not the last coding the length is unknowable (400); chunked
+    // after other codings is well-formed but not implemented here (501).
+    if (transferEncoding.toLowerCase() !== 'chunked') {
+      throw new HttpParseError(/,\s*chunked$/i.test(transferEncoding) ? 501 : 400, `unsupported transfer-encoding "${transferEncoding}"`);
+    }
     // Both framings at once is the classic request-smuggling shape: refuse it.
     if (contentLength !== -1) throw new HttpParseError(400, 'both content-length and transfer-encoding');
     if (minorVersion === 0) throw new HttpParseError(400, 'transfer-encoding in an HTTP/1.0 message');
@@ -160,6 +164,10 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
   const minorVersion = minorVersionOf(text.slice(sp2 + 1, eol));
   const head: RequestHead = { method, path, headers: [], contentLength: -1, chunked: false, keepAlive: false, minorVersion };
   parseFields(text, eol + 2, minorVersion, head.headers, head);
+  // RFC 9112 3.2: exactly one Host in HTTP/1.1, at most one in HTTP/1.0.
+  let hosts = 0;
+  for (let i = 0; i < head.headers.length; i += 2) if (head.headers[i] === 'host') hosts++;
+  if (hosts > 1 || (hosts === 0 && minorVersion === 1)) throw new HttpParseError(400, hosts > 1 ? 'more than one host header' : 'missing host header');
   return head;
 }
 
