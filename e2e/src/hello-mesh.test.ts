@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execInNetns, linkExists, listNetns } from '@mizzen/net';
 import { runScript } from '@mizzen/testing';
-import { MeshProcess, openTempDir, mizzenctl, parseStats, repoRoot, sumStats, type ReadyMesh } from './mesh-process.ts';
+import { MeshProcess, execFileText, leftovers, openTempDir, mizzenctl, parseStats, repoRoot, sumStats, type ReadyMesh } from './mesh-process.ts';
 
-// One request from the host into the frontend pod crosses: the frontend's sidecar (inbound),
-// the frontend app, the frontend's sidecar again (outbound, 127.0.0.1:9000), the backend's
-// sidecar (inbound) and the backend app. Both apps listen on their pod's loopback only, so
-// nothing reaches them except through their own sidecar.
+// One request from the host into the frontend pod crosses: the frontend's sidecar (inbound,
+// captured), the frontend app, which calls http://hello-backend:9000, the frontend's sidecar
+// again (outbound, captured from the service's virtual IP), the backend's sidecar (inbound) and
+// the backend app. Both apps listen on their pod's loopback only, so nothing reaches them
+// except through their own sidecar.
 
 const requests = 4;
 const backendCluster = 'outbound|9000||hello-backend.default.svc.cluster.local';
@@ -78,10 +79,48 @@ describe('hello mesh on one machine', () => {
     expect(total(/^http\.outbound_.*\.downstream_rq_total$/)).toBe(0);
   }, 60_000);
 
-  it('removes every namespace, link and state file when stopped', async () => {
+  it('resolves a service by each of its names to its virtual IP, inside the pod', async () => {
+    const frontend = [...mesh.pods.keys()].find((n) => n.startsWith('hello-frontend-'))!;
+    const addresses = new Set<string>();
+    for (const name of ['hello-backend', 'hello-backend.default', 'hello-backend.default.svc', 'hello-backend.default.svc.cluster.local']) {
+      const result = await execInNetns(`mz-${mesh.id}-${frontend}`, 'getent', ['ahostsv4', name]);
+      expect(result.code, `${name}: ${result.stderr}`).toBe(0);
+      addresses.add(result.stdout.split(/\s/)[0]);
+    }
+    expect(addresses.size).toBe(1);
+    const [vip] = addresses;
+    expect(vip.startsWith(mesh.serviceRange.replace(/0\/24$/, ''))).toBe(true);
+    // No pod address is a service address: the name leads to the sidecar, not to a pod.
+    expect([...mesh.pods.values()]).not.toContain(vip);
+  });
+
+  it('keeps every pod and service address on this machine', async () => {
+    const vip = mesh.serviceRange.replace(/0\/24$/, '77');
+    // The host black-holes the service range: sent from the host or forwarded from a pod, a
+    // packet for a service address meets an unreachable route, never a way out.
+    const fromHost = await execFileText('ip', ['-o', 'route', 'get', vip]);
+    expect(fromHost.code).not.toBe(0);
+    expect(fromHost.stderr).toMatch(/unreachable|No route to host/i);
+    const forwarded = await execFileText('ip', ['-o', 'route', 'get', vip, 'from', [...mesh.pods.values()][0], 'iif', `mzbr${mesh.id}`]);
+    expect(forwarded.code).not.toBe(0);
+    for (const pod of mesh.pods.keys()) {
+      const routes = await execInNetns(`mz-${mesh.id}-${pod}`, 'ip', ['-o', 'route', 'show']);
+      // The pod's own subnet, and the service range through the bridge (which capture
+      // intercepts first): no default route, so nothing else has a way out of the pod.
+      expect(routes.stdout.trim().split('\n').map((line) => line.split(' ')[0]).sort()).toEqual([mesh.podRange, mesh.serviceRange].sort());
+      const outside = await execInNetns(`mz-${mesh.id}-${pod}`, 'ip', ['route', 'get', '1.1.1.1']);
+      expect(outside.code).not.toBe(0);
+    }
+    // No NAT or forwarding rule on the host mentions the mesh's addresses.
+    const nat = await execFileText('iptables-save', []);
+    expect(nat.stdout.split('\n').filter((line) => line.includes(mesh.podRange.replace(/0\/24$/, '')) || line.includes(mesh.serviceRange.replace(/0\/24$/, '')))).toEqual([]);
+  });
+
+  it('removes every namespace, link, route, rule and state file when stopped', async () => {
     expect(await runner.stop()).toBe(0);
     expect((await listNetns()).filter((ns) => ns.startsWith(`mz-${mesh.id}-`))).toEqual([]);
     expect(await linkExists(`mzbr${mesh.id}`)).toBe(false);
+    expect(await leftovers(mesh)).toEqual([]);
     expect(await readdir(stateDir)).toEqual([]);
   }, 60_000);
 });

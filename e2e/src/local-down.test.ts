@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linkExists, listNetns } from '@mizzen/net';
 import { runScript } from '@mizzen/testing';
-import { MeshProcess, openTempDir, mizzenctl, processesMentioning, repoRoot, stillRunning, type ReadyMesh } from './mesh-process.ts';
+import { MeshProcess, leftovers, openTempDir, mizzenctl, processesMentioning, repoRoot, stillRunning, type ReadyMesh } from './mesh-process.ts';
 
 // A runner killed outright (SIGKILL) cannot clean up: its pods, sidecars and istiod keep
 // running. `local down` finds them all in the state folder and removes them. This mesh also
@@ -53,6 +53,7 @@ describe('local down after a killed runner', () => {
     expect(await processesMentioning(meshDir)).toEqual([]);
     expect((await listNetns()).filter((ns) => ns.startsWith(`mz-${mesh.id}-`))).toEqual([]);
     expect(await linkExists(`mzbr${mesh.id}`)).toBe(false);
+    expect(await leftovers(mesh)).toEqual([]);
     expect(await readdir(stateDir)).toEqual([]);
   }, 60_000);
 });

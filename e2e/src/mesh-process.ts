@@ -15,6 +15,9 @@ export interface ReadyMesh {
   pods: Map<string, string>;
   /** Service (NAME.NAMESPACE) to the URL the host can call. */
   urls: Map<string, string>;
+  /** The pods' /24 and the services' /24, from the runner's first line. */
+  podRange: string;
+  serviceRange: string;
 }
 
 /** A fresh temporary folder that every user may enter (mkdtemp makes it root's alone): the
@@ -47,7 +50,8 @@ export class MeshProcess {
         const curl = /^curl (\S+)\s+# (\S+):\d+ via/.exec(line);
         if (curl) urls.set(curl[2], curl[1]);
         const ready = /^Mesh (\w+) ready\./.exec(line);
-        if (ready) resolve({ id: ready[1], pods, urls });
+        const ranges = /pods on (\S+) .*services on (\S+),/.exec(this.stderr);
+        if (ready) resolve({ id: ready[1], pods, urls, podRange: ranges?.[1] ?? '?', serviceRange: ranges?.[2] ?? '?' });
       });
       this.child.once('exit', (code, signal) => reject(new Error(`mizzenctl local up exited (${signal ?? code}) before the mesh was ready:\n${this.stderr}`)));
     });
@@ -101,4 +105,40 @@ export async function stillRunning(pid: number, startTime: string | null): Promi
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return stat !== '' && fields[0] !== 'Z' && (startTime === null || fields[19] === startTime);
+}
+
+/** What a mesh could leave on the host once it is gone: its namespaces, links, the route of its
+ *  service range, the pods' files under /etc/netns, and any iptables rule or chain of the
+ *  capture (those live in the pods' namespaces, never in the host's tables). Empty when clean. */
+export async function leftovers(mesh: Pick<ReadyMesh, 'id' | 'podRange' | 'serviceRange'>): Promise<string[]> {
+  const found: string[] = [];
+  const namespaces = (await run('ip', ['netns', 'list'])).split('\n').filter((line) => line.startsWith(`mz-${mesh.id}-`));
+  found.push(...namespaces.map((ns) => `netns ${ns}`));
+  if ((await run('ip', ['link', 'show'])).includes(`mzbr${mesh.id}`)) found.push(`link mzbr${mesh.id}`);
+  const routes = await run('ip', ['route', 'show', 'table', 'all']);
+  for (const range of [mesh.podRange, mesh.serviceRange]) if (routes.includes(range)) found.push(`route ${range}`);
+  const etc = await readdir('/etc/netns').catch(() => [] as string[]);
+  found.push(...etc.filter((name) => name.startsWith(`mz-${mesh.id}-`)).map((name) => `/etc/netns/${name}`));
+  for (const save of ['iptables-save', 'ip6tables-save']) {
+    const rules = await run(save, []);
+    const ours = rules.split('\n').filter((line) => /ISTIO_/.test(line) || line.includes(mesh.podRange.replace(/\.0\/24$/, '.')) || line.includes(mesh.serviceRange.replace(/\.0\/24$/, '.')));
+    found.push(...ours.map((line) => `${save}: ${line}`));
+  }
+  return found;
+}
+
+async function run(command: string, args: string[]): Promise<string> {
+  return (await execFileText(command, args)).stdout;
+}
+
+/** Runs a command on the host and collects its exit code and output. */
+export function execFileText(command: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject).on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }

@@ -6,6 +6,7 @@ import { dirname, join, parse, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import type { Container, Pod, Service } from '@mizzen/config';
+import { defaultInjectionSettings, injectPod, INIT_CONTAINER_NAME, PROXY_CONTAINER_NAME, type InjectionSettings } from '@mizzen/inject';
 import { createMeshBridge, deleteLink, podAddress } from '@mizzen/net';
 import { ConfigMirror, type ServiceAddress } from './config-mirror.ts';
 import { readManifests } from './manifests.ts';
@@ -14,7 +15,6 @@ import { planPods, type PodPlan } from './pod-plan.ts';
 import { hostsFile, resolvConf, writePodDns } from './pod-dns.ts';
 import { asUser, createPodSandbox, deletePodSandbox, runInitContainer } from './pod-sandbox.ts';
 import { claimServiceRange, nameserverAddress, releaseServiceRange } from './service-range.ts';
-import { injectSidecar, proxyUid } from './sidecar-injection.ts';
 import { isRunning, processStartTime, startProcess, stopGroups } from './process-group.ts';
 import { waitUntilReady } from './readiness.ts';
 import { waitForContainerPorts } from './container-ports.ts';
@@ -25,6 +25,8 @@ const binDir = fileURLToPath(new URL('../../../../node_modules/.bin', import.met
 export const xdsPort = 15010;
 export const istiodHttpPort = 8080;
 export const agentStatusPort = 15021;
+/** The sidecar's user and group, as Istio's injector sets them. */
+const proxyUid = 1337;
 
 export interface UpOptions {
   configDir: string;
@@ -91,9 +93,12 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
   try {
     const gateway = subnet.gateway;
     const dnsCapture = false;
+    // The one injector that kube-inject and istiod's webhook use, with the agent dialling
+    // istiod on the bridge.
+    const injection: InjectionSettings = { ...defaultInjectionSettings(), discoveryAddress: `${gateway}:${xdsPort}`, interceptionMode: 'REDIRECT', dnsCapture };
     const pods = planPods(manifests.deployments, {
       address: (i) => podAddress(subnet, i),
-      inject: (pod) => injectSidecar(pod, { discoveryAddress: `${gateway}:${xdsPort}`, dnsCapture }),
+      inject: (pod) => injectPod(pod, injection),
       entrypoint: (container, pod) => entrypoint(container, pod, paths),
       node: { hostIP: gateway, name: hostname() },
     });
@@ -132,7 +137,7 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
         }
         writeFileSync(join(paths.pods, `${pod.namespace}.${pod.name}.yaml`), stringify(pod.pod));
         for (const container of pod.containers) {
-          const role = container.name === 'istio-proxy' ? 'agent' : 'app';
+          const role = container.name === PROXY_CONTAINER_NAME ? 'agent' : 'app';
           start({ role, pod: pod.name, container: container.name, log: join(paths.logs, `${pod.name}.${container.name}.log`) }, asUser(container.user, container.argv), { ...baseEnv(), ...container.env }, netns);
         }
       }),
@@ -168,8 +173,8 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
  *  one worker and drain quickly. */
 function entrypoint(container: Container, pod: Pod, paths: MeshPaths): string[] | undefined {
   const args = container.args ?? [];
-  if (container.name === 'istio-init') return [join(binDir, 'iptables-init'), ...(args[0] === 'istio-iptables' ? args.slice(1) : args)];
-  if (container.name === 'istio-proxy') {
+  if (container.name === INIT_CONTAINER_NAME) return [join(binDir, 'iptables-init'), ...(args[0] === 'istio-iptables' ? args.slice(1) : args)];
+  if (container.name === PROXY_CONTAINER_NAME) {
     const configPath = join(paths.agents, `${pod.metadata.namespace ?? 'default'}.${pod.metadata.name}`);
     return [join(binDir, 'pilot-agent'), ...args, '--config-path', configPath, '--concurrency', '1', '--drain-duration', '2s'];
   }
@@ -209,7 +214,7 @@ export function runnerAlive(record: MeshRecord): boolean {
 
 /** The TCP ports the pod's containers declare. */
 function containerPorts(pod: PodPlan): number[] {
-  return pod.pod.spec.containers.filter((c) => c.name !== 'istio-proxy').flatMap((c) => (c.ports ?? []).filter((p) => (p.protocol ?? 'TCP') === 'TCP').map((p) => p.containerPort));
+  return pod.pod.spec.containers.filter((c) => c.name !== PROXY_CONTAINER_NAME).flatMap((c) => (c.ports ?? []).filter((p) => (p.protocol ?? 'TCP') === 'TCP').map((p) => p.containerPort));
 }
 
 /** A container sees a small, clean environment, as in a real pod. */
