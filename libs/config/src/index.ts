@@ -12,3 +12,7 @@ export { loadKubeConfig, type KubeConfigOptions } from './kube/kube-config.ts';
 export { watchedKinds, collectionPath, type WatchedKind } from './kube/watched-kinds.ts';
 export type * from './gateway.ts';
 export type * from './service-entry.ts';
+export type * from './peer-authentication.ts';
+export type * from './authorization-policy.ts';
+export type * from './request-authentication.ts';
+export type { PolicyTargetReference, WorkloadSelector } from './policy-target.ts';

@@ -1,7 +1,10 @@
+import { checkAuthorizationPolicy } from './authorization-policy.ts';
 import { checkDestinationRule } from './destination-rule.ts';
 import { checkGateway } from './gateway.ts';
 import type { Fail } from './istio-schema.ts';
 import type { KubeObject } from './kubernetes-types.ts';
+import { checkPeerAuthentication } from './peer-authentication.ts';
+import { checkRequestAuthentication } from './request-authentication.ts';
 import { checkServiceEntry } from './service-entry.ts';
 import { checkVirtualService } from './virtual-service.ts';
 
@@ -9,9 +12,13 @@ import { checkVirtualService } from './virtual-service.ts';
 // under. The versions share one schema, so manifests written for any of them load unchanged.
 
 const networkingVersions = ['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3'];
+const securityVersions = ['security.istio.io/v1', 'security.istio.io/v1beta1'];
 
 export const istioKindChecks: Record<string, { apiVersions: string[]; check: (object: KubeObject, fail: Fail) => void }> = {
   VirtualService: { apiVersions: networkingVersions, check: checkVirtualService },
+  PeerAuthentication: { apiVersions: securityVersions, check: checkPeerAuthentication },
+  AuthorizationPolicy: { apiVersions: securityVersions, check: checkAuthorizationPolicy },
+  RequestAuthentication: { apiVersions: securityVersions, check: checkRequestAuthentication },
   DestinationRule: { apiVersions: networkingVersions, check: checkDestinationRule },
   ServiceEntry: { apiVersions: networkingVersions, check: checkServiceEntry },
   Gateway: { apiVersions: networkingVersions, check: checkGateway },
