@@ -6,12 +6,14 @@ import { cds } from './cds.ts';
 import { eds } from './eds.ts';
 import type { Generator } from './generator.ts';
 import { lds } from './lds.ts';
+import { nds } from './nds.ts';
 import { PushQueue } from './push-queue.ts';
 import { grpcGenerators } from '../proxyless/grpc-generators.ts';
 import { isProxylessGrpc } from '../proxyless/grpc-node.ts';
 import { rds } from './rds.ts';
 
-export const generators: readonly Generator[] = [cds, eds, lds, rds];
+// NDS: the name table for the agent's DNS proxy, asked for on the proxy's own stream.
+export const generators: readonly Generator[] = [cds, eds, lds, rds, nds];
 
 /** Sends resources of a type on a stream (AdsServer.push); false when the stream is gone. */
 export type Pusher = (streamId: string, typeUrl: string, resources: JsonObject[], version: string) => boolean | void;
