@@ -17,6 +17,11 @@ const MAX_LINE = 4096;
  * (chunk extensions and trailers are read and dropped) or delimited by connection close.
  * One decoder per connection is reused across messages (`start` resets it).
  */
+// RFC 9112 7.1.1: chunk-ext = *( BWS ";" BWS token [ BWS "=" BWS ( token / quoted-string ) ] ).
+const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+const QUOTED = '"(?:[\\t !#-\\[\\]-~\\x80-\\xff]|\\\\[\\t -~\\x80-\\xff])*"';
+const CHUNK_EXTENSIONS = new RegExp(`^(?:[ \\t]*;[ \\t]*${TOKEN}(?:[ \\t]*=[ \\t]*(?:${TOKEN}|${QUOTED}))?)+[ \\t]*$`);
+
 export class BodyDecoder {
   private state: State = Step.done;
   private remaining = 0;
@@ -93,6 +98,7 @@ export class BodyDecoder {
       const semi = text.indexOf(';');
       const hex = (semi === -1 ? text : text.slice(0, semi)).trim();
       if (!/^[0-9a-fA-F]{1,12}$/.test(hex)) throw new HttpParseError(this.status, `invalid chunk size "${hex.slice(0, 16)}"`);
+      if (semi !== -1 && !CHUNK_EXTENSIONS.test(text.slice(semi))) throw new HttpParseError(this.status, 'invalid chunk extension');
       const size = parseInt(hex, 16);
       if (size === 0) this.state = Step.trailer;
       else {

@@ -109,7 +109,9 @@ function parseFields(text: string, from: number, minorVersion: number, headers: 
     if (name === 'content-length') {
       if (!isDigits(value)) throw new HttpParseError(400, `invalid content-length "${value}"`);
       const n = Number(value);
-      if (contentLength !== -1 && contentLength !== n) throw new HttpParseError(400, 'conflicting content-length headers');
+      // Even an equal repeat is refused, as llhttp's strict mode does: two parsers in a chain
+      // must never disagree on where a message ends.
+      if (contentLength !== -1) throw new HttpParseError(400, 'more than one content-length header');
       contentLength = n;
     } else if (name === 'transfer-encoding') {
       transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
