@@ -15,4 +15,5 @@ export type * from './service-entry.ts';
 export type * from './peer-authentication.ts';
 export type * from './authorization-policy.ts';
 export type * from './request-authentication.ts';
+export type { WorkloadEntry } from './workload-entry.ts';
 export type { PolicyTargetReference, WorkloadSelector } from './policy-target.ts';

@@ -7,6 +7,7 @@ import { checkPeerAuthentication } from './peer-authentication.ts';
 import { checkRequestAuthentication } from './request-authentication.ts';
 import { checkServiceEntry } from './service-entry.ts';
 import { checkVirtualService } from './virtual-service.ts';
+import { checkWorkloadEntry } from './workload-entry.ts';
 
 // Istio's kinds that Mizzen checks field by field, with the API versions each is served
 // under. The versions share one schema, so manifests written for any of them load unchanged.
@@ -21,5 +22,6 @@ export const istioKindChecks: Record<string, { apiVersions: string[]; check: (ob
   RequestAuthentication: { apiVersions: securityVersions, check: checkRequestAuthentication },
   DestinationRule: { apiVersions: networkingVersions, check: checkDestinationRule },
   ServiceEntry: { apiVersions: networkingVersions, check: checkServiceEntry },
+  WorkloadEntry: { apiVersions: networkingVersions, check: checkWorkloadEntry },
   Gateway: { apiVersions: networkingVersions, check: checkGateway },
 };

@@ -2,6 +2,7 @@
 // or, instead, references to the resources it attaches to (`targetRef`, `targetRefs`), as
 // Istio's security.istio.io resources share them.
 import { isRecord, list, map, message, string, type Check, type Fail } from './istio-schema.ts';
+import { checkLabelKey, labelValue } from './labels.ts';
 
 export interface WorkloadSelector {
   matchLabels?: Record<string, string>;
@@ -14,27 +15,19 @@ export interface PolicyTargetReference {
   namespace?: string;
 }
 
-const labelName = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+// Istio refuses wildcards in selectors, beyond Kubernetes' own label syntax.
+const selectorLabels: Check = map(
+  (value, at, fail) => {
+    if (typeof value === 'string' && value.includes('*')) fail(at, 'wildcard is not supported in selector');
+    labelValue(value, at, fail);
+  },
+  (key, at, fail) => {
+    if (key.includes('*')) fail(`${at}.${key}`, 'wildcard is not supported in selector');
+    checkLabelKey(key, at, fail);
+  },
+);
 
-function checkLabelKey(key: string, at: string, fail: Fail): void {
-  if (key === '') fail(at, 'empty key is not supported in selector');
-  if (key.includes('*')) fail(`${at}.${key}`, 'wildcard is not supported in selector');
-  const slash = key.lastIndexOf('/');
-  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-  const name = slash >= 0 ? key.slice(slash + 1) : key;
-  if (prefix !== undefined && (prefix.length > 253 || !dnsSubdomain.test(prefix))) fail(`${at}.${key}`, 'a label key prefix must be a DNS subdomain');
-  if (name.length > 63 || !labelName.test(name)) fail(`${at}.${key}`, 'a label key must be at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit');
-}
-
-const labelValue: Check = (value, at, fail) => {
-  string(value, at, fail);
-  const text = value as string;
-  if (text.includes('*')) fail(at, 'wildcard is not supported in selector');
-  if (text !== '' && (text.length > 63 || !labelName.test(text))) fail(at, 'a label value must be empty or at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit');
-};
-
-export const workloadSelector: Check = message({ matchLabels: map(labelValue, checkLabelKey) });
+export const workloadSelector: Check = message({ matchLabels: selectorLabels });
 
 // The kinds a policy may attach to, as group/kind.
 const targetKinds = ['gateway.networking.k8s.io/Gateway', 'gateway.networking.k8s.io/GatewayClass', '/Service', 'networking.istio.io/ServiceEntry'];
