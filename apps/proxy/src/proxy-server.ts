@@ -57,9 +57,9 @@ export class ProxyServer implements AdminTarget {
     this.options = options;
     this.log = options.log;
     this.bootstrap = config.json;
-    this.clusters = new ClusterManager(this.stats, this.log);
-    this.routes = new RouteConfigStore(this.stats);
     this.secrets = new SecretStore(this.stats);
+    this.clusters = new ClusterManager(this.stats, this.log, this.secrets);
+    this.routes = new RouteConfigStore(this.stats);
     const context: FilterFactoryContext = { clusterManager: this.clusters, stats: this.stats, routeConfigs: this.routes, log: this.log };
     this.listeners = new ListenerManager(context, this.secrets, options.drainTimeMs, options.concurrency > 1 || options.role === 'worker');
     this.routes.onUpdated = () => void this.listeners.onDependenciesUpdated();

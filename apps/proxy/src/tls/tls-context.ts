@@ -161,6 +161,11 @@ export function compileUpstreamTlsContext(value: unknown, path: string): Upstrea
   if (common.certificates.length + common.certificateSecrets.length > 1) {
     throw new ConfigError(`${path}.common_tls_context`, 'a client presents at most one certificate');
   }
+  const v = common.validation;
+  // The server's SANs are checked during certificate verification, which needs a trusted CA.
+  if (v && v.sanMatchers.length > 0 && (v.acceptUntrusted || (v.trustedCa === undefined && !common.validationSecret))) {
+    throw new ConfigError(`${path}.common_tls_context`, 'checking the server\'s subject alt names needs a trusted_ca and VERIFY_TRUST_CHAIN');
+  }
   return { ...common, sni: optionalString(obj, 'sni', path) || undefined };
 }
 

@@ -2,6 +2,9 @@ import {
   ConfigError, asObject, onlyFields, optionalArray, optionalBoolean, optionalDurationMs, optionalInteger, optionalObject, optionalString,
   requiredString, oneOf, type JsonObject,
 } from '@mizzen/filters';
+import { compileUpstreamTransport } from '../tls/transport-socket.ts';
+import type { UpstreamTlsConfig } from '../tls/tls-context.ts';
+import type { UpstreamTransport } from '../tls/upstream-tls.ts';
 import { compileHealthChecks, type HealthCheckConfig } from './health-check-config.ts';
 
 export type ClusterType = 'STATIC' | 'EDS' | 'ORIGINAL_DST';
@@ -70,6 +73,10 @@ export interface ClusterConfig {
   readonly keepaliveSeconds: number;
   readonly circuitBreakers: CircuitBreakers;
   readonly outlierDetection: OutlierDetection | undefined;
+  /** transport_socket: TLS to the endpoints (UpstreamTlsContext), undefined for plain TCP. */
+  readonly tls: UpstreamTlsConfig | undefined;
+  /** What opens connections when `tls` is set; the cluster manager builds it (it needs SDS). */
+  readonly transport?: UpstreamTransport;
   /** health_checks: at most one (a host must pass every checker; one is what Istio users set). */
   readonly healthCheck: HealthCheckConfig | undefined;
   /** common_lb_config.healthy_panic_threshold in percent: below this share of usable hosts,
@@ -240,7 +247,7 @@ export function compileCluster(json: unknown, path = 'Cluster'): ClusterConfig {
   const obj = asObject(json, path);
   onlyFields(obj, path, ['@type', 'name', 'type', 'connect_timeout', 'lb_policy', 'load_assignment', 'eds_cluster_config',
     'typed_extension_protocol_options', 'http2_protocol_options', 'upstream_connection_options', 'upstream_bind_config', 'circuit_breakers',
-    'outlier_detection', 'common_lb_config', 'ring_hash_lb_config', 'maglev_lb_config', 'health_checks']);
+    'outlier_detection', 'common_lb_config', 'ring_hash_lb_config', 'maglev_lb_config', 'health_checks', 'transport_socket']);
   const name = requiredString(obj, 'name', path);
   const type = oneOf(obj, 'type', path, ['STATIC', 'EDS', 'ORIGINAL_DST'], 'STATIC');
   const lbPolicy = oneOf(obj, 'lb_policy', path, ['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM', 'CLUSTER_PROVIDED', 'RING_HASH', 'MAGLEV'], 'ROUND_ROBIN');
@@ -298,6 +305,7 @@ export function compileCluster(json: unknown, path = 'Cluster'): ClusterConfig {
     circuitBreakers: compileCircuitBreakers(obj, path),
     outlierDetection: compileOutlierDetection(obj, path),
     healthCheck: healthChecks[0],
+    tls: compileUpstreamTransport(obj.transport_socket, `${path}.transport_socket`),
     panicThreshold: compilePanicThreshold(obj, path),
     ringSize: compileRingSize(obj, path, lbPolicy),
     json: obj,

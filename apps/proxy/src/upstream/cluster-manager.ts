@@ -1,6 +1,9 @@
 import type { ClusterManager as FilterClusterManager, JsonObject, Logger, StatsStore } from '@mizzen/filters';
 import { ConfigError } from '@mizzen/filters';
 import { compileCluster, compileLoadAssignment, type ClusterConfig, type Endpoint } from './cluster-config.ts';
+import type { SecretProvider } from '../tls/secret-store.ts';
+import { tlsStats } from '../tls/tls-stats.ts';
+import { UpstreamTls } from '../tls/upstream-tls.ts';
 import { Cluster } from './upstream-cluster.ts';
 
 export interface ClusterEntry {
@@ -31,9 +34,29 @@ export class ClusterManager implements FilterClusterManager {
   /** Called when the set of EDS names or the warming state changes. */
   onChange: () => void = () => {};
 
-  constructor(stats: StatsStore, log: Logger) {
+  private readonly secrets: SecretProvider;
+
+  constructor(stats: StatsStore, log: Logger, secrets: SecretProvider) {
     this.stats = stats;
     this.log = log;
+    this.secrets = secrets;
+  }
+
+  /** Gives a cluster with a TLS transport_socket the transport that opens its connections. */
+  private withTransport(config: ClusterConfig, path: string): ClusterConfig {
+    if (!config.tls) return config;
+    return { ...config, transport: new UpstreamTls(config.tls, this.secrets, tlsStats(this.stats, `cluster.${config.name}.`), this.log, `${path}.transport_socket`) };
+  }
+
+  /** Ready for traffic: endpoints known and TLS secrets arrived. */
+  private static isWarm(cluster: Cluster): boolean {
+    return cluster.hasEndpoints && (cluster.config.transport?.ready ?? true);
+  }
+
+  /** SDS secrets arrived: clusters that waited only for them become active. */
+  onSecretsUpdated(): void {
+    for (const entry of [...this.warming.values()]) if (ClusterManager.isWarm(entry.cluster)) this.activate(entry);
+    this.onChange();
   }
 
   getCluster(name: string): Cluster | undefined {
@@ -70,13 +93,15 @@ export class ClusterManager implements FilterClusterManager {
     const now = new Date().toISOString();
     for (const config of configs) {
       if (config.type === 'EDS') throw new ConfigError(`cluster "${config.name}"`, 'static EDS clusters are not supported');
-      this.active.set(config.name, { cluster: new Cluster(config, this.stats), isStatic: true, version: '', lastUpdated: now });
+      const entry: ClusterEntry = { cluster: new Cluster(this.withTransport(config, `static cluster "${config.name}"`), this.stats), isStatic: true, version: '', lastUpdated: now };
+      if (ClusterManager.isWarm(entry.cluster)) this.active.set(config.name, entry);
+      else this.warming.set(config.name, entry);
     }
   }
 
   /** Applies a CDS response; throws (the caller NACKs) without changing anything if any cluster is bad. */
   applyCds(resources: JsonObject[], version: string): void {
-    const configs = resources.map((r, i) => compileCluster(r, `Cluster[${i}]`));
+    const configs = resources.map((r, i) => this.withTransport(compileCluster(r, `Cluster[${i}]`), `Cluster[${i}]`));
     const names = new Set<string>();
     for (const c of configs) {
       if (names.has(c.name)) throw new ConfigError(`Cluster "${c.name}"`, 'duplicate cluster name');
@@ -90,7 +115,7 @@ export class ClusterManager implements FilterClusterManager {
       const entry: ClusterEntry = { cluster: new Cluster(config, this.stats), isStatic: false, version, lastUpdated: now };
       const known = config.type === 'EDS' ? this.assignments.get(config.edsServiceName) : undefined;
       if (known) entry.cluster.setEndpoints(known.endpoints);
-      if (entry.cluster.hasEndpoints) this.activate(entry);
+      if (ClusterManager.isWarm(entry.cluster)) this.activate(entry);
       else this.warming.set(config.name, entry);
     }
     for (const map of [this.active, this.warming]) {
@@ -116,7 +141,7 @@ export class ClusterManager implements FilterClusterManager {
       for (const entry of [...this.active.values(), ...this.warming.values()]) {
         if (entry.cluster.config.type !== 'EDS' || entry.cluster.config.edsServiceName !== clusterName) continue;
         entry.cluster.setEndpoints(endpoints);
-        if (this.warming.get(entry.cluster.name) === entry) this.activate(entry);
+        if (this.warming.get(entry.cluster.name) === entry && ClusterManager.isWarm(entry.cluster)) this.activate(entry);
       }
     }
     this.edsVersion = version;

@@ -72,7 +72,7 @@ export class Cluster implements UpstreamCluster {
     this.membersGauge = stats.gauge(`cluster.${config.name}.membership_healthy`);
     this.lb = createLoadBalancer(config.lbPolicy, config.ringSize);
     this.hasEndpoints = config.type !== 'EDS';
-    this.connectOptions = { connectTimeoutMs: config.connectTimeoutMs, sourceAddress: config.sourceAddress, keepaliveSeconds: config.keepaliveSeconds, stats: this.stats };
+    this.connectOptions = { connectTimeoutMs: config.connectTimeoutMs, sourceAddress: config.sourceAddress, keepaliveSeconds: config.keepaliveSeconds, stats: this.stats, transport: config.transport };
     if (config.outlierDetection) {
       this.outlier = new OutlierDetector(config.outlierDetection, () => this.hosts.values(), () => this.refreshPickList(), stats, config.name);
     }

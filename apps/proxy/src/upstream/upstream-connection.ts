@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import type { ClusterStats, ConnectionHandler, PoolCallbacks, PooledConnection } from '@mizzen/filters';
+import type { UpstreamTransport } from '../tls/upstream-tls.ts';
 import type { Host } from './upstream-host.ts';
 
 export interface ConnectOptions {
@@ -7,6 +8,8 @@ export interface ConnectOptions {
   readonly sourceAddress: string | undefined;
   readonly keepaliveSeconds: number;
   readonly stats: ClusterStats;
+  /** The cluster's transport socket (TLS) when it is not plain TCP. */
+  readonly transport?: UpstreamTransport;
 }
 
 /** One upstream TCP connection. Its socket listeners are installed once and forward to
@@ -31,10 +34,12 @@ export class UpstreamConnection implements PooledConnection {
     this.onClosed = onClosed;
     this.stats.upstreamCxTotal.inc();
     this.stats.upstreamCxActive.inc();
-    this.socket = connect({ host: host.address, port: host.port, localAddress: options.sourceAddress, noDelay: true });
+    this.socket = options.transport
+      ? options.transport.connect({ host: host.address, port: host.port, localAddress: options.sourceAddress })
+      : connect({ host: host.address, port: host.port, localAddress: options.sourceAddress, noDelay: true });
     if (options.keepaliveSeconds > 0) this.socket.setKeepAlive(true, options.keepaliveSeconds * 1000);
     if (options.connectTimeoutMs > 0) this.connectTimer = setTimeout(this.onConnectTimeout, options.connectTimeoutMs);
-    this.socket.once('connect', this.onConnect);
+    this.socket.once(options.transport ? 'secureConnect' : 'connect', this.onConnect);
     if (pooled) {
       this.socket.on('data', this.onData);
       this.socket.on('drain', this.onDrain);

@@ -98,6 +98,7 @@ export class DynamicConfig {
           break;
         case TypeUrl.Secret:
           secrets.applySds(resources, version);
+          clusters.onSecretsUpdated();
           await listeners.onDependenciesUpdated();
           break;
         default:
