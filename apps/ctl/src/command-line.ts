@@ -4,6 +4,7 @@ import { kubeInjectCommand } from './kube-inject/kube-inject-command.ts';
 import { localCommand, type Output } from './local/local-command.ts';
 import { proxyConfigCommand } from './proxy-config/proxy-config-command.ts';
 import { proxyStatusCommand } from './proxy-status/proxy-status-command.ts';
+import { experimentalCommand } from './x-command.ts';
 
 /** Parses the command line and runs the command; resolves to the exit code (2 for a bad flag,
  *  argument or command, as a user's mistake). */
@@ -18,6 +19,7 @@ export async function runCommandLine(argv: string[], output: Output): Promise<nu
   program.addCommand(analyzeCommand(output, (code) => (exitCode = code)));
   program.addCommand(proxyStatusCommand(output));
   program.addCommand(kubeInjectCommand(output));
+  program.addCommand(experimentalCommand(output));
   // Subcommands inherit neither the output nor the exit override from their parent.
   const configure = (command: Command): void => {
     command.configureOutput({ writeOut: output.out, writeErr: output.err }).exitOverride();
