@@ -43,7 +43,7 @@ describe('the data path under random bytes', () => {
   let app: HttpServer;
   let raw: Server;
   /** What the raw upstream answers to the next request. */
-  let upstreamReply = Buffer.alloc(0);
+  let upstreamReply: Buffer = Buffer.alloc(0);
 
   beforeAll(async () => {
     app = createHttpServer((req, res) => {
