@@ -61,6 +61,10 @@ function onMaxDuration(request: UpstreamRequest): void {
   request.onMaxDuration();
 }
 
+function uncork(socket: Socket): void {
+  socket.uncork();
+}
+
 /** The Host of a mirrored request: "-shadow" after the host name, before any port. */
 function shadowHost(authority: string): string {
   const m = /^(.*?)(:\d+)?$/.exec(authority) as RegExpExecArray;
@@ -342,10 +346,15 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
     const attempts = this.retried ? this.attempt + 1 : this.attempt;
     const head = this.includeAttemptCount ? `${this.head}x-envoy-attempt-count: ${attempts}\r\n\r\n` : `${this.head}\r\n`;
     const pending = this.pending;
-    if (pending.length === 0 && !(this.requestComplete && this.chunkedRequest)) {
-      // The common case, a request whose body (if any) is still to come: its head alone, in
-      // one plain write without corking.
+    if (pending.length === 0 && this.requestComplete && !this.chunkedRequest) {
+      // The common case, a request without a body: its head alone, in one plain write.
       socket.write(head, 'latin1');
+    } else if (pending.length === 0 && !this.requestComplete) {
+      // A body is to come, most often in the same read as the head: held until the end of
+      // the tick, head and body leave in one write.
+      socket.cork();
+      socket.write(head, 'latin1');
+      process.nextTick(uncork, socket);
     } else {
       socket.cork();
       socket.write(head, 'latin1');
