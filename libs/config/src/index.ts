@@ -17,3 +17,4 @@ export type * from './authorization-policy.ts';
 export type * from './request-authentication.ts';
 export type { WorkloadEntry } from './workload-entry.ts';
 export type { PolicyTargetReference, WorkloadSelector } from './policy-target.ts';
+export type * from './sidecar.ts';

@@ -6,6 +6,7 @@ import type { KubeObject } from './kubernetes-types.ts';
 import { checkPeerAuthentication } from './peer-authentication.ts';
 import { checkRequestAuthentication } from './request-authentication.ts';
 import { checkServiceEntry } from './service-entry.ts';
+import { checkSidecar } from './sidecar.ts';
 import { checkVirtualService } from './virtual-service.ts';
 import { checkWorkloadEntry } from './workload-entry.ts';
 
@@ -24,4 +25,5 @@ export const istioKindChecks: Record<string, { apiVersions: string[]; check: (ob
   ServiceEntry: { apiVersions: networkingVersions, check: checkServiceEntry },
   WorkloadEntry: { apiVersions: networkingVersions, check: checkWorkloadEntry },
   Gateway: { apiVersions: networkingVersions, check: checkGateway },
+  Sidecar: { apiVersions: networkingVersions, check: checkSidecar },
 };

@@ -1,4 +1,4 @@
-import type { ConfigStore, DestinationRule, Gateway, Pod, VirtualService } from '@mizzen/config';
+import type { ConfigStore, DestinationRule, Gateway, Pod, Sidecar, VirtualService } from '@mizzen/config';
 import type { Proxy } from './proxy.ts';
 import type { Protocol } from './protocol.ts';
 import { buildServiceRegistry, endpointKey, resolveTargetPort, type Endpoint, type ServiceRegistry } from './service-registry.ts';
@@ -12,6 +12,7 @@ export interface PushContext {
   virtualServices: VirtualService[];
   destinationRules: DestinationRule[];
   gateways: Gateway[];
+  sidecars: Sidecar[];
 }
 
 export function buildPushContext(store: ConfigStore, version: string): PushContext {
@@ -23,6 +24,7 @@ export function buildPushContext(store: ConfigStore, version: string): PushConte
     virtualServices: store.list('VirtualService') as VirtualService[],
     destinationRules: store.list('DestinationRule') as DestinationRule[],
     gateways: store.list('Gateway') as Gateway[],
+    sidecars: store.list('Sidecar') as Sidecar[],
   };
 }
 

@@ -1,8 +1,9 @@
+import { visibleServicePorts } from '../model/sidecar-scope.ts';
 import { isRouter } from '../model/gateways.ts';
 import { destinationRuleFor, portPolicy, type PortPolicy } from '../model/destination-rules.ts';
 import type { Protocol } from '../model/protocol.ts';
 import type { Proxy } from '../model/proxy.ts';
-import { inboundPorts, outboundServicePorts, serviceEndpoints, type PushContext } from '../model/push-context.ts';
+import { inboundPorts, serviceEndpoints, type PushContext } from '../model/push-context.ts';
 import type { Endpoint } from '../model/service-registry.ts';
 import { selectorMatches, type MeshService } from '../model/service.ts';
 import { loadAssignment } from './endpoint-builder.ts';
@@ -25,7 +26,7 @@ const connectTimeout = '10s';
  *  port's DestinationRule defines, the fixed fallbacks, and one per inbound port of its own
  *  pod; sorted by name. */
 export function buildClusters(push: PushContext, proxy: Proxy): JsonObject[] {
-  const outbound = outboundServicePorts(push).flatMap(({ service, port }) => {
+  const outbound = visibleServicePorts(push, proxy).flatMap(({ service, port }) => {
     const rule = destinationRuleFor(push.destinationRules, proxy.namespace, service.hostname, service.namespace);
     const subsets = rule?.spec.subsets ?? [];
     const endpoints = serviceEndpoints(push, service.hostname, port.port);

@@ -37,6 +37,7 @@ describe('generated resources', () => {
     ['traffic-policy', ['traffic-policy.yaml', 'virtual-service-ratings-test-abort.yaml']],
     ['mongodb-tcp', ['mongodb-tcp.yaml']],
     ['service-entries', ['service-entries.yaml']],
+    ['sidecar-scoping', ['sidecar-scoping.yaml']],
   ];
 
   it.each(traffic)('are valid Envoy JSON with the %s routing', (_name, files) => {

@@ -1,6 +1,7 @@
+import { sidecarScope, visibleServicePorts } from '../model/sidecar-scope.ts';
 import { isHttp } from '../model/protocol.ts';
 import type { Proxy } from '../model/proxy.ts';
-import { outboundServicePorts, type InboundPort, type PushContext } from '../model/push-context.ts';
+import { type InboundPort, type PushContext } from '../model/push-context.ts';
 import { destinationRuleFor, portPolicy } from '../model/destination-rules.ts';
 import type { MeshService } from '../model/service.ts';
 import { virtualServiceFor } from '../model/virtual-services.ts';
@@ -12,7 +13,7 @@ import { virtualServiceRoutes, type RouteContext } from './virtual-service-route
  *  "9080"), or only the named ones; sorted by port. */
 export function buildRoutes(push: PushContext, proxy: Proxy, names?: string[]): JsonObject[] {
   const byPort = new Map<number, MeshService[]>();
-  for (const { service, port } of outboundServicePorts(push)) {
+  for (const { service, port } of visibleServicePorts(push, proxy)) {
     if (!isHttp(port.protocol)) continue;
     const services = byPort.get(port.port);
     if (services) services.push(service);
@@ -33,7 +34,10 @@ function outboundRouteConfiguration(port: number, services: MeshService[], ctx: 
     routes: serviceRoutes(service, ctx),
     include_request_attempt_count: true,
   }));
-  if (proxy.interceptionMode === 'REDIRECT') {
+  if (proxy.interceptionMode === 'REDIRECT' && sidecarScope(ctx.push, proxy).outboundTrafficPolicy === 'REGISTRY_ONLY') {
+    // REGISTRY_ONLY: a host the proxy does not know gets 502, as Istio's block_all.
+    virtualHosts.push({ name: 'block_all', domains: ['*'], routes: [{ name: 'block_all', match: { prefix: '/' }, direct_response: { status: 502 } }], include_request_attempt_count: true });
+  } else if (proxy.interceptionMode === 'REDIRECT') {
     // With capture, traffic for hosts the mesh does not know still leaves, as Istio's default
     // ALLOW_ANY.
     virtualHosts.push({ name: 'allow_any', domains: ['*'], routes: [{ ...defaultRoute(passthroughCluster), name: 'allow_any' }], include_request_attempt_count: true });

@@ -1,6 +1,7 @@
+import { sidecarScope, visibleServicePorts } from '../model/sidecar-scope.ts';
 import { isHttp } from '../model/protocol.ts';
 import type { Proxy } from '../model/proxy.ts';
-import { inboundPorts, outboundServicePorts, type InboundPort, type PushContext } from '../model/push-context.ts';
+import { inboundPorts, type InboundPort, type PushContext } from '../model/push-context.ts';
 import type { MeshService } from '../model/service.ts';
 import {
   adsConfigSource,
@@ -41,9 +42,9 @@ interface PortServices {
   tcp: MeshService[];
 }
 
-function servicesByPort(push: PushContext): PortServices[] {
+function servicesByPort(push: PushContext, proxy: Proxy): PortServices[] {
   const byPort = new Map<number, PortServices>();
-  for (const { service, port } of outboundServicePorts(push)) {
+  for (const { service, port } of visibleServicePorts(push, proxy)) {
     const entry = byPort.get(port.port) ?? { port: port.port, http: [], tcp: [] };
     // Ports of unknown protocol are proxied as TCP until protocol sniffing arrives.
     (isHttp(port.protocol) ? entry.http : entry.tcp).push(service);
@@ -55,7 +56,7 @@ function servicesByPort(push: PushContext): PortServices[] {
 function capturedListeners(push: PushContext, proxy: Proxy): JsonObject[] {
   const filters = routeFilters(push, proxy);
   const listeners: JsonObject[] = [];
-  for (const { port, http, tcp } of servicesByPort(push)) {
+  for (const { port, http, tcp } of servicesByPort(push, proxy)) {
     if (http.length > 0) listeners.push(listener(`0.0.0.0_${port}`, '0.0.0.0', port, false, 'OUTBOUND', [httpOutboundChain('0.0.0.0', port, filters)]));
     for (const service of tcp) {
       const cluster = outboundClusterName(port, service.hostname);
@@ -71,7 +72,10 @@ function capturedListeners(push: PushContext, proxy: Proxy): JsonObject[] {
     ...listener('virtualOutbound', '0.0.0.0', virtualOutboundPort, true, 'OUTBOUND', [
       // A connection to 15001 itself would loop forever.
       { ...tcpChain(blackHoleCluster, blackHoleCluster), name: 'virtualOutbound-blackhole', filter_chain_match: { destination_port: virtualOutboundPort } },
-      { ...tcpChain(passthroughCluster, passthroughCluster), name: 'virtualOutbound-catchall-tcp' },
+      // Unknown destinations pass through, or under REGISTRY_ONLY go nowhere.
+      sidecarScope(push, proxy).outboundTrafficPolicy === 'REGISTRY_ONLY'
+        ? { ...tcpChain(blackHoleCluster, blackHoleCluster), name: 'virtualOutbound-catchall-tcp' }
+        : { ...tcpChain(passthroughCluster, passthroughCluster), name: 'virtualOutbound-catchall-tcp' },
     ]),
     use_original_dst: true,
   });
@@ -96,7 +100,7 @@ function uncapturedListeners(push: PushContext, proxy: Proxy): JsonObject[] {
   const appPorts = new Set(inbound.map((i) => i.targetPort));
   const filters = routeFilters(push, proxy);
   const listeners: JsonObject[] = [];
-  for (const { port, http, tcp } of servicesByPort(push)) {
+  for (const { port, http, tcp } of servicesByPort(push, proxy)) {
     if (appPorts.has(port)) continue;
     const name = `127.0.0.1_${port}`;
     if (http.length > 0) {
