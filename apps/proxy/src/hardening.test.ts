@@ -12,6 +12,10 @@ import { ProxyServer } from './proxy-server.ts';
 
 let proxy: ProxyServer;
 let port: number;
+/** Listeners whose connection manager normalizes paths (rejecting escaped slashes), and one that
+ *  redirects them to the unescaped path. */
+let normalizingPort: number;
+let redirectingPort: number;
 let upstream: Server;
 /** Paths the upstream received, in order. */
 const seen: string[] = [];
@@ -28,10 +32,21 @@ beforeAll(async () => {
     { match: { prefix: '/admin' }, direct_response: { status: 403 } },
     { match: { prefix: '/' }, route: { cluster: 'app' } },
   ];
+  normalizingPort = await freePort();
+  redirectingPort = await freePort();
   const hcm = httpFilter('hardening', { route_config: routeConfig('local', routes) });
+  const withOptions = (prefix: string, options: object) => {
+    const filter = httpFilter(prefix, { route_config: routeConfig('local', routes) });
+    return { ...filter, typed_config: { ...(filter.typed_config as object), ...options } };
+  };
+  const normalizing = withOptions('normalizing', { normalize_path: true, merge_slashes: true, path_with_escaped_slashes_action: 'REJECT_REQUEST' });
+  const redirecting = withOptions('redirecting', { path_with_escaped_slashes_action: 'UNESCAPE_AND_REDIRECT' });
   const bootstrap = compileBootstrap({
     admin: { address: address(0) },
-    static_resources: { listeners: [listener('http', port, [hcm])], clusters: [staticCluster('app', [{ port: upstreamPort }])] },
+    static_resources: {
+      listeners: [listener('http', port, [hcm]), listener('normalizing', normalizingPort, [normalizing]), listener('redirecting', redirectingPort, [redirecting])],
+      clusters: [staticCluster('app', [{ port: upstreamPort }])],
+    },
   });
   proxy = new ProxyServer(bootstrap, { log: new ConsoleLogger('off'), drainTimeMs: 100, concurrency: 1 });
   await proxy.start();
@@ -98,5 +113,36 @@ describe('malformed requests', () => {
     const before = seen.length;
     await exchange(POST('content-length: 5\r\ntransfer-encoding: chunked\r\n', '5\r\nhello\r\n0\r\n\r\n'));
     expect(seen.slice(before)).toEqual([]);
+  });
+});
+
+describe('path normalization', () => {
+  async function get(listenerPort: number, target: string): Promise<{ status: number; location: string | undefined; body: string }> {
+    const client = new RawHttpClient(listenerPort);
+    await client.send(`GET ${target} HTTP/1.1\r\nhost: app\r\n\r\n`);
+    const [response] = await client.waitFor(1);
+    client.close();
+    const location = response.headers[response.headers.indexOf('location') + 1];
+    return { status: response.status, location: response.headers.includes('location') ? location : undefined, body: response.body.toString() };
+  }
+
+  it('routes on the normalized path, so a dot segment cannot reach around a route', async () => {
+    expect((await get(normalizingPort, '/public/../admin')).status).toBe(403);
+    expect((await get(normalizingPort, '/public/%2e%2e/admin')).status).toBe(403);
+    // Without normalization the same target is only a path to forward.
+    expect((await get(port, '/public/../admin')).status).toBe(200);
+  });
+
+  it('sends the normalized path upstream, once', async () => {
+    expect((await get(normalizingPort, '/a/./b//c/%7Euser?q=/../x')).body).toBe('ok /a/b/c/~user?q=/../x');
+    expect(seen.at(-1)).toBe('/a/b/c/~user?q=/../x');
+  });
+
+  it('rejects escaped slashes when told to, and redirects to the unescaped path when told to', async () => {
+    const before = seen.length;
+    expect((await get(normalizingPort, '/a%2Fb')).status).toBe(400);
+    expect(await get(redirectingPort, '/a%2fb?x=1')).toMatchObject({ status: 307, location: '/a/b?x=1' });
+    expect(seen.length).toBe(before);
+    expect(await stillServing()).toBe(200);
   });
 });

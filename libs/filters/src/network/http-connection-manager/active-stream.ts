@@ -6,6 +6,7 @@ import { getHeader, hasToken, removeHeader, setHeader, type HeaderList } from '.
 import type { RequestHead } from '../../http1/http-head.ts';
 import { statusText } from '../../http1/status-text.ts';
 import { BODY_NONE, BODY_UNKNOWN, type HttpStream } from '../../http-stream.ts';
+import { normalizeRequestPath, type PathVerdict } from '../../path-normalization.ts';
 import type { DownstreamConnection, HttpFilter } from '../../registry.ts';
 import type { ConnectionManagerConfig } from './connection-manager-config.ts';
 import { findRoute, type RouteEntry } from './route-table.ts';
@@ -49,6 +50,8 @@ export class ActiveStream implements HttpStream {
   readonly upgrade: string | undefined;
   /** An upgrade the route does not allow: answered 403, as Envoy does. */
   private readonly upgradeRefused: boolean;
+  /** A path normalization that answers instead of forwarding (400, or a redirect). */
+  private readonly pathVerdict: PathVerdict | undefined;
   readonly startTime = performance.now();
   // StreamInfo, for access logs; times are taken only when a log is configured.
   requestEndTime = 0;
@@ -84,6 +87,12 @@ export class ActiveStream implements HttpStream {
     this.config = config;
     this.request = request;
     this.authority = ActiveStream.takeAbsoluteForm(request) ?? getHeader(request.headers, 'host') ?? '';
+    // Once, before routing and every filter: what they all see is what goes upstream.
+    if (config.pathNormalization !== undefined) {
+      const verdict = normalizeRequestPath(request.path, config.pathNormalization);
+      if (verdict.kind !== 'reject') request.path = verdict.path;
+      this.pathVerdict = verdict.kind === 'forward' ? undefined : verdict;
+    }
     const table = config.routes.current;
     this.route = table ? findRoute(table, { method: request.method, path: request.path, authority: this.authority, headers: request.headers }) : undefined;
     if (!this.route) config.stats.noRoute.inc();
@@ -154,6 +163,12 @@ export class ActiveStream implements HttpStream {
     if (endStream && this.config.accessLogs.length !== 0) this.requestEndTime = performance.now();
     if (this.upgradeRefused) {
       this.sendLocalReply(403, '');
+      return;
+    }
+    if (this.pathVerdict !== undefined) {
+      this.responseCodeDetails = 'path_normalization_failed';
+      if (this.pathVerdict.kind === 'redirect') this.sendLocalReply(307, '', ['location', this.pathVerdict.path]);
+      else this.sendLocalReply(400, 'Bad Request');
       return;
     }
     this.decodeHeadersFrom(0);

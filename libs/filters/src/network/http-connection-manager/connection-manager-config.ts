@@ -1,5 +1,6 @@
 import { compileAccessLogs, type AccessLog } from '../../access-log/access-log-config.ts';
 import { ConfigError } from '../../config-error.ts';
+import { compilePathNormalization, type PathNormalization } from '../../path-normalization.ts';
 import {
   asObject, onlyFields, optionalArray, optionalBoolean, optionalDurationMs, optionalInteger, optionalObject, optionalString,
   requiredString, oneOf, type JsonObject,
@@ -44,6 +45,8 @@ export interface ConnectionManagerConfig {
   readonly upgrades: ReadonlySet<string>;
   /** access_log: empty when none is configured (then nothing is recorded for them). */
   readonly accessLogs: readonly AccessLog[];
+  /** normalize_path, merge_slashes, path_with_escaped_slashes_action; undefined when all are off. */
+  readonly pathNormalization: PathNormalization | undefined;
   readonly stats: ConnectionManagerStats;
 }
 
@@ -88,7 +91,7 @@ function httpFilters(obj: JsonObject, path: string, context: FilterFactoryContex
 export function compileConnectionManagerConfig(obj: JsonObject, context: FilterFactoryContext, path: string): ConnectionManagerConfig {
   onlyFields(obj, path, ['@type', 'stat_prefix', 'codec_type', 'route_config', 'rds', 'http_filters', 'server_name',
     'server_header_transformation', 'generate_request_id', 'use_remote_address', 'common_http_protocol_options',
-    'max_request_headers_kb', 'upgrade_configs', 'access_log']);
+    'max_request_headers_kb', 'upgrade_configs', 'access_log', 'normalize_path', 'merge_slashes', 'path_with_escaped_slashes_action']);
   oneOf(obj, 'codec_type', path, ['AUTO', 'HTTP1'], 'AUTO');
   let idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS;
   const common = optionalObject(obj, 'common_http_protocol_options', path);
@@ -111,6 +114,7 @@ export function compileConnectionManagerConfig(obj: JsonObject, context: FilterF
     maxRequestHeadersBytes: (optionalInteger(obj, 'max_request_headers_kb', path, 1, 8192) ?? DEFAULT_MAX_HEADERS_KB) * 1024,
     upgrades: new Set([...compileUpgradeConfigs(obj, path)].filter(([, enabled]) => enabled).map(([type]) => type)),
     accessLogs: compileAccessLogs(optionalArray(obj, 'access_log', path), `${path}.access_log`),
+    pathNormalization: compilePathNormalization(obj, path),
     stats: {
       cxTotal: stats.counter(`${p}downstream_cx_total`),
       cxActive: stats.gauge(`${p}downstream_cx_active`),
