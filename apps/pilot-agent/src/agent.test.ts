@@ -32,6 +32,7 @@ interface RunningAgent {
   child: ChildProcess;
   statusPort: number;
   adminPort: number;
+  agentPort: number;
   output: () => string;
   waitFor: (pattern: RegExp) => Promise<void>;
   exited: Promise<number | null>;
@@ -40,8 +41,9 @@ interface RunningAgent {
 async function startAgent(extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningAgent> {
   const statusPort = await freePort();
   const adminPort = await freePort();
+  const agentPort = await freePort();
   const args = [
-    main, 'proxy', 'sidecar', '--discovery-address', '127.0.0.1:15010', '--status-port', String(statusPort),
+    main, 'proxy', 'sidecar', '--discovery-address', '127.0.0.1:15010', '--status-port', String(statusPort), '--agent-port', String(agentPort),
     '--proxy-admin-port', String(adminPort), '--binary-path', binary, '--config-path', join(dir, `pod-${statusPort}`), ...extraArgs,
   ];
   const child = spawn(process.execPath, args, {
@@ -69,7 +71,7 @@ async function startAgent(extraArgs: string[] = [], env: NodeJS.ProcessEnv = {})
       exited.then(() => reject(new Error(`agent exited before printing ${pattern}:\n${output}`)));
       check();
     });
-  return { child, statusPort, adminPort, output: () => output, waitFor, exited };
+  return { child, statusPort, adminPort, agentPort, output: () => output, waitFor, exited };
 }
 
 function http(port: number, path: string, method = 'GET'): Promise<{ status: number; body: string }> {

@@ -1,16 +1,16 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
 import { join } from 'node:path';
 import packageJson from '../package.json' with { type: 'json' };
+import { startAgentServers, type AgentServers } from './agent-servers.ts';
 import { buildBootstrap } from './bootstrap/bootstrap.ts';
 import { resolveDiscoveryAddress } from './bootstrap/discovery-address.ts';
 import type { AgentConfig } from './cli/command-line.ts';
 import { log } from './log.ts';
+import { AgentMetrics } from './metrics/agent-metrics.ts';
 import { drainProxy } from './drain/graceful-drain.ts';
 import { describeExit, exitCodeOf, ProxyProcess } from './proxy/proxy-process.ts';
 import { ProxySupervisor } from './proxy/proxy-supervisor.ts';
 import { probeProxyReady } from './status/readiness.ts';
-import { startStatusServer } from './status/status-server.ts';
 
 /** Istio's name for the generated bootstrap, so that familiar paths still work. */
 export const BOOTSTRAP_FILE = 'envoy-rev.json';
@@ -23,9 +23,10 @@ const STOP_GRACE_MS = 2_000;
  *  proxy's failure otherwise. */
 export async function runAgent(config: AgentConfig): Promise<number> {
   let bootstrapFile: string;
-  let statusServer: Server;
-  // The status server starts first, so that a taken port fails before any proxy runs; the
-  // readiness check looks the proxy up when it is asked.
+  let servers: AgentServers;
+  const metrics = new AgentMetrics();
+  // The servers start first, so that a taken port fails before any proxy runs; the readiness
+  // check looks the proxy up when it is asked.
   const current: { supervisor?: ProxySupervisor; stopping?: NodeJS.Signals } = {};
   const readiness = async () => {
     if (!current.supervisor?.current.running) return { ready: false, reason: 'proxy is not running' };
@@ -34,16 +35,19 @@ export async function runAgent(config: AgentConfig): Promise<number> {
     return probeProxyReady(config.adminPort);
   };
   try {
-    bootstrapFile = await writeBootstrap(config);
-    statusServer = await startStatusServer(config.statusPort, readiness);
+    const discoveryIp = await resolveDiscoveryAddress(config.discovery);
+    bootstrapFile = await writeBootstrap(config, discoveryIp);
+    servers = await startAgentServers(config, readiness, metrics, discoveryIp);
   } catch (error) {
     log('error', (error as Error).message);
     return 1;
   }
-  log('info', `status server on :${config.statusPort}, bootstrap ${bootstrapFile}`);
+  log('info', `readiness on :${config.statusPort}, agent on :${config.agentPort}, bootstrap ${bootstrapFile}`);
 
   const args = ['-c', bootstrapFile, '--concurrency', String(config.concurrency), '--log-level', config.logLevel];
+  let starts = 0;
   const supervisor = new ProxySupervisor(() => {
+    if (starts++ > 0) metrics.increment('istio_agent_proxy_restarts_total', 'Times the agent restarted a proxy that exited unexpectedly');
     log('info', `starting proxy: ${config.binaryPath} ${args.join(' ')}`);
     return new ProxyProcess(config.binaryPath, args);
   }, config.restart, log);
@@ -69,10 +73,7 @@ export async function runAgent(config: AgentConfig): Promise<number> {
 
   const end = await supervisor.ended;
   process.off('SIGTERM', onSignal).off('SIGINT', onSignal);
-  await new Promise((resolve) => {
-    statusServer.close(resolve);
-    statusServer.closeAllConnections();
-  });
+  await servers.close();
   if (!end.gaveUp) {
     log('info', `${describeExit(end.exit)}; the agent stops as asked`);
     return 0;
@@ -82,8 +83,7 @@ export async function runAgent(config: AgentConfig): Promise<number> {
   return code || 1;
 }
 
-async function writeBootstrap(config: AgentConfig): Promise<string> {
-  const ip = await resolveDiscoveryAddress(config.discovery);
+async function writeBootstrap(config: AgentConfig, ip: string): Promise<string> {
   const bootstrap = buildBootstrap({
     identity: config.identity,
     domain: config.domain,
@@ -95,6 +95,7 @@ async function writeBootstrap(config: AgentConfig): Promise<string> {
     binaryPath: config.binaryPath,
     configPath: config.configPath,
     proxyVersion: packageJson.version,
+    xdsSocket: config.xdsSocket,
   });
   const file = join(config.configPath, BOOTSTRAP_FILE);
   try {

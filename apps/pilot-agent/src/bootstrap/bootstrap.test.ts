@@ -53,8 +53,12 @@ describe('buildBootstrap', () => {
     expectGolden('bare-pod-ipv6', bootstrap);
   });
 
+  it('points xds-grpc at the agent’s unix socket when the local xDS proxy carries the stream', () => {
+    expectGolden('xds-proxy', buildBootstrap(input(reviews, { xdsSocket: '/etc/istio/proxy/XDS' })));
+  });
+
   it('is a valid Envoy v3 bootstrap, already in canonical form', () => {
-    for (const bootstrap of [buildBootstrap(input(reviews)), buildBootstrap(input({ INSTANCE_IP: 'fd00::5' }, { discovery: { host: 'fd00::10', ip: 'fd00::10', port: 15010 } }))]) {
+    for (const bootstrap of [buildBootstrap(input(reviews)), buildBootstrap(input(reviews, { xdsSocket: '/etc/istio/proxy/XDS' })), buildBootstrap(input({ INSTANCE_IP: 'fd00::5' }, { discovery: { host: 'fd00::10', ip: 'fd00::10', port: 15010 } }))]) {
       expect(normalize('envoy.config.bootstrap.v3.Bootstrap', bootstrap)).toEqual(bootstrap);
     }
   });

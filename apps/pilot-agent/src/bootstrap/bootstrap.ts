@@ -1,4 +1,4 @@
-import type { Bootstrap, Cluster, JsonObject, Node, SocketAddress } from '@mizzen/xds';
+import type { Address, Bootstrap, Cluster, JsonObject, Node, SocketAddress } from '@mizzen/xds';
 import { formatDuration } from '../cli/duration.ts';
 import { formatHostPort } from './discovery-address.ts';
 import type { PodIdentity } from './pod-identity.ts';
@@ -17,6 +17,8 @@ export interface BootstrapInput {
   binaryPath: string;
   configPath: string;
   proxyVersion: string;
+  /** The agent's local xDS proxy: when set, xds-grpc dials this unix socket, not istiod. */
+  xdsSocket?: string;
 }
 
 export const XDS_CLUSTER = 'xds-grpc';
@@ -36,7 +38,7 @@ export function buildBootstrap(input: BootstrapInput): Bootstrap {
         grpc_services: [{ envoy_grpc: { cluster_name: XDS_CLUSTER } }],
       },
     },
-    static_resources: { clusters: [xdsCluster(input.discovery.ip, input.discovery.port)] },
+    static_resources: { clusters: [xdsCluster(input.xdsSocket ? { pipe: { path: input.xdsSocket } } : socketAddress(input.discovery.ip, input.discovery.port))] },
   };
 }
 
@@ -85,17 +87,17 @@ function adsConfigSource() {
   return { ads: {}, initial_fetch_timeout: '0s', resource_api_version: 'V3' } as const;
 }
 
-// The discovery address is resolved once at start, so the cluster is STATIC; xDS is gRPC, so
-// the cluster speaks HTTP/2, with keepalive pings so that a silent peer is noticed. Defaults
-// (TCP, ROUND_ROBIN) are left out, as in canonical proto3 JSON.
-function xdsCluster(ip: string, port: number): Cluster {
+// The agent's unix socket, or istiod's address resolved once at start: the cluster is STATIC.
+// xDS is gRPC, so the cluster speaks HTTP/2, with keepalive pings so that a silent peer is
+// noticed. Defaults (TCP, ROUND_ROBIN) are left out, as in canonical proto3 JSON.
+function xdsCluster(address: Address): Cluster {
   return {
     name: XDS_CLUSTER,
     type: 'STATIC',
     connect_timeout: '1s',
     load_assignment: {
       cluster_name: XDS_CLUSTER,
-      endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress(ip, port) } }] }],
+      endpoints: [{ lb_endpoints: [{ endpoint: { address } }] }],
     },
     typed_extension_protocol_options: {
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {

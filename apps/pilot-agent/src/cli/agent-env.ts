@@ -1,4 +1,5 @@
 import { EnvironmentError } from '../bootstrap/pod-identity.ts';
+import { parseHostPort, type DiscoveryAddress } from '../bootstrap/discovery-address.ts';
 import { parseDuration } from './duration.ts';
 
 // Istio's agent takes many switches from its environment; each reader names the variable
@@ -32,5 +33,16 @@ export function readJson(env: NodeJS.ProcessEnv, name: string): unknown {
     return JSON.parse(value);
   } catch (error) {
     throw new EnvironmentError(`environment variable ${name}: not valid JSON (${(error as Error).message})`);
+  }
+}
+
+/** "host:port" ("localhost" is taken as 127.0.0.1, the address the DNS capture rules use). */
+export function readHostPort(env: NodeJS.ProcessEnv, name: string, fallback: string): DiscoveryAddress {
+  const value = env[name]?.trim() || fallback;
+  try {
+    const address = parseHostPort(value);
+    return address.host === 'localhost' ? { ...address, host: '127.0.0.1' } : address;
+  } catch (error) {
+    throw new EnvironmentError(`environment variable ${name}: ${(error as Error).message}`);
   }
 }

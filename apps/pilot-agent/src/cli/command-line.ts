@@ -5,7 +5,9 @@ import { parseHostPort, type DiscoveryAddress } from '../bootstrap/discovery-add
 import { EnvironmentError, readPodIdentity, type PodIdentity } from '../bootstrap/pod-identity.ts';
 import { parseDuration } from './duration.ts';
 import { defaultRestartPolicy, type RestartPolicy } from '../proxy/proxy-supervisor.ts';
-import { readBoolean, readDuration } from './agent-env.ts';
+import { parseAppProbers, type AppProbers } from '../status/app-probers.ts';
+import { parsePrometheusAnnotations, type AppMetricsTarget } from '../status/merged-metrics.ts';
+import { readBoolean, readDuration, readHostPort, readJson } from './agent-env.ts';
 import { readProxyConfigEnv } from './proxy-config-env.ts';
 
 /** What `pilot-agent proxy sidecar` runs with: flags and environment, checked and defaulted. */
@@ -26,6 +28,14 @@ export interface AgentConfig {
   exitOnZeroActiveConnections: boolean;
   minDrainMs: number;
   restart: RestartPolicy;
+  /** The local xDS proxy's unix socket, or undefined to dial istiod directly. */
+  xdsSocket: string | undefined;
+  /** The agent's own port (15020): merged metrics and the rewritten app probes. */
+  agentPort: number;
+  /** The DNS proxy, when ISTIO_META_DNS_CAPTURE is true. */
+  dns: { address: DiscoveryAddress; resolvConf: string } | undefined;
+  appProbers: AppProbers;
+  appMetrics: AppMetricsTarget | undefined;
 }
 
 interface Flags {
@@ -40,6 +50,10 @@ interface Flags {
   drainDuration: number;
   maxRestarts: number;
   restartBackoff: number;
+  xdsProxy: boolean;
+  xdsProxySocket?: string;
+  agentPort: number;
+  resolvConf: string;
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warning', 'warn', 'error', 'critical', 'off'];
@@ -71,6 +85,10 @@ export async function runCommandLine(
     .option('--config-path <dir>', 'folder for the generated bootstrap (default a per-pod folder under the temp dir)')
     .option('--drain-duration <duration>', 'how long the proxy drains after SIGTERM before it is stopped (terminationDrainDuration)', checked(parseDuration), 5_000)
     .option('--max-restarts <n>', 'restarts of a failing proxy in a row before the agent gives up', checked(count), defaultRestartPolicy.maxRestarts)
+    .option('--xds-proxy-socket <path>', 'unix socket of the local xDS proxy the proxy dials (default CONFIG_PATH/XDS, or $XDS_PROXY_SOCKET)')
+    .option('--no-xds-proxy', 'let the proxy dial istiod directly instead of through the agent')
+    .option('--agent-port <port>', 'port of the agent server: merged /stats/prometheus and /app-health probes', checked(port), 15020)
+    .option('--resolv-conf <file>', 'where the DNS proxy finds its upstream resolvers', '/etc/resolv.conf')
     .option('--restart-backoff <duration>', 'the first wait before restarting the proxy; it doubles each time', checked(parseDuration), defaultRestartPolicy.initialDelayMs)
     .action(async (_type: string, flags: Flags, command: Command) => {
       const fromCommandLine = new Set(Object.keys(flags).filter((key) => command.getOptionValueSource(key) === 'cli'));
@@ -96,7 +114,8 @@ function toConfig(flags: Flags, fromCommandLine: Set<string>, env: NodeJS.Proces
   const identity = readPodIdentity({ ...proxyConfig.proxyMetadata, ...env });
   const pick = <T>(key: keyof Flags, fromProxyConfig: T | undefined, flag: T): T =>
     fromCommandLine.has(key) || fromProxyConfig === undefined ? flag : fromProxyConfig;
-  const configPath = pick('configPath', proxyConfig.configPath, flags.configPath);
+  const configPath = pick('configPath', proxyConfig.configPath, flags.configPath) ?? join(tmpdir(), 'mizzen-agent', `${identity.podName}.${identity.namespace}`);
+  const dnsCapture = identity.meta.DNS_CAPTURE !== undefined && readBoolean({ ISTIO_META_DNS_CAPTURE: identity.meta.DNS_CAPTURE }, 'ISTIO_META_DNS_CAPTURE', false);
   return {
     identity,
     discovery: pick('discoveryAddress', proxyConfig.discovery, flags.discoveryAddress),
@@ -106,11 +125,16 @@ function toConfig(flags: Flags, fromCommandLine: Set<string>, env: NodeJS.Proces
     statusPort: pick('statusPort', proxyConfig.statusPort, flags.statusPort),
     adminPort: pick('proxyAdminPort', proxyConfig.adminPort, flags.proxyAdminPort),
     binaryPath: pick('binaryPath', proxyConfig.binaryPath, flags.binaryPath),
-    configPath: configPath ?? join(tmpdir(), 'mizzen-agent', `${identity.podName}.${identity.namespace}`),
+    configPath,
     drainDurationMs: pick('drainDuration', proxyConfig.drainDurationMs, flags.drainDuration),
     exitOnZeroActiveConnections: readBoolean(env, 'EXIT_ON_ZERO_ACTIVE_CONNECTIONS', false),
     minDrainMs: readDuration(env, 'MINIMUM_DRAIN_DURATION', 5_000),
     restart: { ...defaultRestartPolicy, maxRestarts: flags.maxRestarts, initialDelayMs: flags.restartBackoff },
+    xdsSocket: flags.xdsProxy ? (flags.xdsProxySocket ?? (env.XDS_PROXY_SOCKET || join(configPath, 'XDS'))) : undefined,
+    agentPort: flags.agentPort,
+    dns: dnsCapture ? { address: readHostPort(env, 'DNS_PROXY_ADDR', '127.0.0.1:15053'), resolvConf: flags.resolvConf } : undefined,
+    appProbers: parseAppProbers(readJson(env, 'ISTIO_KUBE_APP_PROBERS')),
+    appMetrics: parsePrometheusAnnotations(readJson(env, 'ISTIO_PROMETHEUS_ANNOTATIONS')),
   };
 }
 

@@ -1,23 +1,42 @@
 import { createServer, type Server } from 'node:http';
+import type { ProbeResult } from './app-probers.ts';
 import type { Readiness } from './readiness.ts';
 
-/** The agent's status server: GET /healthz/ready is 200 once the proxy is ready, else 503
- *  with the reason. It listens on every address so that the kubelet can probe the pod IP. */
-export async function startStatusServer(port: number, readiness: () => Promise<Readiness>, host?: string): Promise<Server> {
+/** What the agent's HTTP servers answer. The readiness server (15021) has only readiness; the
+ *  agent's own port (15020) also has merged metrics and the rewritten app probes. */
+export interface StatusRoutes {
+  readiness: () => Promise<Readiness>;
+  /** GET /stats/prometheus. */
+  metrics?: () => Promise<string>;
+  /** GET /app-health/CONTAINER/readyz|livez|startupz: the probe to run, undefined for a path
+   *  no probe has. */
+  appProbe?: (path: string) => (() => Promise<ProbeResult>) | undefined;
+}
+
+/** Serves the routes on every address, so that the kubelet and Prometheus reach the pod IP.
+ *  A readiness function alone is the readiness server. */
+export async function startStatusServer(port: number, routes: StatusRoutes | (() => Promise<Readiness>), host?: string): Promise<Server> {
+  const { readiness, metrics, appProbe } = typeof routes === 'function' ? { readiness: routes } as StatusRoutes : routes;
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (path !== '/healthz/ready') {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end(`no such path: ${path}\n`);
-      return;
-    }
+    const text = (status: number, body: string, type = 'text/plain') => res.writeHead(status, { 'content-type': type }).end(body);
+    const probe = path.startsWith('/app-health/') ? appProbe?.(path) : undefined;
+    const known = path === '/healthz/ready' || (path === '/stats/prometheus' && metrics) || probe;
+    if (!known) return text(404, `no such path: ${path}\n`);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { 'content-type': 'text/plain', allow: 'GET, HEAD' }).end(`method ${req.method} not allowed\n`);
       return;
     }
-    readiness().then(
-      (r) => res.writeHead(r.ready ? 200 : 503, { 'content-type': 'text/plain' }).end(`${r.reason}\n`),
-      (error: Error) => res.writeHead(503, { 'content-type': 'text/plain' }).end(`readiness check failed: ${error.message}\n`),
-    );
+    if (probe) {
+      probe().then((r) => text(r.status, r.body), (error: Error) => text(500, `probe failed: ${error.message}\n`));
+    } else if (path === '/stats/prometheus' && metrics) {
+      metrics().then((page) => text(200, page, 'text/plain; version=0.0.4; charset=utf-8'), (error: Error) => text(500, `metrics failed: ${error.message}\n`));
+    } else {
+      readiness().then(
+        (r) => text(r.ready ? 200 : 503, `${r.reason}\n`),
+        (error: Error) => text(503, `readiness check failed: ${error.message}\n`),
+      );
+    }
   });
   await new Promise<void>((resolve, reject) => {
     const fail = (error: Error) => reject(new Error(`cannot serve status on port ${port}: ${error.message}`, { cause: error }));
