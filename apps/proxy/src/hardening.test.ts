@@ -16,6 +16,8 @@ let port: number;
  *  redirects them to the unescaped path. */
 let normalizingPort: number;
 let redirectingPort: number;
+/** A listener with short headers and idle timeouts. */
+let timeoutPort: number;
 let upstream: Server;
 /** Paths the upstream received, in order. */
 const seen: string[] = [];
@@ -34,6 +36,7 @@ beforeAll(async () => {
   ];
   normalizingPort = await freePort();
   redirectingPort = await freePort();
+  timeoutPort = await freePort();
   const hcm = httpFilter('hardening', { route_config: routeConfig('local', routes) });
   const withOptions = (prefix: string, options: object) => {
     const filter = httpFilter(prefix, { route_config: routeConfig('local', routes) });
@@ -41,10 +44,12 @@ beforeAll(async () => {
   };
   const normalizing = withOptions('normalizing', { normalize_path: true, merge_slashes: true, path_with_escaped_slashes_action: 'REJECT_REQUEST' });
   const redirecting = withOptions('redirecting', { path_with_escaped_slashes_action: 'UNESCAPE_AND_REDIRECT' });
+  const timeouts = withOptions('timeouts', { request_headers_timeout: '0.15s', common_http_protocol_options: { idle_timeout: '0.3s' } });
   const bootstrap = compileBootstrap({
     admin: { address: address(0) },
     static_resources: {
-      listeners: [listener('http', port, [hcm]), listener('normalizing', normalizingPort, [normalizing]), listener('redirecting', redirectingPort, [redirecting])],
+      listeners: [listener('http', port, [hcm]), listener('normalizing', normalizingPort, [normalizing]), listener('redirecting', redirectingPort, [redirecting]),
+        listener('timeouts', timeoutPort, [timeouts])],
       clusters: [staticCluster('app', [{ port: upstreamPort }])],
     },
   });
@@ -143,6 +148,29 @@ describe('path normalization', () => {
     expect((await get(normalizingPort, '/a%2Fb')).status).toBe(400);
     expect(await get(redirectingPort, '/a%2fb?x=1')).toMatchObject({ status: 307, location: '/a/b?x=1' });
     expect(seen.length).toBe(before);
+    expect(await stillServing()).toBe(200);
+  });
+});
+
+describe('timeouts', () => {
+  it('answers a request head that does not complete within request_headers_timeout with 408 and closes', async () => {
+    const client = new RawHttpClient(timeoutPort);
+    const started = performance.now();
+    await client.send('GET / HTTP/1.1\r\nhost: app\r\nx-slow: ');
+    const [response] = await client.waitFor(1);
+    await client.waitClosed();
+    expect(response.status).toBe(408);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+  });
+
+  it('closes a connection that stays idle past idle_timeout, after serving it', async () => {
+    const client = new RawHttpClient(timeoutPort);
+    await client.send('GET /first HTTP/1.1\r\nhost: app\r\n\r\n');
+    expect((await client.waitFor(1))[0].status).toBe(200);
+    const served = performance.now();
+    await client.waitClosed();
+    expect(performance.now() - served).toBeGreaterThanOrEqual(250);
+    expect(client.responses).toHaveLength(1);
     expect(await stillServing()).toBe(200);
   });
 });

@@ -40,6 +40,8 @@ export interface ConnectionManagerConfig {
   readonly useRemoteAddress: boolean;
   /** 0 disables. */
   readonly idleTimeoutMs: number;
+  /** request_headers_timeout: 0 (Envoy's default) disables. */
+  readonly requestHeadersTimeoutMs: number;
   readonly maxRequestHeadersBytes: number;
   /** Upgrade types (lowercase) passed through as a tunnel on every route (upgrade_configs). */
   readonly upgrades: ReadonlySet<string>;
@@ -91,7 +93,8 @@ function httpFilters(obj: JsonObject, path: string, context: FilterFactoryContex
 export function compileConnectionManagerConfig(obj: JsonObject, context: FilterFactoryContext, path: string): ConnectionManagerConfig {
   onlyFields(obj, path, ['@type', 'stat_prefix', 'codec_type', 'route_config', 'rds', 'http_filters', 'server_name',
     'server_header_transformation', 'generate_request_id', 'use_remote_address', 'common_http_protocol_options',
-    'max_request_headers_kb', 'upgrade_configs', 'access_log', 'normalize_path', 'merge_slashes', 'path_with_escaped_slashes_action']);
+    'max_request_headers_kb', 'upgrade_configs', 'access_log', 'normalize_path', 'merge_slashes', 'path_with_escaped_slashes_action',
+    'request_headers_timeout']);
   oneOf(obj, 'codec_type', path, ['AUTO', 'HTTP1'], 'AUTO');
   let idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS;
   const common = optionalObject(obj, 'common_http_protocol_options', path);
@@ -111,6 +114,7 @@ export function compileConnectionManagerConfig(obj: JsonObject, context: FilterF
     generateRequestId: optionalBoolean(obj, 'generate_request_id', path) ?? true,
     useRemoteAddress: optionalBoolean(obj, 'use_remote_address', path) ?? false,
     idleTimeoutMs,
+    requestHeadersTimeoutMs: optionalDurationMs(obj, 'request_headers_timeout', path) ?? 0,
     maxRequestHeadersBytes: (optionalInteger(obj, 'max_request_headers_kb', path, 1, 8192) ?? DEFAULT_MAX_HEADERS_KB) * 1024,
     upgrades: new Set([...compileUpgradeConfigs(obj, path)].filter(([, enabled]) => enabled).map(([type]) => type)),
     accessLogs: compileAccessLogs(optionalArray(obj, 'access_log', path), `${path}.access_log`),

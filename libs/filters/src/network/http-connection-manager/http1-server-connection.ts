@@ -46,6 +46,8 @@ export class Http1ServerConnection implements StreamOwner, BodySink {
   private outBytes = 0;
   private flushScheduled = false;
   private pipelinePaused = false;
+  /** Runs from the first byte of a request head to its last (request_headers_timeout). */
+  private headersTimer: NodeJS.Timeout | undefined;
 
   constructor(registry: ConnectionRegistry, connection: DownstreamConnection) {
     this.registry = registry;
@@ -189,6 +191,7 @@ export class Http1ServerConnection implements StreamOwner, BodySink {
 
   private readonly onSocketClose = (): void => {
     this.closed = true;
+    clearTimeout(this.headersTimer);
     this.config.stats.cxActive.dec();
     if (this.stream) {
       this.config.stats.rqActive.dec();
@@ -266,9 +269,14 @@ export class Http1ServerConnection implements StreamOwner, BodySink {
     const end = buffer.indexOf(CRLFCRLF);
     if (end === -1) {
       if (buffer.length > this.config.maxRequestHeadersBytes) throw new HttpParseError(431, 'request headers too large');
+      if (this.headersTimer === undefined && this.config.requestHeadersTimeoutMs > 0) this.headersTimer = setTimeout(this.onHeadersTimeout, this.config.requestHeadersTimeoutMs);
       return false;
     }
     if (end > this.config.maxRequestHeadersBytes) throw new HttpParseError(431, 'request headers too large');
+    if (this.headersTimer !== undefined) {
+      clearTimeout(this.headersTimer);
+      this.headersTimer = undefined;
+    }
     const head: RequestHead = parseRequestHead(buffer, 0, end);
     this.consume(end + 4);
     if (!head.keepAlive) this.closing = true;
@@ -284,6 +292,12 @@ export class Http1ServerConnection implements StreamOwner, BodySink {
     stream.decodeHeaders(endStream);
     return true;
   }
+
+  /** A request head that trickles in (slowloris) gets 408 and the connection closes, as in Envoy. */
+  private readonly onHeadersTimeout = (): void => {
+    this.headersTimer = undefined;
+    if (this.stream === undefined && !this.closed) this.protocolError(408, 'request headers timeout');
+  };
 
   private protocolError(status: number, message: string): void {
     this.config.stats.cxProtocolError.inc();
