@@ -9,6 +9,7 @@ import { parseAppProbers, type AppProbers } from '../status/app-probers.ts';
 import { parsePrometheusAnnotations, type AppMetricsTarget } from '../status/merged-metrics.ts';
 import { readBoolean, readDuration, readHostPort, readJson } from './agent-env.ts';
 import { readProxyConfigEnv } from './proxy-config-env.ts';
+import { waitForReady } from '../wait/wait-for-ready.ts';
 
 /** What `pilot-agent proxy sidecar` runs with: flags and environment, checked and defaulted. */
 export interface AgentConfig {
@@ -94,6 +95,24 @@ export async function runCommandLine(
       const fromCommandLine = new Set(Object.keys(flags).filter((key) => command.getOptionValueSource(key) === 'cli'));
       exitCode = await runProxy(toConfig(flags, fromCommandLine, env));
     });
+  program
+    .command('wait')
+    .description('Waits until the proxy is ready (holdApplicationUntilProxyStarts), exits 1 on timeout')
+    .option('--timeoutSeconds <n>', 'how long to wait', checked(positive), 60)
+    .option('--periodMillis <n>', 'time between attempts', checked(positive), 500)
+    .option('--requestTimeoutMillis <n>', 'time one attempt may take', checked(positive), 500)
+    .option('--url <url>', 'the readiness URL', checked(httpUrl), httpUrl('http://localhost:15021/healthz/ready'))
+    .action(async (flags: { timeoutSeconds: number; periodMillis: number; requestTimeoutMillis: number; url: URL }) => {
+      const options = { url: flags.url, timeoutMs: flags.timeoutSeconds * 1000, periodMs: flags.periodMillis, requestTimeoutMs: flags.requestTimeoutMillis };
+      writeErr(`waiting for the proxy to be ready at ${flags.url.href} (up to ${flags.timeoutSeconds} s)\n`);
+      try {
+        await waitForReady(options, (line) => writeErr(`${line}\n`));
+        exitCode = 0;
+      } catch (error) {
+        writeErr(`error: ${(error as Error).message}\n`);
+        exitCode = 1;
+      }
+    });
   try {
     await program.parseAsync(argv);
     return exitCode;
@@ -153,6 +172,22 @@ function port(text: string): number {
   const n = Number(text);
   if (!/^\d+$/.test(text) || n < 1 || n > 65535) throw new Error('not a port number (1-65535)');
   return n;
+}
+
+function positive(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) === 0) throw new Error('not a positive whole number');
+  return Number(text);
+}
+
+function httpUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error('not a URL');
+  }
+  if (url.protocol !== 'http:') throw new Error('only http:// URLs can be waited on');
+  return url;
 }
 
 function count(text: string): number {
