@@ -1,6 +1,6 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, request, type Server, type ServerResponse } from 'node:http';
-import { connect } from 'node:net';
+import { connect, createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +19,7 @@ const tcpLog = join(dir, 'tcp.log');
 let proxy: ProxyServer;
 let httpPort: number;
 let tcpPort: number;
-const servers: Server[] = [];
+const servers: { close(): void }[] = [];
 const held: ServerResponse[] = [];
 let onHeld: () => void = () => {};
 
@@ -55,6 +55,12 @@ beforeAll(async () => {
     onHeld();
   }));
   const ok = await listen(createServer((_req, res) => res.end('ok')));
+  // Takes the request and hangs up without a word.
+  const hangup = await new Promise<number>((resolve) => {
+    const server = createTcpServer((s) => s.on('data', () => s.destroy()));
+    servers.push(server);
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
+  });
   const refused = await freePort();
   httpPort = await freePort();
   tcpPort = await freePort();
@@ -66,6 +72,8 @@ beforeAll(async () => {
     { name: 'abort', match: { prefix: '/abort' }, route: { cluster: 'ok' }, typed_per_filter_config: fault({ abort: { http_status: 418, percentage: { numerator: 100 } } }) },
     { name: 'delay', match: { prefix: '/delay' }, route: { cluster: 'ok' }, typed_per_filter_config: fault({ delay: { fixed_delay: '0.01s', percentage: { numerator: 100 } } }) },
     { name: 'empty', match: { prefix: '/empty' }, route: { cluster: 'empty' } },
+    { name: 'slow', match: { prefix: '/slow' }, route: { cluster: 'pool', timeout: '0.05s' } },
+    { name: 'hangup', match: { prefix: '/hangup' }, route: { cluster: 'hangup' } },
     { name: 'ok', match: { prefix: '/ok' }, route: { cluster: 'ok' } },
   ];
   const hcm = {
@@ -93,6 +101,7 @@ beforeAll(async () => {
         staticCluster('ok', [{ port: ok }]),
         staticCluster('refused', [{ port: refused }]),
         staticCluster('empty', []),
+        staticCluster('hangup', [{ port: hangup }]),
         staticCluster('pool', [{ port: holding }], { circuit_breakers: { thresholds: [{ max_connections: 1, max_pending_requests: 0 }] } }),
       ],
     },
@@ -148,6 +157,14 @@ describe('response flags in the access log', () => {
     expect((await get('/delay')).status).toBe(200);
     expect(await entries(httpLog, '/abort ')).toEqual(['/abort 418 FI abort - "-" fault_filter_abort 18']);
     expect(await entries(httpLog, '/delay ')).toEqual(['/delay 200 DI delay ok "-" via_upstream 2']);
+  });
+
+  it('UT when the route timeout passes, UC when the upstream hangs up before answering', async () => {
+    expect((await get('/slow')).status).toBe(504);
+    held.shift()?.end();
+    expect((await entries(httpLog, '/slow '))[0]).toMatch(/^\/slow 504 UT slow pool "-" upstream_response_timeout/);
+    expect((await get('/hangup')).status).toBe(503);
+    expect((await entries(httpLog, '/hangup '))[0]).toMatch(/^\/hangup 503 UC hangup hangup "-" upstream_reset_before_response_started\{connection_termination\}/);
   });
 
   it('DC when the client goes away before the response', async () => {
