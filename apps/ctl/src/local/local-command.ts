@@ -1,8 +1,12 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { listNetns } from '@mizzen/net';
 import { defaultStateRoot, listMeshIds, loadRecord, meshPaths, type MeshPaths, type MeshRecord } from './mesh-state.ts';
-import { agentStatusPort, describeProcess, runnerAlive, tearDown, upMesh } from './mesh-runner.ts';
+import { fetchIstiodJson } from '../proxy-status/istiod-client.ts';
+import { syncRows, type SyncRow } from '../proxy-status/sync-rows.ts';
+import { agentStatusPort, istiodHttpPort, runnerAlive, tearDown, upMesh } from './mesh-runner.ts';
+import { containerSummary, syncSummary } from './pod-status.ts';
 import { isRunning } from './process-group.ts';
+import { missingPrerequisite } from './prerequisites.ts';
 import { probe } from './readiness.ts';
 import { serviceUrls } from './service-urls.ts';
 
@@ -42,6 +46,11 @@ function seconds(text: string): number {
 }
 
 async function up(dir: string, flags: { stateDir: string; timeout: number }, output: Output): Promise<number> {
+  const missing = missingPrerequisite(process.getuid?.(), process.env.PATH);
+  if (missing) {
+    output.err(`error: ${missing}\n`);
+    return 1;
+  }
   const abort = new AbortController();
   let stopping = false;
   const stopped = new Promise<NodeJS.Signals>((resolve) => {
@@ -58,10 +67,8 @@ async function up(dir: string, flags: { stateDir: string; timeout: number }, out
     const mesh = await upMesh({ configDir: dir, stateRoot: flags.stateDir, readyTimeoutMs: flags.timeout * 1000, signal: abort.signal, progress: (line) => output.err(`${line}\n`) }, (record, paths) => {
       made = { record, paths };
     });
-    mesh.onExit((p, code, signal) => {
-      if (!stopping) output.err(`${describeProcess(p)} exited (${signal ?? `code ${code}`}); its log: ${p.log}\n`);
-    });
-    output.out(podTable(mesh.record.pods.map((pod) => [pod.name, pod.namespace, pod.ip, 'true'])));
+    output.out(podTable(mesh.record.pods.map((pod) => [pod.name, pod.namespace, pod.ip, String(mesh.notReady.get(pod.name) === undefined)])));
+    for (const [pod, reason] of mesh.notReady) if (reason !== undefined) output.err(`pod ${pod} is not ready: ${reason}\n`);
     for (const url of serviceUrls(mesh.services, mesh.pods)) output.out(`curl ${url.url}    # ${url.service}:${url.port} via ${url.pod}\n`);
     output.out(`Mesh ${mesh.record.id} ready. Stop it with Ctrl-C (or: mizzenctl local down ${mesh.record.id}).\n`);
     const signal = await stopped;
@@ -114,17 +121,38 @@ async function status(stateRoot: string, output: Output): Promise<number> {
   const namespaces = new Set(await listNetns());
   for (const id of ids) {
     const record = loadRecord(meshPaths(stateRoot, id));
-    output.out(`mesh ${id} (${record.configDir}) on ${record.subnet ?? '?'}: runner ${runnerAlive(record) ? 'running' : 'gone'}\n`);
+    const running = runnerAlive(record);
+    output.out(`mesh ${id} (${record.configDir}) on ${record.subnet ?? '?'}, services on ${record.serviceRange ?? '?'}: runner ${running ? 'running' : 'gone'}\n`);
+    const sync = await istiodSync(record);
+    if (typeof sync === 'string') output.out(`  ${sync}\n`);
     const rows = await Promise.all(
-      record.pods.map(async (pod) => [pod.name, pod.namespace, pod.ip, namespaces.has(pod.netns) ? String((await probe(`http://${pod.ip}:${agentStatusPort}/healthz/ready`, 2000)).ready) : 'no netns']),
+      record.pods.map(async (pod) => {
+        if (!namespaces.has(pod.netns)) return [pod.name, pod.namespace, pod.ip, 'no netns', '-', '-'];
+        const ready = String((await probe(`http://${pod.ip}:${agentStatusPort}/healthz/ready`, 2000)).ready);
+        const syncState = typeof sync === 'string' ? '?' : syncSummary(sync.get(`${pod.name}.${pod.namespace}`));
+        // Only a running runner keeps the containers' states current.
+        const containers = running ? containerSummary(record.processes.filter((p) => p.pod === pod.name)) : '?';
+        return [pod.name, pod.namespace, pod.ip, ready, syncState, containers];
+      }),
     );
-    output.out(podTable(rows));
+    output.out(podTable(rows, ['NAME', 'NAMESPACE', 'IP', 'READY', 'SYNC', 'CONTAINERS']));
   }
   return 0;
 }
 
-function podTable(rows: string[][]): string {
-  const all = [['NAME', 'NAMESPACE', 'IP', 'READY'], ...rows];
+/** Each sidecar's sync state from the mesh's istiod, by POD.NAMESPACE, or why it is unknown. */
+async function istiodSync(record: MeshRecord): Promise<Map<string, SyncRow> | string> {
+  if (!record.gateway) return 'istiod: not started';
+  const address = `${record.gateway}:${istiodHttpPort}`;
+  try {
+    return new Map(syncRows(await fetchIstiodJson(address, '/debug/syncz'), address).map((row) => [row.name, row]));
+  } catch (error) {
+    return `istiod: ${(error as Error).message}`;
+  }
+}
+
+function podTable(rows: string[][], header = ['NAME', 'NAMESPACE', 'IP', 'READY']): string {
+  const all = [header, ...rows];
   const widths = all[0].map((_, i) => Math.max(...all.map((row) => row[i].length)));
   return all.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd() + '\n').join('');
 }

@@ -6,12 +6,15 @@ export interface Manifests {
   deployments: Deployment[];
   services: Service[];
   objects: KubeObject[];
+  /** The documents that could not be used, each naming its file, document, field and reason. */
+  errors: string[];
 }
 
 const manifestFile = /\.ya?ml$/;
 
 /** Reads every YAML manifest under a folder (recursively; hidden folders and node_modules are
- *  skipped). Any invalid document fails the whole read: a runner should not start half a mesh. */
+ *  skipped). An invalid document is left out and reported in `errors`; the rest runs, as a
+ *  cluster runs what `kubectl apply` accepted. */
 export async function readManifests(dir: string): Promise<Manifests> {
   const files = await manifestFiles(dir);
   if (files.length === 0) throw new Error(`${dir}: no *.yaml or *.yml manifests found`);
@@ -22,8 +25,8 @@ export async function readManifests(dir: string): Promise<Manifests> {
     objects.push(...result.objects);
     errors.push(...result.errors.map((e) => e.message));
   }
-  if (errors.length > 0) throw new Error(`invalid manifests:\n  ${errors.join('\n  ')}`);
   return {
+    errors,
     objects,
     deployments: objects.filter((o): o is Deployment => o.kind === 'Deployment'),
     services: objects.filter((o): o is Service => o.kind === 'Service'),

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, parse, resolve } from 'node:path';
@@ -16,6 +17,7 @@ import { hostsFile, resolvConf, writePodDns } from './pod-dns.ts';
 import { asUser, createPodSandbox, deletePodSandbox, runInitContainer } from './pod-sandbox.ts';
 import { claimServiceRange, nameserverAddress, releaseServiceRange } from './service-range.ts';
 import { isRunning, processStartTime, startProcess, stopGroups } from './process-group.ts';
+import { Supervisor } from './process-supervisor.ts';
 import { waitUntilReady } from './readiness.ts';
 import { waitForContainerPorts } from './container-ports.ts';
 
@@ -44,10 +46,11 @@ export interface RunningMesh {
   services: Service[];
   /** The services' virtual IPs, as they are now. */
   serviceAddresses: () => ServiceAddress[];
-  /** Stops following the config folder (the mesh's processes keep running). */
+  /** Pod name to why its apps are not ready (undefined when they are). */
+  notReady: Map<string, string | undefined>;
+  /** Stops following the config folder and restarting containers (the processes keep
+   *  running until torn down). */
   close: () => void;
-  /** Called when a process exits while the mesh runs. */
-  onExit: (listener: (process: ProcessRecord, code: number | null, signal: string | null) => void) => void;
 }
 
 /** Builds the mesh: network, service range, pods, istiod, apps and sidecars; resolves once
@@ -56,6 +59,7 @@ export interface RunningMesh {
 export async function upMesh(options: UpOptions, started: (record: MeshRecord, paths: MeshPaths) => void): Promise<RunningMesh> {
   const configDir = resolve(options.configDir);
   const manifests = await readManifests(configDir);
+  for (const error of manifests.errors) options.progress(`warning: left out: ${error}`);
   if (manifests.deployments.length === 0) throw new Error(`${configDir}: no Deployment to run`);
 
   const id = randomBytes(3).toString('hex');
@@ -90,6 +94,7 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
     },
   });
 
+  let supervisor: Supervisor | undefined;
   try {
     const gateway = subnet.gateway;
     const dnsCapture = false;
@@ -103,15 +108,15 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
       node: { hostIP: gateway, name: hostname() },
     });
 
-    const exitListeners: ((process: ProcessRecord, code: number | null, signal: string | null) => void)[] = [];
+    type ExitListener = (process: ProcessRecord, code: number | null, signal: string | null, restartInMs: number | undefined) => void;
+    const exitListeners: ExitListener[] = [];
+    supervisor = new Supervisor({ save: () => saveRecord(paths, record), onExit: (...args) => exitListeners.forEach((listener) => listener(...args)) });
+    // Pod containers restart as the kubelet restarts them; istiod does not (the mesh reports it).
     const start = (entry: Omit<ProcessRecord, 'pid' | 'startTime'>, argv: string[], env: NodeJS.ProcessEnv, netns?: string): void => {
-      const child = startProcess({ netns, argv, env: { ...env, PATH: `${binDir}:${process.env.PATH ?? ''}` }, cwd: workDir(configDir), logFile: entry.log });
-      const pid = child.pid;
-      if (pid === undefined) throw new Error(`cannot start ${argv.join(' ')}`);
-      const processRecord: ProcessRecord = { ...entry, pid, startTime: processStartTime(pid) };
+      const processRecord: ProcessRecord = { ...entry, pid: 0, startTime: null };
       record.processes.push(processRecord);
-      saveRecord(paths, record);
-      child.on('exit', (code, signal) => exitListeners.forEach((listener) => listener(processRecord, code, signal)));
+      const spawn = (): ChildProcess => startProcess({ netns, argv, env: { ...env, PATH: `${binDir}:${process.env.PATH ?? ''}` }, cwd: workDir(configDir), logFile: entry.log });
+      supervisor!.start(processRecord, spawn, entry.role !== 'istiod');
     };
 
     options.progress(`starting istiod on ${gateway}:${xdsPort}`);
@@ -144,24 +149,52 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
     );
 
     options.progress(`waiting for ${pods.length} pods to be ready`);
-    const earlyExit = new Promise<never>((_, reject) => {
-      exitListeners.push((p, code, signal) => reject(new Error(`${describeProcess(p)} exited (${signal ?? `code ${code}`}) before the mesh was ready\n${logTail(p.log)}`)));
+    // istiod or a sidecar that exits fails the start-up; an app that exits only its own pod,
+    // which then runs on, not ready, restarting its app with backoff (as on Kubernetes).
+    const fatalExit = new Promise<never>((_, reject) => {
+      exitListeners.push((p, code, signal) => {
+        if (p.role !== 'app') reject(new Error(`${describeProcess(p)} exited (${signal ?? `code ${code}`}) before the mesh was ready\n${logTail(p.log)}`));
+      });
     });
-    earlyExit.catch(() => undefined);
+    fatalExit.catch(() => undefined);
     const probes = pods.map((pod) => ({ name: pod.name, url: `http://${pod.ip}:${agentStatusPort}/healthz/ready` }));
     // Whichever comes first, the probing stops with it.
     const probing = new AbortController();
     const signal = AbortSignal.any([options.signal, probing.signal]);
+    let appsReady: Map<string, string | undefined>;
     try {
-      const appsListening = Promise.all(pods.map((pod) => waitForContainerPorts(`mz-${id}-${pod.name}`, pod.name, containerPorts(pod), { timeoutMs: options.readyTimeoutMs, signal })));
-      const agentsReady = waitUntilReady(probes, { timeoutMs: options.readyTimeoutMs, signal });
-      await Promise.race([Promise.all([agentsReady, appsListening]), earlyExit, abortion(options.signal)]);
+      const appsListening = Promise.all(pods.map(async (pod) => [pod.name, await appReadiness(pod, `mz-${id}-${pod.name}`, signal)] as const));
+      const agentsReady = waitUntilReady(probes, { timeoutMs: options.readyTimeoutMs, signal, onReady: (name) => options.progress(`pod ${name}: sidecar ready (config from istiod)`) });
+      const [, apps] = await Promise.race([Promise.all([agentsReady, appsListening]), fatalExit, abortion(options.signal)]);
+      appsReady = new Map(apps);
     } finally {
       probing.abort();
     }
     exitListeners.length = 0;
-    return { record, paths, pods, services: manifests.services, serviceAddresses: () => services, close: () => mirror.close(), onExit: (listener) => exitListeners.push(listener) };
+    let closed = false;
+    exitListeners.push((p, code, signal, restartIn) => closed || options.progress(`${describeProcess(p)} exited (${signal ?? `code ${code}`})${restartIn === undefined ? '' : `; restarting in ${restartIn / 1000}s`}; its log: ${p.log}`));
+
+    /** Resolves once the pod's app containers listen on their ports (undefined), or with why
+     *  not when one of them exits first. */
+    function appReadiness(pod: PodPlan, netns: string, outer: AbortSignal): Promise<string | undefined> {
+      const local = new AbortController();
+      const exited = new Promise<string>((resolve) => {
+        exitListeners.push((p, code, exitSignal) => {
+          if (p.pod === pod.name && p.role === 'app') resolve(`container ${p.container} exited (${exitSignal ?? `code ${code}`}); its log: ${p.log}\n${logTail(p.log, 5)}`);
+        });
+      });
+      const listening = waitForContainerPorts(netns, pod.name, containerPorts(pod), { timeoutMs: options.readyTimeoutMs, signal: AbortSignal.any([outer, local.signal]) }).then(() => undefined);
+      return Promise.race([listening, exited]).finally(() => local.abort());
+    }
+
+    const close = (): void => {
+      closed = true;
+      supervisor?.stop();
+      mirror.close();
+    };
+    return { record, paths, pods, notReady: appsReady, services: manifests.services, serviceAddresses: () => services, close };
   } catch (error) {
+    supervisor?.stop();
     mirror.close();
     throw error;
   }

@@ -11,6 +11,10 @@ export interface ProcessRecord {
   pid: number;
   startTime: string | null;
   log: string;
+  /** 'running', 'waiting' (to restart), 'exited', or why it cannot start. */
+  state?: string;
+  restarts?: number;
+  lastExit?: { code: number | null; signal: string | null; at: string };
 }
 
 export interface PodRecord {

@@ -28,13 +28,14 @@ export function probe(url: string, timeoutMs = 1000): Promise<ProbeResult> {
 /** Probes until every URL answers 200. Readiness is a remote state with no notification, so
  *  this polls; it rejects at the deadline naming each pod that is not ready and why, or as
  *  soon as `abort` fires. */
-export async function waitUntilReady(probes: ReadyProbe[], options: { timeoutMs: number; intervalMs?: number; signal?: AbortSignal }): Promise<void> {
+export async function waitUntilReady(probes: ReadyProbe[], options: { timeoutMs: number; intervalMs?: number; signal?: AbortSignal; onReady?: (name: string) => void }): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
   let pending = probes;
   let reasons = new Map<string, string>();
   for (;;) {
     options.signal?.throwIfAborted();
     const results = await Promise.all(pending.map(async (p) => ({ p, result: await probe(p.url) })));
+    for (const { p, result } of results) if (result.ready) options.onReady?.(p.name);
     pending = results.filter(({ result }) => !result.ready).map(({ p }) => p);
     reasons = new Map(results.filter(({ result }) => !result.ready).map(({ p, result }) => [p.name, result.reason]));
     if (pending.length === 0) return;
