@@ -58,6 +58,9 @@ metadata: { name: echo, namespace: default }
 spec:
   hosts: [echo]
   http:
+  - match: [{ headers: { x-fault: { exact: abort } } }]
+    fault: { abort: { grpcStatus: UNAVAILABLE, percentage: { value: 100 } } }
+    route: [{ destination: { host: echo, subset: v1 } }]
   - match: [{ headers: { x-variant: { exact: v2 } } }]
     route: [{ destination: { host: echo, subset: v2 } }]
   - route:
@@ -148,6 +151,12 @@ describe('a proxyless gRPC client', () => {
     const metadata = new grpc.Metadata();
     metadata.set('x-variant', 'v2');
     expect(await tally(50, metadata)).toEqual({ v2: 50 });
+  });
+
+  it('fails calls as the route’s fault injection says', async () => {
+    const metadata = new grpc.Metadata();
+    metadata.set('x-fault', 'abort');
+    await expect(call(metadata)).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
   });
 
   it('follows a changed VirtualService', async () => {

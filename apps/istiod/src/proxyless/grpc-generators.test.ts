@@ -1,6 +1,9 @@
-import { normalize } from '@mizzen/xds';
+import { readFileSync } from 'node:fs';
+import { loadDocuments, MemoryConfigStore } from '@mizzen/config';
+import { normalize, type JsonObject } from '@mizzen/xds';
 import { describe, expect, it } from 'vitest';
 import { parseProxyNode } from '../model/proxy.ts';
+import { buildPushContext, type PushContext } from '../model/push-context.ts';
 import { bookinfoPush } from '../networking/test-fixtures.ts';
 import { buildGrpcClusters } from './grpc-cluster.ts';
 import { buildGrpcEndpoints } from './grpc-endpoint.ts';
@@ -11,6 +14,16 @@ import { buildGrpcRoutes } from './grpc-route.ts';
 const node = { id: 'sidecar~10.244.0.50~client-1.default~default.svc.cluster.local', metadata: { GENERATOR: 'grpc', NAMESPACE: 'default' } };
 const proxy = parseProxyNode(node);
 const routing = ['reviews-v3-pod.yaml', 'destination-rule-all.yaml'];
+
+/** Bookinfo with more resources, written inline. */
+function pushWith(yaml: string): PushContext {
+  const bookinfo = loadDocuments(readFileSync(new URL('../networking/testdata/bookinfo.yaml', import.meta.url), 'utf8'), 'bookinfo.yaml').objects;
+  const extra = loadDocuments(yaml, 'extra.yaml');
+  expect(extra.errors).toEqual([]);
+  const store = new MemoryConfigStore();
+  store.replaceAll([...bookinfo, ...extra.objects]);
+  return buildPushContext(store, 'test');
+}
 
 describe('proxyless gRPC generation', () => {
   it('recognises a proxyless client by its GENERATOR metadata', () => {
@@ -29,7 +42,10 @@ describe('proxyless gRPC generation', () => {
         '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
         stat_prefix: 'reviews:9080',
         rds: { config_source: { ads: {}, initial_fetch_timeout: '0s', resource_api_version: 'V3' }, route_config_name: 'reviews:9080' },
-        http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
+        http_filters: [
+          { name: 'envoy.filters.http.fault', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault' } },
+          { name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } },
+        ],
       },
     });
   });
@@ -57,11 +73,30 @@ describe('proxyless gRPC generation', () => {
     });
   });
 
-  it('leaves out per-route filter config, which a client with only the router would reject', () => {
+  it('keeps fault injection of the per-route filter config', () => {
     const push = bookinfoPush(...routing, 'virtual-service-ratings-test-abort.yaml');
     const [route] = buildGrpcRoutes(push, proxy, ['ratings:9080']);
-    expect(JSON.stringify(route)).not.toContain('typed_per_filter_config');
-    expect((route.virtual_hosts as { routes: unknown[] }[])[0].routes).toHaveLength(2);
+    const routes = (route.virtual_hosts as { routes: { typed_per_filter_config?: Record<string, unknown> }[] }[])[0].routes;
+    expect(routes.map((r) => Object.keys(r.typed_per_filter_config ?? {}))).toEqual([['envoy.filters.http.fault'], []]);
+  });
+
+  it('leaves out what a gRPC client would reject: redirects, direct responses, CORS', () => {
+    const push = pushWith(`
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: ratings }
+spec:
+  hosts: [ratings]
+  http:
+  - { match: [{ uri: { prefix: /old } }], redirect: { uri: /new } }
+  - { match: [{ uri: { prefix: /gone } }], directResponse: { status: 410 } }
+  - { route: [{ destination: { host: ratings } }], corsPolicy: { allowOrigins: [{ exact: "https://example.com" }] } }
+`);
+    const [route] = buildGrpcRoutes(push, proxy, ['ratings:7070']);
+    const routes = (route.virtual_hosts as { routes: JsonObject[] }[])[0].routes;
+    expect(routes).toHaveLength(1);
+    expect(routes[0].match).toEqual({ prefix: '/' });
+    expect(routes[0].typed_per_filter_config).toBeUndefined();
   });
 
   it('falls back to the default route without a VirtualService', () => {

@@ -1,11 +1,12 @@
 import type { Proxy } from '../model/proxy.ts';
 import type { PushContext } from '../model/push-context.ts';
 import { adsConfigSource, typeUrls, type JsonObject } from '../networking/envoy-json.ts';
+import { faultFilterName } from '../networking/virtual-service-route.ts';
 import { resolveTargets } from './service-target.ts';
 
 /** For each "HOST:PORT" a gRPC client asked for, a Listener of that name with an api_listener:
  *  no socket, only an HTTP connection manager whose routes come by RDS under the same name.
- *  gRPC wants the router as the last (here the only) HTTP filter. Unknown names are left out,
+ *  gRPC implements two HTTP filters, fault injection and the router, which must be last. Unknown names are left out,
  *  which tells the client the target does not exist. */
 export function buildGrpcListeners(push: PushContext, proxy: Proxy, names: string[]): JsonObject[] {
   return resolveTargets(push, proxy, names).map((target) => ({
@@ -16,7 +17,11 @@ export function buildGrpcListeners(push: PushContext, proxy: Proxy, names: strin
         '@type': typeUrls.httpConnectionManager,
         stat_prefix: target.name,
         rds: { config_source: adsConfigSource(), route_config_name: target.name },
-        http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': typeUrls.router } }],
+        // The fault filter, empty here, applies the routes' fault injection.
+        http_filters: [
+          { name: faultFilterName, typed_config: { '@type': typeUrls.fault } },
+          { name: 'envoy.filters.http.router', typed_config: { '@type': typeUrls.router } },
+        ],
       },
     },
   }));

@@ -5,7 +5,7 @@ import { virtualServiceFor } from '../model/virtual-services.ts';
 import { outboundClusterName, typeUrls, type JsonObject } from '../networking/envoy-json.ts';
 import { serviceDomains } from '../networking/http-route.ts';
 import { hashPolicy } from '../networking/traffic-policy.ts';
-import { virtualServiceRoutes } from '../networking/virtual-service-route.ts';
+import { faultFilterName, virtualServiceRoutes } from '../networking/virtual-service-route.ts';
 import { resolveTargets, type ServiceTarget } from './service-target.ts';
 
 /** The RouteConfiguration behind each gRPC listener, named as the listener: one virtual host
@@ -36,10 +36,12 @@ function targetRoutes(push: PushContext, proxy: Proxy, target: ServiceTarget): J
 }
 
 /** A sidecar's route as a gRPC client can take it. gRPC rejects a whole RouteConfiguration
- *  that holds a redirect or a direct response, so such routes are left out; per-route filter
- *  config (fault, CORS) is dropped, since the client's HTTP filter chain has only the router. */
+ *  that holds a redirect or a direct response, or config for a filter it does not have, so
+ *  such routes are left out and of the per-route filter config only fault injection is kept
+ *  (CORS means nothing to a gRPC client). */
 function forGrpc(route: JsonObject): JsonObject[] {
   if (!route.route) return [];
-  const { typed_per_filter_config: _dropped, ...rest } = route;
-  return [rest];
+  const { typed_per_filter_config: perFilter, ...rest } = route;
+  const fault = (perFilter as JsonObject | undefined)?.[faultFilterName];
+  return [fault ? { ...rest, typed_per_filter_config: { [faultFilterName]: fault } } : rest];
 }
