@@ -1,0 +1,49 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { stringify } from 'yaml';
+import type { Output } from '../local/local-command.ts';
+import { defaultStateRoot } from '../local/mesh-state.ts';
+import { configDumpSections } from '../proxy-config/config-dump-sections.ts';
+import { fetchProxyAdmin, findLocalPod, readDumpFile, recordedPods, type NetnsExec } from '../proxy-config/pod-config-dump.ts';
+import { formatTable } from '../proxy-config/table.ts';
+import { explain } from './explain.ts';
+import { explainRequest } from './explain-request.ts';
+
+interface ExplainFlags {
+  header: string[];
+  request: string;
+  address?: string;
+  file?: string;
+  namespace: string;
+  stateDir: string;
+  output: 'table' | 'json' | 'yaml';
+}
+
+/** `mizzenctl x explain POD URL`: the way a request from the pod would take through its
+ *  sidecar, read from the sidecar's own config; no request is sent. */
+export function explainCommand(output: Output, exec?: NetnsExec): Command {
+  return new Command('explain')
+    .description("Explain which listener, filter chain, route, cluster and endpoints a request from a pod would take through its sidecar, and which Istio resource made each step (nothing is sent)")
+    .argument('<pod>', 'POD[.NAMESPACE] of the local mesh (with --file, only a label)')
+    .argument('<url>', 'the request, e.g. http://reviews:9080/reviews/0')
+    .option('-H, --header <name:value>', 'a request header (repeatable)', (value: string, previous: string[]) => [...previous, value], [])
+    .option('-X, --request <method>', 'the request method', 'GET')
+    .option('--address <ip>', 'the address the app connects to, when the URL names a host the config does not list')
+    .option('-f, --file <dump>', "read a saved config dump (Envoy's /config_dump?include_eds) instead of asking the pod")
+    .option('-n, --namespace <namespace>', 'namespace of a pod named without one', 'default')
+    .option('--state-dir <dir>', 'where local meshes record their pods (env MIZZEN_LOCAL_STATE)', defaultStateRoot())
+    .addOption(
+      new Option('-o, --output <format>', 'table, json or yaml').default('table').argParser((value: string) => {
+        if (value !== 'table' && value !== 'json' && value !== 'yaml') throw new InvalidArgumentError('one of table, json, yaml');
+        return value;
+      }),
+    )
+    .addHelpText('after', '\nExit codes: 0 explained, 1 a bad URL or header, an unreadable dump or an unknown pod, 2 a bad flag.')
+    .action(async (pod: string, url: string, flags: ExplainFlags) => {
+      const request = explainRequest(url, flags.header, flags.request);
+      const dump = flags.file ? await readDumpFile(flags.file) : await fetchProxyAdmin(findLocalPod(recordedPods(flags.stateDir), pod, flags.namespace), '/config_dump?include_eds', exec);
+      const steps = explain(configDumpSections(dump), request, flags.address);
+      if (flags.output === 'json') output.out(`${JSON.stringify(steps, null, 2)}\n`);
+      else if (flags.output === 'yaml') output.out(stringify(steps));
+      else output.out(formatTable(['STEP', 'CHOSEN', 'WHY', 'FROM'], steps.map((s) => [s.step.toUpperCase(), s.name, s.detail, s.source ?? ''])));
+    });
+}
