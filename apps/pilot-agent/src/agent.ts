@@ -85,6 +85,7 @@ export async function runAgent(config: AgentConfig): Promise<number> {
 
 async function writeBootstrap(config: AgentConfig, ip: string): Promise<string> {
   const bootstrap = buildBootstrap({
+    proxyType: config.proxyType,
     identity: config.identity,
     domain: config.domain,
     discovery: { ...config.discovery, ip },

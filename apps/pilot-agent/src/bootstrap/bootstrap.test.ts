@@ -67,5 +67,6 @@ describe('buildBootstrap', () => {
     const node = buildBootstrap(input(reviews)).node!;
     expect(node.id).toBe('sidecar~10.244.0.7~reviews-v1-7d8f9c-x2x4z.bookinfo~bookinfo.svc.cluster.local');
     expect(node.cluster).toBe('reviews.bookinfo');
+    expect(buildBootstrap(input(reviews, { proxyType: 'router' })).node!.id).toBe('router~10.244.0.7~reviews-v1-7d8f9c-x2x4z.bookinfo~bookinfo.svc.cluster.local');
   });
 });

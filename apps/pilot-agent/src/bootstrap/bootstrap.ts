@@ -5,6 +5,8 @@ import type { PodIdentity } from './pod-identity.ts';
 
 /** Everything the bootstrap depends on; building it has no side effects. */
 export interface BootstrapInput {
+  /** The node id's first part: "sidecar" (the default) or "router" for a gateway. */
+  proxyType?: 'sidecar' | 'router';
   identity: PodIdentity;
   /** DNS domain of the pod's namespace, e.g. "bookinfo.svc.cluster.local". */
   domain: string;
@@ -62,7 +64,7 @@ export function buildNode(input: BootstrapInput): Node {
     ...identity.metaJson,
   };
   return {
-    id: `sidecar~${identity.instanceIps[0]}~${identity.podName}.${identity.namespace}~${input.domain}`,
+    id: `${input.proxyType ?? 'sidecar'}~${identity.instanceIps[0]}~${identity.podName}.${identity.namespace}~${input.domain}`,
     cluster: `${app}.${identity.namespace}`,
     metadata,
   };

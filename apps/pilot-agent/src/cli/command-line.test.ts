@@ -55,8 +55,31 @@ describe('pilot-agent command line', () => {
     expect(stderr).toMatch(/PROXY_CONFIG\.concurrency/);
   });
 
-  it('defaults the proxy type to sidecar', async () => {
-    expect((await parse(['proxy'])).code).toBe(0);
+  it('defaults the proxy type to sidecar, and takes router for a gateway', async () => {
+    expect((await parse(['proxy'])).config?.proxyType).toBe('sidecar');
+    expect((await parse(['proxy', 'router'])).config?.proxyType).toBe('router');
+  });
+
+  it('turns on the DNS proxy with ISTIO_META_DNS_CAPTURE, the xDS proxy unless told not to', async () => {
+    const on = (await parse(['proxy', '--config-path', '/var/run/p'], { ISTIO_META_DNS_CAPTURE: 'true', DNS_PROXY_ADDR: 'localhost:25053' })).config!;
+    expect(on.dns).toEqual({ address: { host: '127.0.0.1', port: 25053 }, resolvConf: '/etc/resolv.conf' });
+    expect(on.xdsSocket).toBe('/var/run/p/XDS');
+    const off = (await parse(['proxy', '--no-xds-proxy'], { PROXY_CONFIG: 'proxyMetadata: { ISTIO_META_DNS_CAPTURE: "false" }' })).config!;
+    expect(off.dns).toBeUndefined();
+    expect(off.xdsSocket).toBeUndefined();
+    expect((await parse(['proxy', '--xds-proxy-socket', '/run/x.sock'])).config!.xdsSocket).toBe('/run/x.sock');
+    expect((await parse(['proxy'], { XDS_PROXY_SOCKET: '/run/y.sock' })).config!.xdsSocket).toBe('/run/y.sock');
+  });
+
+  it.each([
+    [{ ISTIO_META_DNS_CAPTURE: 'maybe' }, /ISTIO_META_DNS_CAPTURE: "maybe" is not true or false/],
+    [{ ISTIO_META_DNS_CAPTURE: 'true', DNS_PROXY_ADDR: 'localhost' }, /DNS_PROXY_ADDR: "localhost" is not host:port/],
+    [{ ISTIO_KUBE_APP_PROBERS: '{' }, /ISTIO_KUBE_APP_PROBERS: not valid JSON/],
+    [{ ISTIO_PROMETHEUS_ANNOTATIONS: '{"port":"x"}' }, /ISTIO_PROMETHEUS_ANNOTATIONS.port/],
+  ])('exits 2 naming a bad agent variable: %j', async (env, message) => {
+    const { code, stderr } = await parse(['proxy'], env);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
   });
 
   it.each([
@@ -68,7 +91,7 @@ describe('pilot-agent command line', () => {
     [['proxy', 'sidecar', '--proxy-log-level', 'loud'], /--proxy-log-level.*'loud'.*Allowed choices/],
     [['proxy', 'sidecar', '--binary-path'], /--binary-path.*argument missing/],
     [['proxy', 'sidecar', '--no-such-flag'], /unknown option '--no-such-flag'/],
-    [['proxy', 'router'], /'router' is invalid.*sidecar/],
+    [['proxy', 'waypoint'], /'waypoint' is invalid.*sidecar, router/],
     [['proxi'], /unknown command 'proxi'/],
   ])('exits 2 naming the problem: %j', async (args, message) => {
     const { code, config, stderr } = await parse(args);

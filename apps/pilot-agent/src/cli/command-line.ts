@@ -13,6 +13,8 @@ import { waitForReady } from '../wait/wait-for-ready.ts';
 
 /** What `pilot-agent proxy sidecar` runs with: flags and environment, checked and defaulted. */
 export interface AgentConfig {
+  /** `sidecar` beside an app, or `router` for a gateway (the node id's first part). */
+  proxyType: ProxyType;
   identity: PodIdentity;
   discovery: DiscoveryAddress;
   domain: string;
@@ -38,6 +40,8 @@ export interface AgentConfig {
   appProbers: AppProbers;
   appMetrics: AppMetricsTarget | undefined;
 }
+
+export type ProxyType = 'sidecar' | 'router';
 
 interface Flags {
   discoveryAddress: DiscoveryAddress;
@@ -75,7 +79,7 @@ export async function runCommandLine(
   program
     .command('proxy')
     .description('Runs a proxy and keeps it configured and supervised')
-    .addArgument(new Argument('[type]', 'the kind of proxy').choices(['sidecar']).default('sidecar'))
+    .addArgument(new Argument('[type]', 'the kind of proxy').choices(['sidecar', 'router']).default('sidecar'))
     .addOption(new Option('--discovery-address <host:port>', 'xDS server (plaintext gRPC)').default(parseHostPort('istiod.istio-system.svc:15010'), 'istiod.istio-system.svc:15010').argParser(checked(parseHostPort)))
     .option('--domain <domain>', 'DNS domain of the pod (default NAMESPACE.svc.cluster.local)')
     .option('--concurrency <n>', 'proxy worker threads (0: one per core)', checked(count), 2)
@@ -91,9 +95,9 @@ export async function runCommandLine(
     .option('--agent-port <port>', 'port of the agent server: merged /stats/prometheus and /app-health probes', checked(port), 15020)
     .option('--resolv-conf <file>', 'where the DNS proxy finds its upstream resolvers', '/etc/resolv.conf')
     .option('--restart-backoff <duration>', 'the first wait before restarting the proxy; it doubles each time', checked(parseDuration), defaultRestartPolicy.initialDelayMs)
-    .action(async (_type: string, flags: Flags, command: Command) => {
+    .action(async (type: ProxyType, flags: Flags, command: Command) => {
       const fromCommandLine = new Set(Object.keys(flags).filter((key) => command.getOptionValueSource(key) === 'cli'));
-      exitCode = await runProxy(toConfig(flags, fromCommandLine, env));
+      exitCode = await runProxy(toConfig(type, flags, fromCommandLine, env));
     });
   program
     .command('wait')
@@ -127,7 +131,7 @@ export async function runCommandLine(
 }
 
 // Precedence: a flag on the command line, then PROXY_CONFIG, then the flag's default.
-function toConfig(flags: Flags, fromCommandLine: Set<string>, env: NodeJS.ProcessEnv): AgentConfig {
+function toConfig(proxyType: ProxyType, flags: Flags, fromCommandLine: Set<string>, env: NodeJS.ProcessEnv): AgentConfig {
   const proxyConfig = readProxyConfigEnv(env.PROXY_CONFIG);
   // proxyMetadata is environment for the agent; the real environment wins.
   const identity = readPodIdentity({ ...proxyConfig.proxyMetadata, ...env });
@@ -136,6 +140,7 @@ function toConfig(flags: Flags, fromCommandLine: Set<string>, env: NodeJS.Proces
   const configPath = pick('configPath', proxyConfig.configPath, flags.configPath) ?? join(tmpdir(), 'mizzen-agent', `${identity.podName}.${identity.namespace}`);
   const dnsCapture = identity.meta.DNS_CAPTURE !== undefined && readBoolean({ ISTIO_META_DNS_CAPTURE: identity.meta.DNS_CAPTURE }, 'ISTIO_META_DNS_CAPTURE', false);
   return {
+    proxyType,
     identity,
     discovery: pick('discoveryAddress', proxyConfig.discovery, flags.discoveryAddress),
     domain: flags.domain ?? `${identity.namespace}.svc.cluster.local`,
