@@ -4,6 +4,8 @@ import './network/tcp-proxy/tcp-proxy.ts';
 import './http/router/router.ts';
 import './http/fault/fault-filter.ts';
 import './http/cors/cors-filter.ts';
+import './listener/tls-inspector/tls-inspector.ts';
+import './listener/http-inspector/http-inspector.ts';
 
 export { ConfigError } from './config-error.ts';
 export * from './config-reader.ts';
@@ -31,3 +33,7 @@ export { compileAccessLogs, writeAccessLogs, FILE_ACCESS_LOG_TYPE_URL, STDOUT_AC
 export { flushAccessLogs } from './access-log/access-log-sink.ts';
 export { compileFormatString, renderText, type FormatPart } from './access-log/format-string.ts';
 export { ENVOY_DEFAULT_FORMAT, ISTIO_DEFAULT_FORMAT } from './access-log/istio-format.ts';
+export { createListenerFilter, registerListenerFilter } from './listener/listener-filter.ts';
+export type { ConnectionInfo, InspectOutcome, ListenerFilter, ListenerFilterFactory } from './listener/listener-filter.ts';
+export { TLS_INSPECTOR_TYPE_URL } from './listener/tls-inspector/tls-inspector.ts';
+export { HTTP_INSPECTOR_TYPE_URL } from './listener/http-inspector/http-inspector.ts';

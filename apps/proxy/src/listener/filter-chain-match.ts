@@ -10,6 +10,8 @@ export interface CidrRange {
 export interface ChainMatch {
   readonly destinationPort: number | undefined;
   readonly prefixRanges: CidrRange[];
+  /** SNI names, lower case: exact ("a.example") or wildcard ("*.example"). */
+  readonly serverNames: string[];
   readonly sourcePrefixRanges: CidrRange[];
   readonly transportProtocol: string;
   readonly applicationProtocols: string[];
@@ -20,6 +22,10 @@ export interface ConnectionFacts {
   readonly destinationAddress: string;
   readonly destinationPort: number;
   readonly sourceAddress: string;
+  /** What the listener filters found ("" and none when there are none). */
+  readonly transportProtocol: string;
+  readonly serverName: string;
+  readonly applicationProtocols: readonly string[];
 }
 
 /** "::ffff:10.0.0.1" (an IPv4 peer on a dual-stack socket) is matched as "10.0.0.1". */
@@ -45,13 +51,19 @@ function compileCidr(value: unknown, path: string): CidrRange {
 
 export function compileChainMatch(value: unknown, path: string): ChainMatch {
   if (value === undefined || value === null) {
-    return { destinationPort: undefined, prefixRanges: [], sourcePrefixRanges: [], transportProtocol: '', applicationProtocols: [] };
+    return { destinationPort: undefined, prefixRanges: [], serverNames: [], sourcePrefixRanges: [], transportProtocol: '', applicationProtocols: [] };
   }
   const obj: JsonObject = asObject(value, path);
-  onlyFields(obj, path, ['destination_port', 'prefix_ranges', 'source_prefix_ranges', 'transport_protocol', 'application_protocols']);
+  onlyFields(obj, path, ['destination_port', 'prefix_ranges', 'server_names', 'source_prefix_ranges', 'transport_protocol', 'application_protocols']);
   return {
     destinationPort: optionalInteger(obj, 'destination_port', path, 1, 65535),
     prefixRanges: optionalArray(obj, 'prefix_ranges', path).map((r, i) => compileCidr(r, `${path}.prefix_ranges[${i}]`)),
+    serverNames: optionalArray(obj, 'server_names', path).map((n, i) => {
+      if (typeof n !== 'string' || n === '' || (n.includes('*') && !/^\*\.[^*]+$/.test(n))) {
+        throw new ConfigError(`${path}.server_names[${i}]`, 'must be a host name or a wildcard "*.suffix"');
+      }
+      return n.toLowerCase();
+    }),
     sourcePrefixRanges: optionalArray(obj, 'source_prefix_ranges', path).map((r, i) => compileCidr(r, `${path}.source_prefix_ranges[${i}]`)),
     transportProtocol: optionalString(obj, 'transport_protocol', path) ?? '',
     applicationProtocols: optionalArray(obj, 'application_protocols', path).map((p, i) => {
@@ -85,19 +97,46 @@ function narrowByPrefix<T extends { match: ChainMatch }>(chains: T[], address: s
   return best !== -1 ? winners : chains.filter((c) => ranges(c.match).length === 0);
 }
 
+/** Keeps the chains naming the SNI exactly, else those with the longest matching wildcard,
+ *  else those that name no server. */
+function narrowByServerName<T extends { match: ChainMatch }>(chains: T[], serverName: string): T[] {
+  if (serverName !== '') {
+    const exact = chains.filter((c) => c.match.serverNames.includes(serverName));
+    if (exact.length > 0) return exact;
+    let best = 0;
+    let winners: T[] = [];
+    for (const chain of chains) {
+      let longest = 0;
+      for (const name of chain.match.serverNames) {
+        if (name.startsWith('*.') && serverName.endsWith(name.slice(1)) && name.length > longest) longest = name.length;
+      }
+      if (longest > best) {
+        best = longest;
+        winners = [chain];
+      } else if (longest === best && longest > 0) winners.push(chain);
+    }
+    if (winners.length > 0) return winners;
+  }
+  return chains.filter((c) => c.match.serverNames.length === 0);
+}
+
 /**
  * Envoy's filter chain selection: criteria are applied in order (destination port, destination
- * IP, transport protocol, application protocols, source IP); at each step the most specific
- * match wins and chains that leave the criterion unset are the fallback.
- * Without TLS or HTTP inspection the transport is "raw_buffer" and no ALPN is known.
+ * IP, server name, transport protocol, application protocols, source IP); at each step the
+ * most specific match wins and chains that leave the criterion unset are the fallback.
+ * Without a TLS inspector the transport is "raw_buffer"; without an inspector no ALPN is known.
  */
 export function selectFilterChain<T extends { match: ChainMatch }>(chains: T[], facts: ConnectionFacts): T | undefined {
   let candidates = chains.filter((c) => c.match.destinationPort === facts.destinationPort);
   if (candidates.length === 0) candidates = chains.filter((c) => c.match.destinationPort === undefined);
   candidates = narrowByPrefix(candidates, facts.destinationAddress, (m) => m.prefixRanges);
-  const raw = candidates.filter((c) => c.match.transportProtocol === 'raw_buffer');
-  candidates = raw.length > 0 ? raw : candidates.filter((c) => c.match.transportProtocol === '');
-  candidates = candidates.filter((c) => c.match.applicationProtocols.length === 0);
+  candidates = narrowByServerName(candidates, facts.serverName);
+  const transport = facts.transportProtocol || 'raw_buffer';
+  const sameTransport = candidates.filter((c) => c.match.transportProtocol === transport);
+  candidates = sameTransport.length > 0 ? sameTransport : candidates.filter((c) => c.match.transportProtocol === '');
+  const offered = facts.applicationProtocols;
+  const sameProtocol = offered.length === 0 ? [] : candidates.filter((c) => c.match.applicationProtocols.some((p) => offered.includes(p)));
+  candidates = sameProtocol.length > 0 ? sameProtocol : candidates.filter((c) => c.match.applicationProtocols.length === 0);
   candidates = narrowByPrefix(candidates, facts.sourceAddress, (m) => m.sourcePrefixRanges);
   return candidates[0];
 }

@@ -1,5 +1,5 @@
 import {
-  ConfigError, asObject, createNetworkFilter, onlyFields, optionalArray, optionalBoolean, optionalObject, optionalString, requiredString,
+  ConfigError, asObject, createListenerFilter, createNetworkFilter, onlyFields, optionalDurationMs, type ListenerFilter, optionalArray, optionalBoolean, optionalObject, optionalString, requiredString,
   oneOf, type FilterFactoryContext, type JsonObject, type NetworkFilter,
 } from '@mizzen/filters';
 import { DownstreamTls } from '../tls/downstream-tls.ts';
@@ -33,6 +33,11 @@ export interface ListenerConfig {
   readonly useOriginalDst: boolean;
   /** Read the connection's pre-redirect destination (use_original_dst or the original_dst filter). */
   readonly readsOriginalDst: boolean;
+  /** tls_inspector, http_inspector: they run, in order, before the filter chain is chosen. */
+  readonly inspectors: ListenerFilter[];
+  /** listener_filters_timeout (0: none), and whether to go on (or close) when it passes. */
+  readonly inspectTimeoutMs: number;
+  readonly continueOnInspectTimeout: boolean;
   readonly chains: FilterChain[];
   readonly defaultChain: FilterChain | undefined;
   readonly json: JsonObject;
@@ -65,20 +70,22 @@ function compileChain(value: unknown, path: string, context: FilterFactoryContex
 /** Checks a Listener (Envoy JSON) and builds its filters; throws a ConfigError naming the field. */
 export function compileListener(json: unknown, context: FilterFactoryContext, secrets: SecretProvider, path = 'Listener'): ListenerConfig {
   const obj = asObject(json, path);
-  // traffic_direction only labels the listener; the listener filter timeout settings have nothing to
-  // wait for, as no listener filter here reads ahead.
+  // traffic_direction only labels the listener.
   onlyFields(obj, path, ['@type', 'name', 'address', 'filter_chains', 'default_filter_chain', 'use_original_dst', 'bind_to_port',
     'listener_filters', 'traffic_direction', 'continue_on_listener_filters_timeout', 'listener_filters_timeout']);
   const name = requiredString(obj, 'name', path);
   oneOf(obj, 'traffic_direction', path, ['UNSPECIFIED', 'INBOUND', 'OUTBOUND'], 'UNSPECIFIED');
-  const listenerFilters = optionalArray(obj, 'listener_filters', path);
-  listenerFilters.forEach((lf, i) => {
+  let originalDstFilter = false;
+  const inspectors: ListenerFilter[] = [];
+  optionalArray(obj, 'listener_filters', path).forEach((lf, i) => {
     const lpath = `${path}.listener_filters[${i}]`;
     const l = asObject(lf, lpath);
     onlyFields(l, lpath, ['name', 'typed_config']);
     const typed = optionalObject(l, 'typed_config', lpath);
-    // original_dst recovers the pre-redirect destination (SO_ORIGINAL_DST); it is the only one.
-    if (typed?.['@type'] !== ORIGINAL_DST_FILTER) throw new ConfigError(`${lpath}.typed_config`, `unsupported listener filter "${String(typed?.['@type'] ?? l.name)}"`);
+    if (!typed) throw new ConfigError(`${lpath}.typed_config`, 'required');
+    // original_dst recovers the pre-redirect destination (SO_ORIGINAL_DST) as the connection is accepted.
+    if (typed['@type'] === ORIGINAL_DST_FILTER) originalDstFilter = true;
+    else inspectors.push(createListenerFilter(typed, context.stats, `${lpath}.typed_config`));
   });
   const { address, port } = readSocketAddress(obj.address, `${path}.address`);
   const useOriginalDst = optionalBoolean(obj, 'use_original_dst', path) ?? false;
@@ -93,7 +100,11 @@ export function compileListener(json: unknown, context: FilterFactoryContext, se
     port,
     bindToPort: optionalBoolean(obj, 'bind_to_port', path) ?? true,
     useOriginalDst,
-    readsOriginalDst: useOriginalDst || listenerFilters.length > 0,
+    readsOriginalDst: useOriginalDst || originalDstFilter,
+    inspectors,
+    // Envoy's default: 15 s.
+    inspectTimeoutMs: optionalDurationMs(obj, 'listener_filters_timeout', path) ?? 15_000,
+    continueOnInspectTimeout: optionalBoolean(obj, 'continue_on_listener_filters_timeout', path) ?? false,
     chains,
     defaultChain,
     json: obj,

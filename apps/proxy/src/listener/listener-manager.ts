@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { originalDestination } from '@mizzen/net';
 import {
-  ConfigError, type Counter, type FilterFactoryContext, type Gauge, type JsonObject, type Logger, type RouteConfigHandle, type StatsStore,
+  ConfigError, type ConnectionInfo, type Counter, type ListenerFilter, type FilterFactoryContext, type Gauge, type JsonObject, type Logger, type RouteConfigHandle, type StatsStore,
 } from '@mizzen/filters';
 import type { SecretHandle, SecretProvider } from '../tls/secret-store.ts';
 import { hostKey } from '../upstream/upstream-host.ts';
@@ -20,6 +20,7 @@ class ListenerVersion {
   readonly cxActive: Gauge;
   readonly noChain: Counter;
   readonly originalDstFailed: Counter;
+  readonly preCxTimeout: Counter;
   readonly version: string;
   readonly lastUpdated = new Date().toISOString();
 
@@ -33,6 +34,7 @@ class ListenerVersion {
     this.cxActive = stats.gauge(`${p}downstream_cx_active`);
     this.noChain = stats.counter(`${p}no_filter_chain_match`);
     this.originalDstFailed = stats.counter(`${p}original_dst_failed`);
+    this.preCxTimeout = stats.counter(`${p}downstream_pre_cx_timeout`);
   }
 
   /** Warm: every route configuration and secret it needs has arrived. */
@@ -75,6 +77,13 @@ interface ActiveListener {
   readonly isStatic: boolean;
 }
 
+type Destination = { address: string; port: number };
+
+// What filter chains match on when no listener filter looked at the connection.
+const NOT_INSPECTED: ConnectionInfo = Object.freeze({ transportProtocol: '', serverName: '', applicationProtocols: [] as string[] });
+// The longest a timer can wait: listener_filters_timeout 0 means no timeout.
+const NO_TIMEOUT_MS = 2 ** 31 - 1;
+
 function localDestination(socket: Socket): { address: string; port: number } {
   return { address: plainAddress(socket.localAddress), port: socket.localPort ?? 0 };
 }
@@ -109,6 +118,8 @@ export class ListenerManager {
   private readonly drainMs: number;
   ldsVersion = '';
   private activeConnections = 0;
+  /** Connections whose first bytes the listener filters are still reading. */
+  private readonly inspecting = new Set<Socket>();
   private idleWaiters: (() => void)[] = [];
 
   private readonly reusePort: boolean;
@@ -305,8 +316,51 @@ export class ListenerManager {
         ?? this.byAddress.get(hostKey('::', destinationPort));
       if (handoff) target = handoff;
     }
+    // Listener filters of the listener that accepted, then of the one it hands off to.
+    const accepting = listener.current.config;
+    const inspectors = target === listener ? accepting.inspectors : [...accepting.inspectors, ...target.current.config.inspectors];
+    if (inspectors.length === 0) {
+      this.dispatch(target, socket, destination, NOT_INSPECTED);
+      return;
+    }
+    this.inspecting.add(socket);
+    void this.inspect(socket, inspectors, listener.current).then((info) => {
+      this.inspecting.delete(socket);
+      if (info && !socket.destroyed) this.dispatch(target, socket, destination, info);
+      else socket.destroy();
+    });
+  }
+
+  /** Runs the listener filters within listener_filters_timeout; undefined when the connection
+   *  is to be closed (the client left, or was too slow and the listener does not continue). */
+  private async inspect(socket: Socket, inspectors: ListenerFilter[], accepting: ListenerVersion): Promise<ConnectionInfo | undefined> {
+    const info: ConnectionInfo = { transportProtocol: '', serverName: '', applicationProtocols: [] };
+    const { inspectTimeoutMs, continueOnInspectTimeout } = accepting.config;
+    const deadline = Date.now() + (inspectTimeoutMs || NO_TIMEOUT_MS);
+    for (const inspector of inspectors) {
+      let outcome;
+      try {
+        outcome = await inspector.onAccept(socket, info, Math.max(1, Math.min(NO_TIMEOUT_MS, deadline - Date.now())));
+      } catch (err) {
+        this.log.error(`listener ${accepting.config.name}: listener filter failed: ${(err as Error).message}`);
+        return undefined;
+      }
+      if (outcome === 'closed') return undefined;
+      if (outcome === 'timeout') {
+        accepting.preCxTimeout.inc();
+        return continueOnInspectTimeout ? info : undefined;
+      }
+    }
+    return info;
+  }
+
+  /** Picks the filter chain of `target` for the connection and starts it. */
+  private dispatch(target: ActiveListener, socket: Socket, destination: Destination, info: ConnectionInfo): void {
     const version = target.current;
-    const facts = { destinationAddress, destinationPort, sourceAddress: plainAddress(socket.remoteAddress) };
+    const facts = {
+      destinationAddress: destination.address, destinationPort: destination.port, sourceAddress: plainAddress(socket.remoteAddress),
+      transportProtocol: info.transportProtocol, serverName: info.serverName, applicationProtocols: info.applicationProtocols,
+    };
     const chain = selectFilterChain(version.config.chains, facts) ?? version.config.defaultChain;
     if (!chain) {
       version.noChain.inc();
@@ -327,7 +381,7 @@ export class ListenerManager {
   }
 
   /** Hands the connection (TLS already terminated when the chain asks for it) to the chain's filter. */
-  private startChain(version: ListenerVersion, chain: FilterChain, socket: Socket, destination: { address: string; port: number }): void {
+  private startChain(version: ListenerVersion, chain: FilterChain, socket: Socket, destination: Destination): void {
     try {
       chain.filter.onNewConnection({ socket, originalDstAddress: destination.address, originalDstPort: destination.port });
     } catch (err) {
@@ -365,6 +419,7 @@ export class ListenerManager {
   async close(): Promise<void> {
     const listeners = [...this.listeners.values()];
     for (const l of listeners) for (const socket of l.current.connections) socket.destroy();
+    for (const socket of this.inspecting) socket.destroy();
     const servers = listeners.map((l) => l.server).filter((s): s is Server => s !== undefined);
     this.listeners.clear();
     this.byAddress.clear();

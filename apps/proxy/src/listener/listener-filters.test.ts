@@ -1,0 +1,123 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '@mizzen/testing';
+import { httpFilter, listener, routeConfig, staticCluster, tcpFilter } from '../../test/bootstrap-builder.ts';
+import { RawHttpClient } from '../../test/raw-http-client.ts';
+import { createTestPki, type Pem, type TestPki } from '../../test/test-certificates.ts';
+import { tlsGet } from '../../test/tls-client.ts';
+import { compileBootstrap } from '../bootstrap/bootstrap-config.ts';
+import { ConsoleLogger } from '../log/logger.ts';
+import { ProxyServer } from '../proxy-server.ts';
+
+const TLS_INSPECTOR = { name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector' } };
+const HTTP_INSPECTOR = { name: 'envoy.filters.listener.http_inspector', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.listener.http_inspector.v3.HttpInspector' } };
+const DOWNSTREAM_TLS = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
+
+let pki: TestPki;
+let echo: Server;
+let proxy: ProxyServer;
+const ports = { sniffing: 0, strict: 0, lenient: 0 };
+
+const answer = (text: string) => [httpFilter(text, { route_config: routeConfig(text, [{ match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: text } } }]) })];
+const tlsChain = (text: string, pem: Pem, match: object) => ({
+  filter_chain_match: match,
+  filters: answer(text),
+  transport_socket: {
+    name: 'envoy.transport_sockets.tls',
+    typed_config: { '@type': DOWNSTREAM_TLS, common_tls_context: { tls_certificates: [{ certificate_chain: { inline_string: pem.cert }, private_key: { inline_string: pem.key } }], alpn_protocols: ['h2', 'http/1.1'] } },
+  },
+});
+
+beforeAll(async () => {
+  pki = await createTestPki();
+  const [a, wild, fallback] = [await pki.issue('a', ['DNS:a.example']), await pki.issue('wild', ['DNS:*.wild.example']), await pki.issue('fallback', ['DNS:fallback'])];
+  echo = createServer((s) => s.pipe(s));
+  const echoPort = await new Promise<number>((resolve) => echo.listen(0, '127.0.0.1', () => resolve((echo.address() as { port: number }).port)));
+  for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await freePort();
+  const sniffing = {
+    ...listener('sniffing', ports.sniffing, []),
+    listener_filters: [TLS_INSPECTOR, HTTP_INSPECTOR],
+    filter_chains: [
+      tlsChain('a', a, { server_names: ['a.example'], transport_protocol: 'tls' }),
+      tlsChain('wild', wild, { server_names: ['*.wild.example'], transport_protocol: 'tls' }),
+      tlsChain('tls-default', fallback, { transport_protocol: 'tls' }),
+      { filter_chain_match: { application_protocols: ['http/1.1', 'http/1.0'] }, filters: answer('http1') },
+    ],
+    default_filter_chain: { filters: [tcpFilter('echo', 'echo')] },
+  };
+  const slow = (name: string, port: number, extra: object) => ({
+    ...listener(name, port, [tcpFilter(name, 'echo')]), listener_filters: [HTTP_INSPECTOR], listener_filters_timeout: '0.2s', ...extra,
+  });
+  const bootstrap = compileBootstrap({
+    static_resources: {
+      listeners: [sniffing, slow('strict', ports.strict, {}), slow('lenient', ports.lenient, { continue_on_listener_filters_timeout: true })],
+      clusters: [staticCluster('echo', [{ port: echoPort }])],
+    },
+  });
+  proxy = new ProxyServer(bootstrap, { log: new ConsoleLogger('off'), drainTimeMs: 0, concurrency: 1 });
+  await proxy.start();
+}, 30_000);
+
+afterAll(async () => {
+  await proxy?.stop(0);
+  echo?.close();
+  await pki?.cleanup();
+});
+
+/** Writes `data` (if any) and collects what comes back until the proxy closes or `until` is seen. */
+function exchange(port: number, data: string | undefined, until?: string): Promise<{ received: string; closed: boolean }> {
+  return new Promise((resolve) => {
+    const socket: Socket = connect(port, '127.0.0.1');
+    let received = '';
+    socket.on('data', (d: Buffer) => {
+      received += d.toString('latin1');
+      if (until && received.includes(until)) {
+        socket.destroy();
+        resolve({ received, closed: false });
+      }
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => resolve({ received, closed: true }));
+    if (data !== undefined) socket.write(data);
+  });
+}
+
+describe('listener filters and filter chain match', () => {
+  it('chooses a TLS chain by the SNI the TLS inspector read, exact before wildcard before none', async () => {
+    const ca = pki.ca.cert;
+    expect(await tlsGet(ports.sniffing, { ca, servername: 'a.example' })).toMatchObject({ status: 200, body: 'a', serverSans: 'DNS:a.example' });
+    expect(await tlsGet(ports.sniffing, { ca, servername: 'x.wild.example' })).toMatchObject({ status: 200, body: 'wild' });
+    expect(await tlsGet(ports.sniffing, { ca, servername: 'nobody.example', alpn: ['http/1.1'] })).toMatchObject({ status: 200, body: 'tls-default', alpn: 'http/1.1' });
+    expect(proxy.stats.counter('tls_inspector.sni_found').value).toBeGreaterThanOrEqual(3);
+  });
+
+  it('sends cleartext HTTP/1.1 to the chain for http/1.1 found by the HTTP inspector', async () => {
+    const client = new RawHttpClient(ports.sniffing);
+    await client.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    const [res] = await client.waitFor(1);
+    client.close();
+    expect(res.body.toString()).toBe('http1');
+    expect(proxy.stats.counter('http_inspector.http11_found').value).toBe(1);
+  });
+
+  it('sends anything else to the default chain, with the peeked bytes intact', async () => {
+    const payload = '\x00\x01binary protocol';
+    expect((await exchange(ports.sniffing, payload, payload)).received).toBe(payload);
+    expect(proxy.stats.counter('http_inspector.http_not_found').value).toBe(1);
+    expect(proxy.stats.counter('tls_inspector.tls_not_found').value).toBeGreaterThanOrEqual(2);
+  });
+
+  it('closes a connection that says nothing within listener_filters_timeout', async () => {
+    expect(await exchange(ports.strict, undefined)).toEqual({ received: '', closed: true });
+    expect(proxy.stats.counter(`listener.127.0.0.1_${ports.strict}.downstream_pre_cx_timeout`).value).toBe(1);
+  });
+
+  it('goes on to the filter chain after the timeout with continue_on_listener_filters_timeout', async () => {
+    const socket = connect(ports.lenient, '127.0.0.1');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    socket.write('late bytes');
+    const echoed = await new Promise<string>((resolve) => socket.once('data', (d: Buffer) => resolve(d.toString())));
+    socket.destroy();
+    expect(echoed).toBe('late bytes');
+  });
+});
