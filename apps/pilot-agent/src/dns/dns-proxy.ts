@@ -97,8 +97,18 @@ export class DnsProxy {
     await new Promise<void>((resolve) => (this.#tcp.listening ? this.#tcp.close(() => resolve()) : resolve()));
   }
 
-  /** The answer to one query message: from the table, or from upstream through `forward`. */
+  /** The answer to one query message: from the table, or from upstream through `forward`.
+   *  Never rejects: whatever goes wrong is SERVFAIL to the client and a line in the log. */
   async answer(query: Buffer, forward: (query: Buffer) => Promise<Buffer>): Promise<Buffer> {
+    try {
+      return await this.#answer(query, forward);
+    } catch (error) {
+      this.#options.log('warn', `dns: cannot answer a query: ${(error as Error).message}`);
+      return errorReply(query, SERVFAIL);
+    }
+  }
+
+  async #answer(query: Buffer, forward: (query: Buffer) => Promise<Buffer>): Promise<Buffer> {
     const { metrics } = this.#options;
     let packet: dnsPacket.DecodedPacket;
     try {

@@ -103,10 +103,13 @@ export class XdsProxy {
       return true;
     };
 
+    // Writes to a side that has already gone are dropped: its end is being handled.
+    const toIstiod = (bytes: Bytes) => void (!ended && up.writable && up.write(bytes));
+    const toProxy = (bytes: Bytes) => void (!ended && down.writable && down.write(bytes));
     down.on('data', (bytes: Bytes) => {
       metrics.increment('istio_agent_xds_proxy_requests', 'xDS requests the agent passed from the proxy to istiod');
-      up.write(bytes);
-      if (first && onNameTable) up.write(nameTableRequest());
+      toIstiod(bytes);
+      if (first && onNameTable) toIstiod(nameTableRequest());
       first = false;
     });
     down.on('end', () => up.end());
@@ -115,11 +118,11 @@ export class XdsProxy {
 
     up.on('data', (bytes: Bytes) => {
       if (onNameTable && peekResponse(bytes).typeUrl === TypeUrl.NameTable) {
-        up.write(this.#applyNameTable(bytes, onNameTable, nds));
+        toIstiod(this.#applyNameTable(bytes, onNameTable, nds));
         return;
       }
       metrics.increment('istio_agent_xds_proxy_responses', 'xDS responses the agent passed from istiod to the proxy');
-      down.write(bytes);
+      toProxy(bytes);
     });
     up.on('error', (error: grpc.ServiceError) => {
       if (!finish()) return;
