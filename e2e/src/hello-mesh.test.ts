@@ -89,6 +89,18 @@ describe('hello mesh on one machine', () => {
     }
     expect(addresses.size).toBe(1);
     const [vip] = addresses;
+    // DNS itself, without the hosts file: the query to the pod's nameserver is captured to the
+    // agent's DNS proxy (15053), which answers from istiod's name table, and a name outside
+    // the mesh fails at once (no resolver is reachable from a pod).
+    const lookup = `const dns = require('node:dns').promises;
+      (async () => {
+        const mesh = await dns.resolve4('hello-backend.default.svc.cluster.local');
+        const outside = await dns.resolve4('example.invalid').then(() => 'answered', (e) => e.code);
+        console.log(JSON.stringify({ mesh, outside }));
+      })().catch((e) => { console.error(e.message); process.exit(1); });`;
+    const asked = await execInNetns(`mz-${mesh.id}-${frontend}`, 'setpriv', ['--reuid=65532', '--regid=65532', '--clear-groups', '--', process.execPath, '-e', lookup]);
+    expect(asked.code, asked.stderr).toBe(0);
+    expect(JSON.parse(asked.stdout)).toEqual({ mesh: [[...addresses][0]], outside: expect.stringMatching(/^E[A-Z]+$/) });
     expect(vip.startsWith(mesh.serviceRange.replace(/0\/24$/, ''))).toBe(true);
     // No pod address is a service address: the name leads to the sidecar, not to a pod.
     expect([...mesh.pods.values()]).not.toContain(vip);

@@ -27,6 +27,8 @@ const binDir = fileURLToPath(new URL('../../../../node_modules/.bin', import.met
 export const xdsPort = 15010;
 export const istiodHttpPort = 8080;
 export const agentStatusPort = 15021;
+/** In each agent's folder: the resolvers its DNS proxy forwards to. */
+const upstreamResolvConf = 'upstream-resolv.conf';
 /** The sidecar's user and group, as Istio's injector sets them. */
 const proxyUid = 1337;
 
@@ -97,7 +99,8 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
   let supervisor: Supervisor | undefined;
   try {
     const gateway = subnet.gateway;
-    const dnsCapture = false;
+    // Istio's DNS capture: the agent answers the mesh's names from istiod's name table.
+    const dnsCapture = true;
     // The one injector that kube-inject and istiod's webhook use, with the agent dialling
     // istiod on the bridge.
     const injection: InjectionSettings = { ...defaultInjectionSettings(), discoveryAddress: `${gateway}:${xdsPort}`, interceptionMode: 'REDIRECT', dnsCapture };
@@ -135,6 +138,9 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
         await writePodDns(netns, { hosts: hostsFile(podRecord, services), resolvConf: resolvConf(pod.namespace, dnsCapture ? nameserverAddress(range) : undefined) });
         const agentDir = join(paths.agents, `${pod.namespace}.${pod.name}`);
         mkdirSync(agentDir, { recursive: true });
+        // The agent's DNS proxy forwards names outside the mesh to the resolvers this names:
+        // none, as a pod has no route to any (such names fail at once).
+        writeFileSync(join(agentDir, upstreamResolvConf), resolvConf(pod.namespace, undefined));
         chownSync(agentDir, proxyUid, proxyUid);
         for (const init of pod.initContainers) {
           options.signal.throwIfAborted();
@@ -209,7 +215,7 @@ function entrypoint(container: Container, pod: Pod, paths: MeshPaths): string[] 
   if (container.name === INIT_CONTAINER_NAME) return [join(binDir, 'iptables-init'), ...(args[0] === 'istio-iptables' ? args.slice(1) : args)];
   if (container.name === PROXY_CONTAINER_NAME) {
     const configPath = join(paths.agents, `${pod.metadata.namespace ?? 'default'}.${pod.metadata.name}`);
-    return [join(binDir, 'pilot-agent'), ...args, '--config-path', configPath, '--concurrency', '1', '--drain-duration', '2s'];
+    return [join(binDir, 'pilot-agent'), ...args, '--config-path', configPath, '--resolv-conf', join(configPath, upstreamResolvConf), '--concurrency', '1', '--drain-duration', '2s'];
   }
   return undefined;
 }
