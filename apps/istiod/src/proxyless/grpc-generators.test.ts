@@ -127,6 +127,19 @@ spec:
     expect(group.lb_endpoints).toHaveLength(1);
   });
 
+  it('gives an xDS-enabled server a listener for each of its inbound ports it names, and nothing else', () => {
+    const server = parseProxyNode({ id: 'sidecar~10.244.0.11~reviews-v1-1.default~default.svc.cluster.local', metadata: { GENERATOR: 'grpc', NAMESPACE: 'default' } });
+    const prefix = 'xds.istio.io/grpc/lds/inbound/';
+    const listeners = buildGrpcListeners(bookinfoPush(), server, [`${prefix}10.244.0.11:9080`, `${prefix}10.244.0.11:7070`, `${prefix}garbage`, `${prefix}[::]:9080`]);
+    expect(listeners.map((l) => [l.name, l.address])).toEqual([
+      [`${prefix}10.244.0.11:9080`, { socket_address: { address: '10.244.0.11', port_value: 9080 } }],
+      [`${prefix}[::]:9080`, { socket_address: { address: '::', port_value: 9080 } }],
+    ]);
+    const chain = listeners[0].default_filter_chain as { filters: { typed_config: { route_config: { virtual_hosts: { routes: unknown[] }[] } } }[] };
+    expect(chain.filters[0].typed_config.route_config.virtual_hosts[0].routes).toEqual([{ name: 'default', match: { prefix: '/' }, non_forwarding_action: {} }]);
+    for (const listener of listeners) expect(normalize(listener['@type'] as string, listener)).toEqual(listener);
+  });
+
   it('produces valid Envoy JSON', () => {
     const push = bookinfoPush(...routing, 'virtual-service-reviews-50-v3.yaml');
     const resources = [
