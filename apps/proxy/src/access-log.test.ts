@@ -177,6 +177,13 @@ describe('response flags in the access log', () => {
     expect((await entries(httpLog, '/pool/gone'))[0]).toMatch(/^\/pool\/gone 0 DC pool pool/);
   });
 
+  it('DPE for a request the codec refuses, logged though no stream began', async () => {
+    const socket = connect(httpPort, '127.0.0.1');
+    socket.write('GET /bad HTTP/1.1\r\nhost: x\r\ncontent-length: x\r\n\r\n');
+    await new Promise((resolve) => socket.on('close', resolve).resume());
+    expect(await entries(httpLog, '- 400')).toEqual(['- 400 DPE - - "-" codec_error 0']);
+  });
+
   it('logs tcp_proxy connections, UF when the upstream refuses', async () => {
     const socket = connect(tcpPort, '127.0.0.1');
     await new Promise((resolve) => socket.on('close', resolve).on('error', () => {}));

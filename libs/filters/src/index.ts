@@ -32,7 +32,7 @@ export type { StreamInfo } from './access-log/stream-info.ts';
 export { compileAccessLogs, writeAccessLogs, FILE_ACCESS_LOG_TYPE_URL, STDOUT_ACCESS_LOG_TYPE_URL, STDERR_ACCESS_LOG_TYPE_URL, type AccessLog } from './access-log/access-log-config.ts';
 export { flushAccessLogs } from './access-log/access-log-sink.ts';
 export { compileFormatString, renderText, type FormatPart } from './access-log/format-string.ts';
-export { ENVOY_DEFAULT_FORMAT, ISTIO_DEFAULT_FORMAT } from './access-log/istio-format.ts';
+export { ENVOY_DEFAULT_FORMAT, ISTIO_DEFAULT_FORMAT, ISTIO_DEFAULT_JSON_FORMAT } from './access-log/istio-format.ts';
 export { createListenerFilter, registerListenerFilter } from './listener/listener-filter.ts';
 export type { ConnectionInfo, InspectOutcome, ListenerFilter, ListenerFilterFactory } from './listener/listener-filter.ts';
 export { TLS_INSPECTOR_TYPE_URL } from './listener/tls-inspector/tls-inspector.ts';

@@ -1,6 +1,7 @@
 import { ConfigError } from '../config-error.ts';
 import { asObject, onlyFields, optionalArray, optionalBoolean, optionalInteger, optionalObject, optionalString, requiredString, oneOf, type JsonObject } from '../config-reader.ts';
-import { parseResponseFlags } from '../response-flags.ts';
+import type { DownstreamConnection } from '../registry.ts';
+import { parseResponseFlags, ResponseFlag } from '../response-flags.ts';
 import { fileSink, stderrSink, stdoutSink, type AccessLogSink } from './access-log-sink.ts';
 import { compileFormatString, renderJsonValue, renderText, type FormatPart } from './format-string.ts';
 import { ENVOY_DEFAULT_FORMAT } from './istio-format.ts';
@@ -186,4 +187,23 @@ export function writeAccessLogs(logs: readonly AccessLog[], info: StreamInfo): v
       // did, losing one log line is better than losing the connection.
     }
   }
+}
+
+/** A request the codec refused (400, 431, 408...): Envoy logs it with the DPE flag. One that
+ *  already became a stream is marked and logs itself as it ends; a head that never parsed is
+ *  logged here from what the connection knows. */
+export function logCodecError(logs: readonly AccessLog[], connection: DownstreamConnection, stream: StreamInfo | undefined, status: number): void {
+  if (stream !== undefined) {
+    stream.responseFlags |= ResponseFlag.DPE;
+    stream.responseCode = status;
+    stream.responseCodeDetails = 'codec_error';
+    return;
+  }
+  const now = performance.now();
+  writeAccessLogs(logs, {
+    startTime: now, requestEndTime: 0, responseStartTime: now, endTime: now, responseFlags: ResponseFlag.DPE, responseCode: status,
+    responseCodeDetails: 'codec_error', bytesReceived: 0, bytesSent: 0, upstreamHost: undefined, upstreamCluster: undefined,
+    upstreamSocket: undefined, upstreamTransportFailureReason: undefined, connection, request: undefined, authority: undefined,
+    routeName: undefined, responseHeaders: undefined,
+  });
 }

@@ -7,7 +7,7 @@ import { ResponseFlag } from '../response-flags.ts';
 import { compileAccessLogs, FILE_ACCESS_LOG_TYPE_URL } from './access-log-config.ts';
 import { flushAccessLogs } from './access-log-sink.ts';
 import { compileFormatString, renderJsonValue, renderText } from './format-string.ts';
-import { ISTIO_DEFAULT_FORMAT } from './istio-format.ts';
+import { ISTIO_DEFAULT_FORMAT, ISTIO_DEFAULT_JSON_FORMAT } from './istio-format.ts';
 import { formatStartTime } from './start-time.ts';
 import type { StreamInfo } from './stream-info.ts';
 
@@ -95,6 +95,17 @@ describe('access_log config', () => {
     for (const l of logs) l.log(info({ responseCode: 503, responseFlags: ResponseFlag.UO, upstreamHost: undefined }));
     await flushAccessLogs();
     expect(readFileSync(path, 'utf8')).toBe('200 -\n503 UO\n{"code":503,"flags":"UO","host":null}\n');
+  });
+
+  it('writes Istio\'s JSON format with typed values', async () => {
+    const path = join(dir, 'c.log');
+    const [log] = compileAccessLogs([{ typed_config: { '@type': FILE_ACCESS_LOG_TYPE_URL, path, log_format: { json_format: ISTIO_DEFAULT_JSON_FORMAT } } }], 'x');
+    log.log(info());
+    await flushAccessLogs();
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({
+      method: 'GET', path: '/a?b=1', protocol: 'HTTP/1.1', response_code: 200, response_flags: '-', bytes_sent: 42, duration: 12,
+      upstream_host: '10.0.0.7:8080', route_name: 'default', requested_server_name: null, user_agent: 'curl/8',
+    });
   });
 
   it('uses Envoy\'s default format when none is given, and names bad config', () => {

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { logCodecError } from '../../access-log/access-log-config.ts';
 import { BodyDecoder, type BodySink } from '../../http1/body-decoder.ts';
 import { CRLFCRLF, HttpParseError, parseRequestHead, type RequestHead } from '../../http1/http-head.ts';
 import { statusText } from '../../http1/status-text.ts';
@@ -306,6 +307,7 @@ export class Http1ServerConnection implements StreamOwner, BodySink {
       this.resetConnection();
       return;
     }
+    if (this.config.accessLogs.length !== 0) logCodecError(this.config.accessLogs, this.connection, this.stream, status);
     this.stream?.destroy();
     const body = statusText(status);
     this.write(`HTTP/1.1 ${status} ${body}\r\ncontent-length: ${body.length}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${body}`);
