@@ -145,7 +145,7 @@ describe('pilot-agent supervising a proxy', { timeout: 30_000 }, () => {
   });
 
   it('restarts a proxy that exits on its own, and serves readiness from the new one', async () => {
-    const agent = await startAgent(['--restart-backoff', '10ms']);
+    const agent = await startAgent(['--restart-backoff', '10ms', '--drain-duration', '100ms']);
     await agent.waitFor(/fake-proxy: admin on/);
     await http(agent.adminPort, '/test/exit?code=3', 'POST');
     await agent.waitFor(/proxy exited with code 3 unexpectedly; restarting it in 10 ms \(restart 1 of at most 10/);

@@ -84,7 +84,7 @@ describe('pilot-agent with mizzen-proxy', { timeout: 60_000 }, () => {
     const agent = spawn(process.execPath, [
       main, 'proxy', 'sidecar', '--discovery-address', `127.0.0.1:${xdsPort}`, '--status-port', String(statusPort),
       '--proxy-admin-port', String(adminPort), '--binary-path', proxyBinary, '--concurrency', '1', '--config-path', dir,
-      '--agent-port', String(agentPort), '--resolv-conf', join(dir, 'resolv.conf'),
+      '--agent-port', String(agentPort), '--resolv-conf', join(dir, 'resolv.conf'), '--drain-duration', '100ms',
     ], {
       env: {
         ...process.env, POD_NAME: 'sleep-5d8f', POD_NAMESPACE: 'demo', INSTANCE_IP: '127.0.0.1', ISTIO_METAJSON_LABELS: '{"app":"sleep"}', ISTIO_META_INTERCEPTION_MODE: 'NONE',
