@@ -88,7 +88,7 @@ describe('pilot-agent with mizzen-proxy', { timeout: 60_000 }, () => {
     ], {
       env: {
         ...process.env, POD_NAME: 'sleep-5d8f', POD_NAMESPACE: 'demo', INSTANCE_IP: '127.0.0.1', ISTIO_METAJSON_LABELS: '{"app":"sleep"}', ISTIO_META_INTERCEPTION_MODE: 'NONE',
-        ISTIO_META_DNS_CAPTURE: 'true', DNS_PROXY_ADDR: `127.0.0.1:${dnsPort}`,
+        ISTIO_META_DNS_CAPTURE: 'true', DNS_PROXY_ADDR: `127.0.0.1:${dnsPort}`, EXIT_ON_ZERO_ACTIVE_CONNECTIONS: 'true', MINIMUM_DRAIN_DURATION: '0s',
         ISTIO_KUBE_APP_PROBERS: JSON.stringify({ '/app-health/sleep/readyz': { httpGet: { path: '/ready', port: appPort } }, '/app-health/sleep/livez': { tcpSocket: { port: appPort } } }),
         ISTIO_PROMETHEUS_ANNOTATIONS: JSON.stringify({ scrape: 'true', port: String(appPort), path: '/metrics' }),
       },
@@ -145,8 +145,11 @@ describe('pilot-agent with mizzen-proxy', { timeout: 60_000 }, () => {
     expect((await get(agentPort, '/app-health/sleep/livez')).status).toBe(200);
     expect((await get(agentPort, '/app-health/other/livez')).status).toBe(404);
 
+    // SIGTERM: the proxy drains through its admin API, its connections are counted, it stops.
     agent.kill('SIGTERM');
     expect(await exited).toBe(0);
+    expect(output).toContain('proxy listeners are draining');
+    expect(output).toContain('the proxy has no active connections left');
     expect(output).toContain('proxy exited with code 0');
   });
 });
