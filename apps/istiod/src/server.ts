@@ -1,11 +1,11 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FolderSource, KubeSource } from '@mizzen/config';
-import { AdsServer } from '@mizzen/xds';
 import { createDebugServer } from './debug/debug-server.ts';
 import { splitHostPort } from './host-port.ts';
 import { createMonitoringServer } from './monitoring/monitoring-server.ts';
 import { PilotMetrics } from './monitoring/pilot-metrics.ts';
+import { createAdsTransport } from './xds/ads-transport.ts';
 import { DiscoveryServer, type Log } from './xds/discovery-server.ts';
 
 export interface IstiodOptions {
@@ -42,8 +42,8 @@ export async function startIstiod(options: IstiodOptions): Promise<Istiod> {
   const metrics = new PilotMetrics(source.store);
   const discovery = new DiscoveryServer(source.store, { log, debounceMs: options.debounceMs, observer: metrics });
   metrics.attach(discovery);
-  const ads = new AdsServer(discovery);
-  discovery.setPusher((streamId, typeUrl, resources, version) => ads.push(streamId, typeUrl, resources, version));
+  // State-of-the-world and delta ADS on one port.
+  const ads = createAdsTransport(discovery);
   const debug = createDebugServer({ store: source.store, configErrors: () => source.errors(), discovery });
   const monitoring = createMonitoringServer(() => metrics.registry.text());
   try {

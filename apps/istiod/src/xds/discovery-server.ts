@@ -59,6 +59,8 @@ export interface Connection {
   proxy?: Proxy;
   error?: string;
   types: Map<string, TypeSyncState>;
+  /** Whether the proxy speaks delta xDS: it then gets only what changed of each type. */
+  delta?: boolean;
 }
 
 /** The heart of istiod's transport: it answers each proxy's subscriptions with that proxy's
