@@ -84,9 +84,10 @@ export class ProxyServer implements AdminTarget {
     const ads = this.config.ads;
     if (ads && (ads.cds || ads.lds)) {
       this.setState('INITIALIZING');
-      const factory = this.options.transport ?? grpcTransport(ads.target, this.config.node, this.log);
+      const factory = this.options.transport ?? grpcTransport(ads.target, this.config.node, this.log, ads.delta);
       const targets = { clusters: this.clusters, listeners: this.listeners, routes: this.routes, secrets: this.secrets, stats: this.stats, log: this.log };
-      this.dynamic = new DynamicConfig(targets, factory, ads.cds, ads.lds, worker);
+      const timeouts = { cdsMs: ads.cdsInitialFetchTimeoutMs, ldsMs: ads.ldsInitialFetchTimeoutMs };
+      this.dynamic = new DynamicConfig(targets, factory, ads.cds, ads.lds, worker, worker ? undefined : timeouts);
       this.dynamic.onUpdate = () => this.checkInitialized();
       const workers = this.workers;
       if (workers) this.dynamic.onApplied = (typeUrl, resources, version) => workers.apply(typeUrl, resources, version);

@@ -34,7 +34,11 @@ static_resources:
         "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
         explicit_http_config: { http2_protocol_options: {} }
 `);
-    expect(bootstrap.ads).toEqual({ clusterName: 'xds-grpc', target: '127.0.0.1:15010', cds: true, lds: true });
+    expect(bootstrap.ads).toEqual({
+      clusterName: 'xds-grpc', target: '127.0.0.1:15010', cds: true, lds: true, delta: false,
+      // Envoy's 15 s default, and 0 (wait for ever) as given.
+      cdsInitialFetchTimeoutMs: 15_000, ldsInitialFetchTimeoutMs: 0,
+    });
     expect(bootstrap.node).toMatchObject({ cluster: 'a.ns' });
   });
 

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError, asObject, onlyFields, optionalArray, optionalBoolean, optionalObject, requiredObject, requiredString, oneOf, type JsonObject } from '@mizzen/filters';
+import {
+  ConfigError, asObject, onlyFields, optionalArray, optionalBoolean, optionalDurationMs, optionalObject, requiredObject, requiredString, oneOf, type JsonObject,
+} from '@mizzen/filters';
 import { validate } from '@mizzen/xds';
 import { compileCluster, readSocketAddress, type ClusterConfig } from '../upstream/cluster-config.ts';
 
@@ -11,6 +13,11 @@ export interface AdsConfig {
   readonly target: string;
   readonly cds: boolean;
   readonly lds: boolean;
+  /** ads_config.api_type DELTA_GRPC: incremental xDS. */
+  readonly delta: boolean;
+  /** initial_fetch_timeout of cds_config and lds_config (0: wait for ever). */
+  readonly cdsInitialFetchTimeoutMs: number;
+  readonly ldsInitialFetchTimeoutMs: number;
 }
 
 /** The bootstrap, checked. Listeners stay JSON here: building them needs the running proxy. */
@@ -43,12 +50,20 @@ export function readBootstrapFile(file: string): unknown {
   }
 }
 
+// Envoy's default initial_fetch_timeout.
+const DEFAULT_INITIAL_FETCH_TIMEOUT_MS = 15_000;
+
 function configSourceIsAds(obj: JsonObject, key: string, path: string): boolean {
   const source = optionalObject(obj, key, path);
   if (!source) return false;
   onlyFields(source, `${path}.${key}`, ['ads', 'resource_api_version', 'initial_fetch_timeout']);
   if (!source.ads) throw new ConfigError(`${path}.${key}`, 'only { ads: {} } config sources are supported');
   return true;
+}
+
+function initialFetchTimeoutMs(obj: JsonObject, key: string, path: string): number {
+  const source = optionalObject(obj, key, path);
+  return (source && optionalDurationMs(source, 'initial_fetch_timeout', `${path}.${key}`)) ?? DEFAULT_INITIAL_FETCH_TIMEOUT_MS;
 }
 
 function compileAds(dynamic: JsonObject, clusters: ClusterConfig[], pipes: Map<string, string>, path: string): AdsConfig | undefined {
@@ -62,7 +77,12 @@ function compileAds(dynamic: JsonObject, clusters: ClusterConfig[], pipes: Map<s
   }
   const apath = `${path}.ads_config`;
   onlyFields(ads, apath, ['api_type', 'transport_api_version', 'set_node_on_first_message_only', 'grpc_services']);
-  oneOf(ads, 'api_type', apath, ['GRPC'], 'GRPC');
+  const delta = oneOf(ads, 'api_type', apath, ['GRPC', 'DELTA_GRPC'], 'GRPC') === 'DELTA_GRPC';
+  const common = {
+    cds, lds, delta,
+    cdsInitialFetchTimeoutMs: initialFetchTimeoutMs(dynamic, 'cds_config', path),
+    ldsInitialFetchTimeoutMs: initialFetchTimeoutMs(dynamic, 'lds_config', path),
+  };
   oneOf(ads, 'transport_api_version', apath, ['V3'], 'V3');
   optionalBoolean(ads, 'set_node_on_first_message_only', apath);
   const services = optionalArray(ads, 'grpc_services', apath);
@@ -74,13 +94,13 @@ function compileAds(dynamic: JsonObject, clusters: ClusterConfig[], pipes: Map<s
   onlyFields(envoyGrpc, `${spath}.envoy_grpc`, ['cluster_name']);
   const clusterName = requiredString(envoyGrpc, 'cluster_name', `${spath}.envoy_grpc`);
   const pipe = pipes.get(clusterName);
-  if (pipe !== undefined) return { clusterName, target: `unix:${pipe}`, cds, lds };
+  if (pipe !== undefined) return { clusterName, target: `unix:${pipe}`, ...common };
   const cluster = clusters.find((c) => c.name === clusterName);
   if (!cluster) throw new ConfigError(`${spath}.envoy_grpc.cluster_name`, `no static cluster named "${clusterName}"`);
   const endpoint = cluster.endpoints[0];
   if (!endpoint) throw new ConfigError(`static_resources.clusters "${clusterName}"`, 'the ADS cluster needs an endpoint');
   const host = endpoint.address.includes(':') ? `[${endpoint.address}]` : endpoint.address;
-  return { clusterName, target: `${host}:${endpoint.port}`, cds, lds };
+  return { clusterName, target: `${host}:${endpoint.port}`, ...common };
 }
 
 /** Checks a bootstrap object: first against Envoy's schema and the validation rules in its

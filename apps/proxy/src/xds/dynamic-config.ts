@@ -1,4 +1,4 @@
-import { TypeUrl, AdsClient, resourceName, validationProblems, type JsonObject } from '@mizzen/xds';
+import { TypeUrl, AdsClient, DeltaAdsClient, resourceName, validationProblems, type JsonObject } from '@mizzen/xds';
 import type { Logger, StatsStore } from '@mizzen/filters';
 import type { ListenerManager } from '../listener/listener-manager.ts';
 import type { SecretStore } from '../tls/secret-store.ts';
@@ -22,10 +22,21 @@ export interface AdsTransport {
 
 export type TransportFactory = (onResources: (typeUrl: string, resources: JsonObject[], version: string) => Promise<void>) => AdsTransport;
 
-/** Connects to the ADS server named in the bootstrap with @mizzen/xds's client. */
-export function grpcTransport(target: string, node: JsonObject, log: Logger): TransportFactory {
-  return (onResources) => new AdsClient({ target, node, onResources, onError: (err) => log.warn(`xds: ${err.message}`) });
+/** Connects to the ADS server named in the bootstrap with @mizzen/xds's client: state of the
+ *  world, or delta (incremental) xDS for api_type DELTA_GRPC. Either way each update arrives
+ *  as the full current set of its type. */
+export function grpcTransport(target: string, node: JsonObject, log: Logger, delta = false): TransportFactory {
+  const onError = (err: Error): void => log.warn(`xds: ${err.message}`);
+  return (onResources) => (delta ? new DeltaAdsClient({ target, node, onResources, onError }) : new AdsClient({ target, node, onResources, onError }));
 }
+
+/** initial_fetch_timeout of the CDS and LDS config sources; 0 waits for ever. */
+export interface InitialFetchTimeouts {
+  readonly cdsMs: number;
+  readonly ldsMs: number;
+}
+
+const NO_INITIAL_FETCH_TIMEOUT: InitialFetchTimeouts = { cdsMs: 0, ldsMs: 0 };
 
 /**
  * Drives the proxy from ADS in Envoy's order: CDS first, then EDS for the EDS clusters; once
@@ -45,6 +56,12 @@ export class DynamicConfig {
   private readonly follower: boolean;
   cdsReceived = false;
   ldsReceived = false;
+  /** initial_fetch_timeout passed before the clusters (with endpoints) or the listeners (with
+   *  routes and secrets) arrived: initialization goes on without them, as in Envoy. */
+  private cdsTimedOut = false;
+  private ldsTimedOut = false;
+  private readonly timeouts: InitialFetchTimeouts;
+  private readonly timers: NodeJS.Timeout[] = [];
   /** Called after every applied update (readiness is re-evaluated there). */
   onUpdate: () => void = () => {};
   /** Runs after a response applied here; throwing NACKs it (workers use this to follow along). */
@@ -52,8 +69,9 @@ export class DynamicConfig {
 
   /** `cds`/`lds`: whether the bootstrap takes clusters/listeners from ADS. With `follower`,
    *  this only applies what it is given and asks for nothing (a worker fed by the main thread). */
-  constructor(targets: DynamicTargets, factory: TransportFactory, cds: boolean, lds: boolean, follower = false) {
+  constructor(targets: DynamicTargets, factory: TransportFactory, cds: boolean, lds: boolean, follower = false, timeouts = NO_INITIAL_FETCH_TIMEOUT) {
     this.targets = targets;
+    this.timeouts = timeouts;
     this.cds = cds;
     this.lds = lds;
     this.cdsReceived = !cds;
@@ -63,13 +81,41 @@ export class DynamicConfig {
     targets.clusters.onChange = () => this.resubscribe();
     targets.routes.onChange = () => this.resubscribe();
     targets.secrets.onChange = () => this.resubscribe();
-    if (cds && !follower) this.transport.subscribe(TypeUrl.Cluster, []);
+    if (cds && !follower) {
+      this.transport.subscribe(TypeUrl.Cluster, []);
+      this.startInitialFetchTimer(timeouts.cdsMs, () => this.clustersReady, () => (this.cdsTimedOut = true), 'cluster_manager.cds');
+    }
     this.resubscribe();
+  }
+
+  /** The first CDS response and the endpoints of its EDS clusters are in (or timed out). */
+  private get clustersReady(): boolean {
+    return this.cdsTimedOut || (this.cdsReceived && this.targets.clusters.warmed);
+  }
+
+  /** The first LDS response, with the routes and secrets of its listeners, is in (or timed out). */
+  private get listenersReady(): boolean {
+    return this.ldsTimedOut || (this.ldsReceived && this.targets.routes.complete && this.targets.listeners.warmed);
   }
 
   /** True once the first CDS (with its EDS) and LDS (with its RDS) responses are applied. */
   get initialized(): boolean {
-    return this.cdsReceived && this.ldsReceived && this.targets.clusters.warmed && this.targets.routes.complete && this.targets.listeners.warmed;
+    return this.clustersReady && this.listenersReady;
+  }
+
+  /** Envoy's initial_fetch_timeout: past it, a stage still waiting counts as done. */
+  private startInitialFetchTimer(ms: number, done: () => boolean, expire: () => void, stat: string): void {
+    if (ms <= 0) return;
+    const timer = setTimeout(() => {
+      if (done()) return;
+      expire();
+      this.targets.stats.counter(`${stat}.init_fetch_timeout`).inc();
+      this.targets.log.warn(`${stat}: initial fetch timed out after ${ms} ms; going on without it`);
+      this.resubscribe();
+      this.onUpdate();
+    }, ms);
+    timer.unref();
+    this.timers.push(timer);
   }
 
   private async apply(typeUrl: string, received: JsonObject[], version: string): Promise<void> {
@@ -125,9 +171,10 @@ export class DynamicConfig {
       this.edsNames = eds.join('\n');
       this.transport.subscribe(TypeUrl.ClusterLoadAssignment, eds);
     }
-    if (this.lds && !this.ldsSubscribed && this.cdsReceived && this.targets.clusters.warmed) {
+    if (this.lds && !this.ldsSubscribed && (!this.cds || this.clustersReady)) {
       this.ldsSubscribed = true;
       this.transport.subscribe(TypeUrl.Listener, []);
+      this.startInitialFetchTimer(this.timeouts.ldsMs, () => this.listenersReady, () => (this.ldsTimedOut = true), 'listener_manager.lds');
     }
     // Secrets are asked for as soon as a listener or cluster names them (Envoy's SDS).
     const sds = this.targets.secrets.names();
@@ -143,6 +190,7 @@ export class DynamicConfig {
   }
 
   close(): void {
+    for (const timer of this.timers.splice(0)) clearTimeout(timer);
     this.transport.close();
   }
 }
