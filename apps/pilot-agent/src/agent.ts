@@ -90,7 +90,8 @@ async function writeBootstrap(config: AgentConfig, ip: string): Promise<string> 
     domain: config.domain,
     discovery: { ...config.discovery, ip },
     adminPort: config.adminPort,
-    statusPort: config.statusPort,
+    // Istio's ProxyConfig.statusPort is the agent's port (15020).
+    statusPort: config.agentPort,
     concurrency: config.concurrency,
     drainDurationMs: config.drainDurationMs,
     binaryPath: config.binaryPath,

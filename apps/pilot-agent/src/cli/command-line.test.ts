@@ -40,6 +40,11 @@ describe('pilot-agent command line', () => {
     });
   });
 
+  it('takes the agent port from PROXY_CONFIG.statusPort, as Istio’s injector means it', async () => {
+    const { config } = await parse(['proxy'], { PROXY_CONFIG: '{"statusPort": 15030}' });
+    expect(config).toMatchObject({ agentPort: 15030, statusPort: 15021 });
+  });
+
   it('takes PROXY_CONFIG over the defaults, and flags over PROXY_CONFIG', async () => {
     const env = {
       PROXY_CONFIG: 'concurrency: 1\nterminationDrainDuration: 5s\nbinaryPath: envoy\nproxyMetadata: { ISTIO_META_MESH_ID: mesh1, POD_NAMESPACE: ignored }',

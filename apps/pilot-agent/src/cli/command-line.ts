@@ -146,7 +146,7 @@ function toConfig(proxyType: ProxyType, flags: Flags, fromCommandLine: Set<strin
     domain: flags.domain ?? `${identity.namespace}.svc.cluster.local`,
     concurrency: pick('concurrency', proxyConfig.concurrency, flags.concurrency),
     logLevel: flags.proxyLogLevel,
-    statusPort: pick('statusPort', proxyConfig.statusPort, flags.statusPort),
+    statusPort: flags.statusPort,
     adminPort: pick('proxyAdminPort', proxyConfig.adminPort, flags.proxyAdminPort),
     binaryPath: pick('binaryPath', proxyConfig.binaryPath, flags.binaryPath),
     configPath,
@@ -155,7 +155,8 @@ function toConfig(proxyType: ProxyType, flags: Flags, fromCommandLine: Set<strin
     minDrainMs: readDuration(env, 'MINIMUM_DRAIN_DURATION', 5_000),
     restart: { ...defaultRestartPolicy, maxRestarts: flags.maxRestarts, initialDelayMs: flags.restartBackoff },
     xdsSocket: flags.xdsProxy ? (flags.xdsProxySocket ?? (env.XDS_PROXY_SOCKET || join(configPath, 'XDS'))) : undefined,
-    agentPort: flags.agentPort,
+    // Istio's ProxyConfig.statusPort is this port; the injector points the app probes at it.
+    agentPort: pick('agentPort', proxyConfig.agentPort, flags.agentPort),
     dns: dnsCapture ? { address: readHostPort(env, 'DNS_PROXY_ADDR', '127.0.0.1:15053'), resolvConf: flags.resolvConf } : undefined,
     appProbers: parseAppProbers(readJson(env, 'ISTIO_KUBE_APP_PROBERS')),
     appMetrics: parsePrometheusAnnotations(readJson(env, 'ISTIO_PROMETHEUS_ANNOTATIONS')),

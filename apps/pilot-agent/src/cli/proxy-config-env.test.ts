@@ -7,7 +7,7 @@ describe('readProxyConfigEnv', () => {
 discoveryAddress: istiod.istio-system.svc:15012
 concurrency: 4
 terminationDrainDuration: 10s
-statusPort: 15021
+statusPort: 15030
 proxyAdminPort: 15000
 binaryPath: /usr/local/bin/envoy
 configPath: /etc/istio/proxy
@@ -19,7 +19,7 @@ proxyMetadata:
       discovery: { host: 'istiod.istio-system.svc', port: 15012 },
       concurrency: 4,
       drainDurationMs: 10_000,
-      statusPort: 15021,
+      agentPort: 15030,
       adminPort: 15000,
       binaryPath: '/usr/local/bin/envoy',
       configPath: '/etc/istio/proxy',

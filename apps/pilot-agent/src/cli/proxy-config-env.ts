@@ -10,7 +10,8 @@ export interface ProxyConfigEnv {
   discovery?: DiscoveryAddress;
   concurrency?: number;
   drainDurationMs?: number;
-  statusPort?: number;
+  /** Istio's statusPort: the agent's own port (merged metrics, app probes), 15020. */
+  agentPort?: number;
   adminPort?: number;
   binaryPath?: string;
   configPath?: string;
@@ -33,7 +34,7 @@ export function readProxyConfigEnv(text: string | undefined): ProxyConfigEnv {
   if (value.discoveryAddress !== undefined) result.discovery = field('discoveryAddress', () => parseHostPort(asString(value.discoveryAddress)));
   if (value.concurrency !== undefined) result.concurrency = field('concurrency', () => asInteger(value.concurrency, 0, 1024));
   if (value.terminationDrainDuration !== undefined) result.drainDurationMs = field('terminationDrainDuration', () => parseDuration(asString(value.terminationDrainDuration)));
-  if (value.statusPort !== undefined) result.statusPort = field('statusPort', () => asInteger(value.statusPort, 1, 65535));
+  if (value.statusPort !== undefined) result.agentPort = field('statusPort', () => asInteger(value.statusPort, 1, 65535));
   if (value.proxyAdminPort !== undefined) result.adminPort = field('proxyAdminPort', () => asInteger(value.proxyAdminPort, 1, 65535));
   if (value.binaryPath !== undefined) result.binaryPath = field('binaryPath', () => asString(value.binaryPath));
   if (value.configPath !== undefined) result.configPath = field('configPath', () => asString(value.configPath));

@@ -1,5 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import * as grpc from '@grpc/grpc-js';
+import protobuf from 'protobufjs';
 import { freePort } from '@mizzen/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAppProbers, runAppProbe } from './app-probers.ts';
@@ -34,7 +36,7 @@ describe('app probers', () => {
     [[1], /ISTIO_KUBE_APP_PROBERS: must be a JSON object/],
     [{ '/healthz': { tcpSocket: { port: 1 } } }, /ISTIO_KUBE_APP_PROBERS\["\/healthz"\]: a probe path is/],
     [{ '/app-health/a/readyz': { httpGet: { port: 'http' } } }, /\["\/app-health\/a\/readyz"\].httpGet.port: "http" is not a port number/],
-    [{ '/app-health/a/livez': { grpc: { port: 1 } } }, /only httpGet and tcpSocket probes are supported \(not grpc\)/],
+    [{ '/app-health/a/livez': { exec: { command: ['true'] } } }, /\["\/app-health\/a\/livez"\]: needs httpGet, tcpSocket or grpc/],
     [{ '/app-health/a/livez': { tcpSocket: { port: 1 }, timeoutSeconds: 0 } }, /timeoutSeconds: must be a positive number/],
   ])('names what is wrong: %j', (value, message) => {
     expect(() => parseAppProbers(value)).toThrow(message);
@@ -48,6 +50,28 @@ describe('app probers', () => {
     expect(await runAppProbe({ ...probe, path: '/other' })).toEqual({ status: 503, body: `http://127.0.0.1:${port}/other answered 503\n` });
     const closed = await freePort();
     expect(await runAppProbe({ ...probe, port: closed, path: '/health' })).toEqual({ status: 500, body: `http://127.0.0.1:${closed}/health failed: ECONNREFUSED\n` });
+  });
+
+  it('runs gRPC health probes', async () => {
+    const server = new grpc.Server();
+    const statuses: Record<string, number> = { '': 1, 'reviews.v1': 2 };
+    server.register('/grpc.health.v1.Health/Check', (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+      // HealthCheckRequest: field 1 (tag 0x0a), a length-prefixed string, or nothing at all.
+      const service = call.request.length > 0 ? protobuf.Reader.create(call.request.subarray(1)).string() : '';
+      const status = statuses[service];
+      if (status === undefined) return callback({ code: grpc.status.NOT_FOUND, details: `unknown service ${service}` });
+      callback(null, Buffer.from(protobuf.Writer.create().uint32(8).int32(status).finish()));
+    }, (b: Buffer) => b, (b: Buffer) => b, 'unary');
+    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    servers.push({ close: (cb) => server.tryShutdown(() => cb()) });
+    const probers = parseAppProbers({
+      '/app-health/a/livez': { grpc: { port } },
+      '/app-health/a/readyz': { grpc: { port, service: 'reviews.v1' } },
+      '/app-health/a/startupz': { grpc: { port, service: 'nope' } },
+    });
+    expect(await runAppProbe(probers.get('/app-health/a/livez')!)).toEqual({ status: 200, body: `grpc 127.0.0.1:${port} is SERVING\n` });
+    expect(await runAppProbe(probers.get('/app-health/a/readyz')!)).toEqual({ status: 500, body: `grpc 127.0.0.1:${port} service reviews.v1 is NOT_SERVING\n` });
+    expect(await runAppProbe(probers.get('/app-health/a/startupz')!)).toEqual({ status: 500, body: `grpc 127.0.0.1:${port} service nope failed: NOT_FOUND: unknown service nope\n` });
   });
 
   it('runs TCP probes', async () => {

@@ -2,11 +2,13 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { EnvironmentError } from '../bootstrap/pod-identity.ts';
+import { grpcHealthProbe } from './grpc-health-probe.ts';
 
 /** One rewritten probe, as the injector describes it in ISTIO_KUBE_APP_PROBERS. */
 export type AppProbe =
   | { kind: 'http'; host: string; port: number; path: string; scheme: 'HTTP' | 'HTTPS'; headers: Record<string, string>; timeoutMs: number }
-  | { kind: 'tcp'; host: string; port: number; timeoutMs: number };
+  | { kind: 'tcp'; host: string; port: number; timeoutMs: number }
+  | { kind: 'grpc'; host: string; port: number; service: string; timeoutMs: number };
 
 /** By the path the kubelet calls on the agent, e.g. "/app-health/reviews/readyz". */
 export type AppProbers = ReadonlyMap<string, AppProbe>;
@@ -36,7 +38,7 @@ export function parseAppProbers(value: unknown): AppProbers {
 
 function parseProbe(raw: unknown, where: string): AppProbe {
   if (typeof raw !== 'object' || raw === null) throw fail(where, 'must be an object with httpGet or tcpSocket');
-  const probe = raw as { httpGet?: Record<string, unknown>; tcpSocket?: Record<string, unknown>; timeoutSeconds?: unknown; grpc?: unknown };
+  const probe = raw as { httpGet?: Record<string, unknown>; tcpSocket?: Record<string, unknown>; grpc?: Record<string, unknown>; timeoutSeconds?: unknown };
   const timeoutSeconds = probe.timeoutSeconds ?? 1;
   if (typeof timeoutSeconds !== 'number' || !(timeoutSeconds > 0)) throw fail(`${where}.timeoutSeconds`, 'must be a positive number');
   const timeoutMs = timeoutSeconds * 1000;
@@ -58,7 +60,12 @@ function parseProbe(raw: unknown, where: string): AppProbe {
     const socket = probe.tcpSocket;
     return { kind: 'tcp', host: host(socket.host, `${where}.tcpSocket.host`), port: port(socket.port, `${where}.tcpSocket.port`), timeoutMs };
   }
-  throw fail(where, `only httpGet and tcpSocket probes are supported${probe.grpc ? ' (not grpc)' : ''}`);
+  if (probe.grpc) {
+    const service = probe.grpc.service ?? '';
+    if (typeof service !== 'string') throw fail(`${where}.grpc.service`, 'must be a string');
+    return { kind: 'grpc', host: '127.0.0.1', port: port(probe.grpc.port, `${where}.grpc.port`), service, timeoutMs };
+  }
+  throw fail(where, 'needs httpGet, tcpSocket or grpc');
 }
 
 function host(value: unknown, where: string): string {
@@ -80,6 +87,7 @@ function fail(path: string, reason: string): EnvironmentError {
 /** Runs a probe against the app. Success (2xx or 3xx, or a connection) is 200; the app's own
  *  failing status is passed on; no answer is 500. */
 export function runAppProbe(probe: AppProbe): Promise<ProbeResult> {
+  if (probe.kind === 'grpc') return grpcHealthProbe(probe);
   return probe.kind === 'http' ? httpProbe(probe) : tcpProbe(probe);
 }
 
