@@ -50,6 +50,7 @@ describe('Bookinfo on one machine', () => {
     // The folder lives outside the repository, so the containers' commands name absolute paths.
     const manifests = await readFile(join(repoRoot, 'samples/bookinfo/manifests/bookinfo.yaml'), 'utf8');
     await writeFile(join(configDir, 'bookinfo.yaml'), manifests.replaceAll('samples/bookinfo/src/', join(repoRoot, 'samples/bookinfo/src/')));
+    await copyFile(join(repoRoot, 'samples/bookinfo/manifests/istio-ingressgateway.yaml'), join(configDir, 'istio-ingressgateway.yaml'));
     runner = new MeshProcess(configDir, stateDir);
     mesh = await runner.ready();
   }, 150_000);
@@ -66,6 +67,27 @@ describe('Bookinfo on one machine', () => {
     const versions = new Set<string>();
     for (let i = 0; i < 9 && versions.size < 3; i++) versions.add((await productpage()).version);
     expect([...versions].sort()).toEqual(['v1', 'v2', 'v3']);
+  }, 60_000);
+
+  it('serves the product page through the ingress gateway on the host loopback once the gateway is applied', async () => {
+    const ingress = mesh.urls.get('istio-ingressgateway.istio-system');
+    expect(ingress).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    await apply('bookinfo-gateway.yaml');
+    const deadline = Date.now() + 30_000;
+    let last = '';
+    for (;;) {
+      const response = await fetch(`${ingress}productpage`).catch((error: Error) => error);
+      if (!(response instanceof Error) && response.status === 200) {
+        const html = await response.text();
+        expect(html).toMatch(/Reviews served by:<\/dt><dd><u>reviews-v\d-/);
+        break;
+      }
+      last = response instanceof Error ? response.message : `HTTP ${response.status}`;
+      if (Date.now() > deadline) throw new Error(`the gateway did not serve /productpage: ${last}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    // Only the paths the VirtualService names go in.
+    expect((await fetch(`${ingress}nowhere`)).status).toBe(404);
   }, 60_000);
 
   it('routes all traffic to v1, then jason alone to v2', async () => {

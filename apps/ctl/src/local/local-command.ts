@@ -70,6 +70,9 @@ async function up(dir: string, flags: { stateDir: string; timeout: number }, out
     output.out(podTable(mesh.record.pods.map((pod) => [pod.name, pod.namespace, pod.ip, String(mesh.notReady.get(pod.name) === undefined)])));
     for (const [pod, reason] of mesh.notReady) if (reason !== undefined) output.err(`pod ${pod} is not ready: ${reason}\n`);
     for (const url of serviceUrls(mesh.services, mesh.pods)) output.out(`curl ${url.url}    # ${url.service}:${url.port} via ${url.pod}\n`);
+    for (const port of mesh.exposed) output.out(`curl http://127.0.0.1:${port.hostPort}/    # ${port.service}:${port.port} via the host's loopback (LoadBalancer)\n`);
+    const ingress = mesh.exposed.find((port) => port.service.startsWith('istio-ingressgateway.') && (port.port === 80 || port.port === 8080));
+    if (ingress) output.out(`Ingress gateway: http://127.0.0.1:${ingress.hostPort}/ (for Bookinfo, with networking/bookinfo-gateway.yaml in the folder: /productpage)\n`);
     output.out(`Mesh ${mesh.record.id} ready. Stop it with Ctrl-C (or: mizzenctl local down ${mesh.record.id}).\n`);
     const signal = await stopped;
     mesh.close();

@@ -7,12 +7,13 @@ import { dirname, join, parse, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import type { Container, Pod, Service } from '@mizzen/config';
-import { defaultInjectionSettings, injectPod, INIT_CONTAINER_NAME, PROXY_CONTAINER_NAME, type InjectionSettings } from '@mizzen/inject';
+import { defaultInjectionSettings, injectionDecision, injectPod, INIT_CONTAINER_NAME, PROXY_CONTAINER_NAME, type InjectionSettings } from '@mizzen/inject';
 import { createMeshBridge, deleteLink, podAddress } from '@mizzen/net';
 import { ConfigMirror, type ServiceAddress } from './config-mirror.ts';
 import { readManifests } from './manifests.ts';
 import { createMeshDirs, meshPaths, saveRecord, removeMeshDir, type MeshPaths, type MeshRecord, type ProcessRecord } from './mesh-state.ts';
 import { planPods, type PodPlan } from './pod-plan.ts';
+import { exposeOnLoopback, loadBalancerPlans, type ExposedPort } from './load-balancer.ts';
 import { hostsFile, resolvConf, writePodDns } from './pod-dns.ts';
 import { asUser, createPodSandbox, deletePodSandbox, runInitContainer } from './pod-sandbox.ts';
 import { claimServiceRange, nameserverAddress, releaseServiceRange } from './service-range.ts';
@@ -48,6 +49,8 @@ export interface RunningMesh {
   services: Service[];
   /** The services' virtual IPs, as they are now. */
   serviceAddresses: () => ServiceAddress[];
+  /** LoadBalancer service ports reachable on the host's loopback. */
+  exposed: ExposedPort[];
   /** Pod name to why its apps are not ready (undefined when they are). */
   notReady: Map<string, string | undefined>;
   /** Stops following the config folder and restarting containers (the processes keep
@@ -106,8 +109,10 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
     const injection: InjectionSettings = { ...defaultInjectionSettings(), discoveryAddress: `${gateway}:${xdsPort}`, interceptionMode: 'REDIRECT', dnsCapture };
     const pods = planPods(manifests.deployments, {
       address: (i) => podAddress(subnet, i),
-      inject: (pod) => injectPod(pod, injection),
-      entrypoint: (container, pod) => entrypoint(container, pod, paths),
+      // Every namespace is labelled istio-injection=enabled here; a pod may still refuse
+      // (sidecar.istio.io/inject: "false", as the ingress gateway does).
+      inject: (pod) => (injectionDecision(pod, { 'istio-injection': 'enabled' }).inject ? injectPod(pod, injection) : pod),
+      entrypoint: (container, pod) => entrypoint(container, pod, paths, `${gateway}:${xdsPort}`),
       node: { hostIP: gateway, name: hostname() },
     });
 
@@ -193,12 +198,15 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
       return Promise.race([listening, exited]).finally(() => local.abort());
     }
 
+    // LoadBalancer Services (the ingress gateway) on the host's loopback.
+    const exposures = await Promise.all(loadBalancerPlans(manifests.services, pods).map(exposeOnLoopback));
     const close = (): void => {
       closed = true;
       supervisor?.stop();
       mirror.close();
+      for (const { server } of exposures) server.close();
     };
-    return { record, paths, pods, notReady: appsReady, services: manifests.services, serviceAddresses: () => services, close };
+    return { record, paths, pods, notReady: appsReady, services: manifests.services, exposed: exposures.map((e) => e.exposed), serviceAddresses: () => services, close };
   } catch (error) {
     supervisor?.stop();
     mirror.close();
@@ -210,12 +218,14 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
  *  container's `istio-iptables ARGS` is iptables-init, istio-proxy's `proxy sidecar ...` is
  *  pilot-agent, told where to keep its bootstrap and, as many pods share one machine, to run
  *  one worker and drain quickly. */
-function entrypoint(container: Container, pod: Pod, paths: MeshPaths): string[] | undefined {
+function entrypoint(container: Container, pod: Pod, paths: MeshPaths, discoveryAddress: string): string[] | undefined {
   const args = container.args ?? [];
   if (container.name === INIT_CONTAINER_NAME) return [join(binDir, 'iptables-init'), ...(args[0] === 'istio-iptables' ? args.slice(1) : args)];
   if (container.name === PROXY_CONTAINER_NAME) {
     const configPath = join(paths.agents, `${pod.metadata.namespace ?? 'default'}.${pod.metadata.name}`);
-    return [join(binDir, 'pilot-agent'), ...args, '--config-path', configPath, '--resolv-conf', join(configPath, upstreamResolvConf), '--concurrency', '1', '--drain-duration', '2s'];
+    // A gateway's manifest cannot know where istiod listens here; a sidecar's does (the
+    // injector wrote it), and the flag says the same.
+    return [join(binDir, 'pilot-agent'), ...args, '--discovery-address', discoveryAddress, '--config-path', configPath, '--resolv-conf', join(configPath, upstreamResolvConf), '--concurrency', '1', '--drain-duration', '2s'];
   }
   return undefined;
 }
