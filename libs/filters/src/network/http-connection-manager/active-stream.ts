@@ -150,7 +150,8 @@ export class ActiveStream implements HttpStream {
       if (this.request.minorVersion === 1) this.owner.write('HTTP/1.1 100 Continue\r\n\r\n');
     }
     if (this.config.generateRequestId && getHeader(headers, 'x-request-id') === undefined) headers.push('x-request-id', randomUUID());
-    if (getHeader(headers, 'x-forwarded-proto') === undefined) headers.push('x-forwarded-proto', 'http');
+    // A TLS socket (the filter chain terminated TLS) says so with `encrypted`.
+    if (getHeader(headers, 'x-forwarded-proto') === undefined) headers.push('x-forwarded-proto', 'encrypted' in this.owner.connection.socket ? 'https' : 'http');
     if (this.config.useRemoteAddress) {
       const remote = this.owner.connection.socket.remoteAddress ?? '';
       const xff = getHeader(headers, 'x-forwarded-for');
