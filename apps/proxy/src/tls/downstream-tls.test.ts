@@ -1,9 +1,10 @@
 import { writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '@mizzen/testing';
-import { httpFilter, listener, routeConfig } from '../../test/bootstrap-builder.ts';
+import { httpFilter, listener, routeConfig, staticCluster } from '../../test/bootstrap-builder.ts';
 import { createTestPki, type Pem, type TestPki } from '../../test/test-certificates.ts';
 import { tlsGet } from '../../test/tls-client.ts';
 import { compileBootstrap } from '../bootstrap/bootstrap-config.ts';
@@ -19,9 +20,13 @@ let client: Pem;
 let stranger: Pem;
 let wrongSan: Pem;
 let proxy: ProxyServer;
+let upstream: Server;
 const ports = { inline: 0, files: 0, mutual: 0 };
 
-const answer = (text: string) => [httpFilter(text, { route_config: routeConfig(text, [{ match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: text } } }]) })];
+const answer = (text: string) => [httpFilter(text, { route_config: routeConfig(text, [
+  { match: { prefix: '/proto' }, route: { cluster: 'backend' } },
+  { match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: text } } },
+]) })];
 const tlsSocket = (context: object) => ({ name: 'envoy.transport_sockets.tls', typed_config: { '@type': TLS, ...context } });
 const inline = (pem: Pem) => ({ certificate_chain: { inline_string: pem.cert }, private_key: { inline_string: pem.key } });
 
@@ -41,6 +46,8 @@ beforeAll(async () => {
   await writeFile(files.cert, server.cert);
   await writeFile(files.key, server.key);
   for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await freePort();
+  upstream = createServer((req, res) => res.end(`x-forwarded-proto=${String(req.headers['x-forwarded-proto'])}`));
+  const upstreamPort = await new Promise<number>((resolve) => upstream.listen(0, '127.0.0.1', () => resolve((upstream.address() as { port: number }).port)));
   const bootstrap = compileBootstrap({
     static_resources: {
       listeners: [
@@ -59,6 +66,7 @@ beforeAll(async () => {
           },
         }),
       ],
+      clusters: [staticCluster('backend', [{ port: upstreamPort }])],
     },
   });
   proxy = new ProxyServer(bootstrap, { log: new ConsoleLogger('off'), drainTimeMs: 0, concurrency: 1 });
@@ -67,6 +75,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proxy?.stop(0);
+  upstream?.close();
   await pki?.cleanup();
 });
 
@@ -78,6 +87,10 @@ describe('downstream TLS (a filter chain transport_socket)', () => {
     expect(result).toMatchObject({ handshake: true, alpn: 'http/1.1', status: 200, body: 'inline' });
     expect(result.serverSans).toContain('URI:spiffe://cluster.local/ns/default/sa/backend');
     expect(counter(`listener.127.0.0.1_${ports.inline}.ssl.handshake`)).toBe(1);
+  });
+
+  it('tells the upstream the request came over TLS (x-forwarded-proto: https)', async () => {
+    expect(await tlsGet(ports.inline, { ca: pki.ca.cert, path: '/proto' })).toMatchObject({ status: 200, body: 'x-forwarded-proto=https' });
   });
 
   it('reads certificates from files and honours the minimum TLS version', async () => {
