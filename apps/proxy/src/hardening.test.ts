@@ -1,5 +1,6 @@
 import { createServer, request, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONNECTION_LIMIT_TYPE_URL } from '@mizzen/filters';
 import { freePort } from '@mizzen/testing';
 import { address, httpFilter, listener, routeConfig, staticCluster } from '../test/bootstrap-builder.ts';
 import { RawHttpClient } from '../test/raw-http-client.ts';
@@ -18,6 +19,8 @@ let normalizingPort: number;
 let redirectingPort: number;
 /** A listener with short headers and idle timeouts. */
 let timeoutPort: number;
+/** A listener that takes two connections at a time (connection_limit). */
+let limitedPort: number;
 let upstream: Server;
 /** Paths the upstream received, in order. */
 const seen: string[] = [];
@@ -37,6 +40,7 @@ beforeAll(async () => {
   normalizingPort = await freePort();
   redirectingPort = await freePort();
   timeoutPort = await freePort();
+  limitedPort = await freePort();
   const hcm = httpFilter('hardening', { route_config: routeConfig('local', routes) });
   const withOptions = (prefix: string, options: object) => {
     const filter = httpFilter(prefix, { route_config: routeConfig('local', routes) });
@@ -49,7 +53,8 @@ beforeAll(async () => {
     admin: { address: address(0) },
     static_resources: {
       listeners: [listener('http', port, [hcm]), listener('normalizing', normalizingPort, [normalizing]), listener('redirecting', redirectingPort, [redirecting]),
-        listener('timeouts', timeoutPort, [timeouts])],
+        listener('timeouts', timeoutPort, [timeouts]),
+        listener('limited', limitedPort, [{ name: 'envoy.filters.network.connection_limit', typed_config: { '@type': CONNECTION_LIMIT_TYPE_URL, stat_prefix: 'limited', max_connections: 2 } }, hcm])],
       clusters: [staticCluster('app', [{ port: upstreamPort }])],
     },
   });
@@ -172,5 +177,27 @@ describe('timeouts', () => {
     expect(performance.now() - served).toBeGreaterThanOrEqual(250);
     expect(client.responses).toHaveLength(1);
     expect(await stillServing()).toBe(200);
+  });
+});
+
+describe('connection limit', () => {
+  it('closes connections past max_connections at once, and takes new ones as others close', async () => {
+    const ask = async (client: RawHttpClient, n: number) => {
+      await client.send('GET /x HTTP/1.1\r\nhost: app\r\n\r\n');
+      return (await client.waitFor(n))[n - 1]?.status;
+    };
+    const [a, b] = [new RawHttpClient(limitedPort), new RawHttpClient(limitedPort)];
+    expect([await ask(a, 1), await ask(b, 1)]).toEqual([200, 200]);
+    const refused = new RawHttpClient(limitedPort);
+    await refused.send('GET /x HTTP/1.1\r\nhost: app\r\n\r\n');
+    await refused.waitClosed();
+    expect(refused.responses).toEqual([]);
+    expect(proxy.stats.counter('connection_limit.limited.limited_connections').value).toBe(1);
+    a.close();
+    while (proxy.stats.gauge('connection_limit.limited.active_connections').value > 1) await new Promise((resolve) => setImmediate(resolve));
+    const c = new RawHttpClient(limitedPort);
+    expect([await ask(c, 1), await ask(b, 2)]).toEqual([200, 200]);
+    b.close();
+    c.close();
   });
 });

@@ -1,6 +1,7 @@
 // Importing a filter module registers it under its config's type URL.
 import './network/http-connection-manager/http-connection-manager.ts';
 import './network/tcp-proxy/tcp-proxy.ts';
+import './network/connection-limit/connection-limit.ts';
 import './http/router/router.ts';
 import './http/fault/fault-filter.ts';
 import './http/cors/cors-filter.ts';
@@ -22,6 +23,7 @@ export type * from './network/http-connection-manager/route-config-provider.ts';
 export { HTTP_CONNECTION_MANAGER_TYPE_URL } from './network/http-connection-manager/connection-manager-config.ts';
 export { HttpConnectionManager } from './network/http-connection-manager/http-connection-manager.ts';
 export { TCP_PROXY_TYPE_URL } from './network/tcp-proxy/tcp-proxy.ts';
+export { CONNECTION_LIMIT_TYPE_URL } from './network/connection-limit/connection-limit.ts';
 export { ROUTER_TYPE_URL } from './http/router/router-config.ts';
 export type { RetryPolicy } from './http/router/retry-policy.ts';
 export { FAULT_TYPE_URL } from './http/fault/fault-config.ts';

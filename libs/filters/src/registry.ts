@@ -39,7 +39,8 @@ export interface NetworkFilter {
   drain(): void;
 }
 
-export type NetworkFilterFactory = (config: JsonObject, context: FilterFactoryContext, path: string) => NetworkFilter;
+/** `next` is the rest of the chain, for a filter registered as non-terminal (connection_limit). */
+export type NetworkFilterFactory = (config: JsonObject, context: FilterFactoryContext, path: string, next: NetworkFilter | undefined) => NetworkFilter;
 
 export type FilterStatus = 'continue' | 'stop';
 
@@ -74,13 +75,16 @@ export type HttpFilterFactory = (config: JsonObject, context: FilterFactoryConte
 export type PerRouteConfigParser = (config: JsonObject, path: string) => unknown;
 
 const networkFilters = new Map<string, NetworkFilterFactory>();
+/** Network filters that hand the connection on instead of owning it. */
+const nonTerminalNetworkFilters = new Set<string>();
 const httpFilters = new Map<string, HttpFilterFactory>();
 const perRouteParsers = new Map<string, PerRouteConfigParser>();
 
 /** Registers a network filter under the type URL of its config (as grpc-js registers load
  *  balancers), so adding a filter never touches a central switch. */
-export function registerNetworkFilter(typeUrl: string, factory: NetworkFilterFactory): void {
+export function registerNetworkFilter(typeUrl: string, factory: NetworkFilterFactory, terminal = true): void {
   networkFilters.set(typeUrl, factory);
+  if (!terminal) nonTerminalNetworkFilters.add(typeUrl);
 }
 
 export function registerHttpFilter(typeUrl: string, factory: HttpFilterFactory): void {
@@ -105,11 +109,16 @@ function typeUrlOf(config: JsonObject, path: string): string {
   return typeUrl;
 }
 
-export function createNetworkFilter(config: JsonObject, context: FilterFactoryContext, path: string): NetworkFilter {
+/** Builds a network filter; `next` is the filter after it in the chain (undefined for the last,
+ *  which must be terminal). */
+export function createNetworkFilter(config: JsonObject, context: FilterFactoryContext, path: string, next?: NetworkFilter): NetworkFilter {
   const typeUrl = typeUrlOf(config, path);
   const factory = networkFilters.get(typeUrl);
   if (!factory) throw new ConfigError(path, `unknown network filter type "${typeUrl}" (known: ${[...networkFilters.keys()].join(', ')})`);
-  return factory(config, context, path);
+  const terminal = !nonTerminalNetworkFilters.has(typeUrl);
+  if (terminal && next !== undefined) throw new ConfigError(path, `"${typeUrl}" is a terminal filter and must be the last in its chain`);
+  if (!terminal && next === undefined) throw new ConfigError(path, `"${typeUrl}" is not a terminal filter: a terminal one (http_connection_manager, tcp_proxy) must follow it`);
+  return factory(config, context, path, next);
 }
 
 export function createHttpFilterConfig(config: JsonObject, context: FilterFactoryContext, path: string, placement: HttpFilterPlacement): HttpFilterConfig {

@@ -51,18 +51,22 @@ function compileChain(value: unknown, path: string, context: FilterFactoryContex
   const tlsConfig = compileDownstreamTransport(obj.transport_socket, `${path}.transport_socket`);
   const tls = tlsConfig && new DownstreamTls(tlsConfig, transport.secrets, tlsStats(context.stats, transport.statPrefix), context.log, `${path}.transport_socket`);
   const filters = optionalArray(obj, 'filters', path);
-  // Only terminal network filters exist so far, so a chain is exactly one of them.
-  if (filters.length !== 1) throw new ConfigError(`${path}.filters`, `exactly one (terminal) network filter is supported, got ${filters.length}`);
-  const fpath = `${path}.filters[0]`;
-  const f = asObject(filters[0], fpath);
-  onlyFields(f, fpath, ['name', 'typed_config']);
-  requiredString(f, 'name', fpath);
-  const typed = optionalObject(f, 'typed_config', fpath);
-  if (!typed) throw new ConfigError(`${fpath}.typed_config`, 'required');
+  if (filters.length === 0) throw new ConfigError(`${path}.filters`, 'at least one (terminal) network filter is required');
+  // Built from the terminal filter back: each earlier filter hands the connection to the next.
+  let filter: NetworkFilter | undefined;
+  for (let i = filters.length - 1; i >= 0; i--) {
+    const fpath = `${path}.filters[${i}]`;
+    const f = asObject(filters[i], fpath);
+    onlyFields(f, fpath, ['name', 'typed_config']);
+    requiredString(f, 'name', fpath);
+    const typed = optionalObject(f, 'typed_config', fpath);
+    if (!typed) throw new ConfigError(`${fpath}.typed_config`, 'required');
+    filter = createNetworkFilter(typed, context, `${fpath}.typed_config`, filter);
+  }
   return {
     name: optionalString(obj, 'name', path) ?? '',
     match: compileChainMatch(obj.filter_chain_match, `${path}.filter_chain_match`),
-    filter: createNetworkFilter(typed, context, `${fpath}.typed_config`),
+    filter: filter as NetworkFilter,
     tls,
   };
 }
