@@ -6,3 +6,4 @@ export { Annotation, Label } from './annotations.ts';
 export { INIT_CONTAINER_NAME } from './init-container.ts';
 export { PROXY_CONTAINER_NAME } from './proxy-container.ts';
 export { settingsFromMeshConfig } from './mesh-config.ts';
+export { settingsFromInjectionValues } from './injection-values.ts';

@@ -10,7 +10,7 @@ type Json = Record<string, unknown>;
  * config does not change a pod. Throws naming the file and the field.
  */
 export function settingsFromMeshConfig(text: string, file: string, base: InjectionSettings = defaultInjectionSettings()): InjectionSettings {
-  const fail = (path: string, reason: string) => new Error(`${file}: ${path === "" ? "" : `${path}: `}${reason}`);
+  const fail = (path: string, reason: string) => new Error(`${file}: ${path === '' ? '' : `${path}: `}${reason}`);
   let mesh: unknown;
   try {
     mesh = parse(text);

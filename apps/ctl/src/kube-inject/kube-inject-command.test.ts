@@ -75,6 +75,15 @@ describe('mizzenctl kube-inject', () => {
     expect(template.metadata.annotations['istio.io/rev']).toBe('canary');
   });
 
+  it("takes the proxy image from the injector's values", async () => {
+    const injector = join(dir, 'injector.yaml');
+    await writeFile(injector, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: istio-sidecar-injector\ndata:\n  values: \'{"global": {"hub": "registry.local/mesh", "tag": "9.9"}}\'\n');
+    const result = await run(['-f', workloads, '--injectConfigFile', injector]);
+    const images = (documents(result.out)[1].spec.template as { spec: { containers: { image: string }[]; initContainers: { image: string }[] } }).spec;
+    expect(images.containers[1].image).toBe('registry.local/mesh/proxyv2:9.9');
+    expect(images.initContainers[0].image).toBe('registry.local/mesh/proxyv2:9.9');
+  });
+
   it('names the document and the field that stop it', async () => {
     const bad = join(dir, 'bad.yaml');
     await writeFile(bad, 'kind: Service\nmetadata: {name: a}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    metadata:\n      annotations:\n        traffic.sidecar.istio.io/excludeInboundPorts: "http"\n    spec:\n      containers: [{name: web}]\n');
