@@ -34,6 +34,12 @@ describe('local down after a killed runner', () => {
     const recorded = JSON.parse(await readFile(join(meshDir, 'mesh.json'), 'utf8')) as Recorded;
     expect(recorded.processes.map((p) => p.role).sort()).toEqual(['agent', 'agent', 'agent', 'app', 'app', 'app', 'istiod']);
 
+    // One mesh per state folder: a second `local up` says so and exits 2, making nothing.
+    const second = await runScript(mizzenctl, ['local', 'up', join(repoRoot, 'samples/hello/manifests'), '--state-dir', stateDir], { timeoutMs: 30_000 });
+    expect(second.code, second.stderr).toBe(2);
+    expect(second.stderr).toContain(`error: mesh ${mesh.id} already runs from ${stateDir}`);
+    expect(await readdir(stateDir)).toEqual([mesh.id]);
+
     runner.child.kill('SIGKILL');
     await runner.stop();
     // The mesh outlives its runner.

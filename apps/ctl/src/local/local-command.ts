@@ -51,6 +51,19 @@ async function up(dir: string, flags: { stateDir: string; timeout: number }, out
     output.err(`error: ${missing}\n`);
     return 1;
   }
+  // One mesh per state folder, as one cluster per kubeconfig context.
+  for (const id of listMeshIds(flags.stateDir)) {
+    let record: MeshRecord;
+    try {
+      record = loadRecord(meshPaths(flags.stateDir, id));
+    } catch {
+      continue;
+    }
+    if (runnerAlive(record)) {
+      output.err(`error: mesh ${id} already runs from ${flags.stateDir} (runner pid ${record.runner.pid}); stop it with: mizzenctl local down ${id}\n`);
+      return 2;
+    }
+  }
   const abort = new AbortController();
   let stopping = false;
   const stopped = new Promise<NodeJS.Signals>((resolve) => {
