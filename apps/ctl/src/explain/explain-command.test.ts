@@ -4,7 +4,8 @@ import { runCommandLine } from '../command-line.ts';
 import type { ExplainStep } from './explain.ts';
 
 // Saved dumps made of istiod's golden output for a reviews pod: captured (REDIRECT) with the
-// jason-to-v2 and the 50/50 v1/v3 tasks, and without capture (interception mode NONE).
+// jason-to-v2 and the 50/50 v1/v3 tasks, and without capture (interception mode NONE); and one
+// read from the hello frontend's sidecar in a local mesh.
 const dump = (name: string) => fileURLToPath(new URL(`./testdata/${name}.json`, import.meta.url));
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -83,6 +84,22 @@ describe('mizzenctl x explain', () => {
       'cluster: PassthroughCluster',
       'endpoints: the original destination',
     ]);
+  });
+
+  it("reads a dump of the mesh's own proxy: a captured call from the hello frontend to the backend's two pods", async () => {
+    const list = await steps(['hello-frontend', 'http://hello-backend:9000/', '-f', dump('hello-frontend-live')]);
+    expect(brief(list)).toEqual([
+      'destination: 10.245.5.53:9000',
+      "capture: virtualOutbound <- Istio's capture listener",
+      'listener: 0.0.0.0_9000 <- Service port 9000 (outbound)',
+      'filter chain: #0',
+      'route configuration: 9000',
+      'virtual host: hello-backend.default.svc.cluster.local:9000 <- Service hello-backend.default.svc.cluster.local port 9000',
+      "route: #0 default <- Istio's default route (no VirtualService)",
+      'cluster: outbound|9000||hello-backend.default.svc.cluster.local <- Service hello-backend.default.svc.cluster.local port 9000',
+      'endpoints: 2',
+    ]);
+    expect(list.at(-1)?.detail).toBe('10.244.125.3:9090 HEALTHY, 10.244.125.2:9090 HEALTHY');
   });
 
   it('prints a table, and says what is wrong with its input', async () => {
