@@ -89,9 +89,11 @@ function injectTemplate(template: PodTemplate, settings: InjectionSettings, work
   const capture = config.interceptionMode !== 'NONE';
   const initContainers: KubeContainer[] = capture ? [initContainer(image, config, annotations, where), ...(spec.initContainers ?? [])] : (spec.initContainers ?? []);
 
+  // Init containers are written before the containers, as they run first.
+  const { initContainers: _old, ...rest } = spec;
   const injectedSpec: KubePodSpec = {
-    ...spec,
     ...(initContainers.length > 0 ? { initContainers } : {}),
+    ...rest,
     containers: config.holdApplicationUntilProxyStarts ? [proxy, ...appContainers] : [...appContainers, proxy],
     volumes: [...(spec.volumes ?? []), ...PROXY_VOLUMES.map((v) => structuredClone(v))],
   };
