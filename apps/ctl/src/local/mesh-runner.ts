@@ -189,9 +189,13 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
      *  not when one of them exits first. */
     function appReadiness(pod: PodPlan, netns: string, outer: AbortSignal): Promise<string | undefined> {
       const local = new AbortController();
+      const why = (p: ProcessRecord, code: number | null, exitSignal: string | null): string => `container ${p.container} exited (${exitSignal ?? `code ${code}`}); its log: ${p.log}\n${logTail(p.log, 5)}`;
       const exited = new Promise<string>((resolve) => {
+        // It may have exited already, while other pods were still being set up.
+        const gone = record.processes.find((p) => p.pod === pod.name && p.role === 'app' && p.lastExit);
+        if (gone?.lastExit) resolve(why(gone, gone.lastExit.code, gone.lastExit.signal));
         exitListeners.push((p, code, exitSignal) => {
-          if (p.pod === pod.name && p.role === 'app') resolve(`container ${p.container} exited (${exitSignal ?? `code ${code}`}); its log: ${p.log}\n${logTail(p.log, 5)}`);
+          if (p.pod === pod.name && p.role === 'app') resolve(why(p, code, exitSignal));
         });
       });
       const listening = waitForContainerPorts(netns, pod.name, containerPorts(pod), { timeoutMs: options.readyTimeoutMs, signal: AbortSignal.any([outer, local.signal]) }).then(() => undefined);
