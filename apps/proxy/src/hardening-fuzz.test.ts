@@ -142,6 +142,21 @@ describe('xDS resources under random bytes', () => {
     }, (json) => compileRouteTable(json)],
   ];
 
+  it('a DiscoveryResponse: decoding its resources fails with an Error, never anything else', () => {
+    const type = 'envoy.service.discovery.v3.DiscoveryResponse';
+    const seed = Buffer.from(encode(type, {
+      version_info: '1', type_url: TypeUrl.Cluster, nonce: 'n',
+      resources: [{ '@type': TypeUrl.Cluster, name: 'c', type: 'STATIC', connect_timeout: '1s' }],
+    }));
+    fc.assert(fc.property(mutated([seed], 8), (bytes) => {
+      try {
+        decode(type, bytes);
+      } catch (err) {
+        expect(err).toBeInstanceOf(Error);
+      }
+    }), { numRuns: 1500 });
+  });
+
   it.each(samples)('%s: decoding fails with an Error and compiling with a ConfigError, never anything else', (typeUrl, sample, compile) => {
     const seed = Buffer.from(encode(typeUrl, sample));
     fc.assert(fc.property(fc.oneof(mutated([seed], 8), fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a))), (bytes) => {
