@@ -32,3 +32,27 @@ export function compileUpstreamTransport(value: unknown, path: string): Upstream
   if (typed.typeUrl !== UPSTREAM_TLS) throw new ConfigError(`${path}.typed_config`, `unsupported transport socket "${typed.typeUrl}"`);
   return compileUpstreamTlsContext(typed.config, `${path}.typed_config`);
 }
+
+/** One of a cluster's transport_socket_matches: endpoints whose `envoy.transport_socket_match`
+ *  metadata holds every key of `match` use its transport socket (undefined: plain TCP). */
+export interface TransportSocketMatch {
+  readonly name: string;
+  readonly match: JsonObject;
+  readonly tls: UpstreamTlsConfig | undefined;
+}
+
+export function compileTransportSocketMatches(value: unknown, path: string): TransportSocketMatch[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new ConfigError(path, 'must be a list');
+  return value.map((m, i) => {
+    const mpath = `${path}[${i}]`;
+    const obj = asObject(m, mpath);
+    onlyFields(obj, mpath, ['name', 'match', 'transport_socket']);
+    if (obj.transport_socket === undefined) throw new ConfigError(`${mpath}.transport_socket`, 'required');
+    return {
+      name: requiredString(obj, 'name', mpath),
+      match: optionalObject(obj, 'match', mpath) ?? {},
+      tls: compileUpstreamTransport(obj.transport_socket, `${mpath}.transport_socket`),
+    };
+  });
+}

@@ -1,3 +1,4 @@
+import { createServer as createPlainServer } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +16,7 @@ const BACKEND = 'spiffe://cluster.local/ns/default/sa/backend';
 let pki: TestPki;
 let other: TestPki;
 let upstream: Server;
+let plain: ReturnType<typeof createPlainServer>;
 let proxy: ProxyServer;
 let port: number;
 let serverCert: Pem;
@@ -33,6 +35,8 @@ beforeAll(async () => {
     res.end(`sni=${String(socket.servername)} alpn=${String(socket.alpnProtocol)} client=${socket.getPeerCertificate().subjectaltname}`);
   });
   const upstreamPort = await new Promise<number>((resolve) => upstream.listen(0, '127.0.0.1', () => resolve((upstream.address() as { port: number }).port)));
+  plain = createPlainServer((_req, res) => res.end('plain'));
+  const plainPort = await new Promise<number>((resolve) => plain.listen(0, '127.0.0.1', () => resolve((plain.address() as { port: number }).port)));
   port = await freePort();
   const mutual = {
     sni: 'outbound_.443_._.backend.default.svc.cluster.local',
@@ -51,6 +55,7 @@ beforeAll(async () => {
     { match: { prefix: '/no-client-cert' }, route: { cluster: 'no-client-cert' } },
     { match: { prefix: '/wrong-san' }, route: { cluster: 'wrong-san' } },
     { match: { prefix: '/untrusted' }, route: { cluster: 'untrusted' } },
+    { match: { prefix: '/auto' }, route: { cluster: 'auto' } },
   ];
   const bootstrap = compileBootstrap({
     static_resources: {
@@ -68,6 +73,18 @@ beforeAll(async () => {
             validation_context: { trusted_ca: { inline_string: pki.ca.cert }, match_subject_alt_names: [{ suffix: '/sa/somebody-else' }] },
           },
         }),
+        {
+          // Istio's auto mTLS: endpoints labelled tlsMode istio get TLS, the others plain TCP.
+          name: 'auto', type: 'STATIC', connect_timeout: '1s',
+          load_assignment: { cluster_name: 'auto', endpoints: [{ lb_endpoints: [
+            { endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: upstreamPort } } }, metadata: { filter_metadata: { 'envoy.transport_socket_match': { tlsMode: 'istio' } } } },
+            { endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: plainPort } } } },
+          ] }] },
+          transport_socket_matches: [
+            { name: 'tlsMode-istio', match: { tlsMode: 'istio' }, transport_socket: { name: 'envoy.transport_sockets.tls', typed_config: { '@type': UPSTREAM_TLS, ...mutual } } },
+            { name: 'tlsMode-disabled', match: {}, transport_socket: { name: 'envoy.transport_sockets.raw_buffer', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer' } } },
+          ],
+        },
         tlsCluster('untrusted', upstreamPort, { common_tls_context: { tls_certificates: [inlineClient], validation_context: { trusted_ca: { inline_string: other.ca.cert } } } }),
       ],
     },
@@ -79,6 +96,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await proxy?.stop(0);
   upstream?.close();
+  plain?.close();
   await pki?.cleanup();
   await other?.cleanup();
 });
@@ -114,6 +132,16 @@ describe('upstream TLS (a cluster transport_socket)', () => {
     expect(proxy.stats.counter('cluster.wrong-san.ssl.fail_verify_san').value).toBeGreaterThanOrEqual(1);
     expect((await get('/untrusted')).status).toBe(503);
     expect(proxy.stats.counter('cluster.untrusted.ssl.connection_error').value).toBeGreaterThanOrEqual(1);
+  });
+
+  it('picks TLS or plain TCP per endpoint from transport_socket_matches and endpoint metadata', async () => {
+    const bodies = new Set<string>();
+    for (let i = 0; i < 4; i++) {
+      const res = await get('/auto');
+      expect(res.status).toBe(200);
+      bodies.add(res.body.startsWith('sni=') ? 'tls' : res.body);
+    }
+    expect([...bodies].sort()).toEqual(['plain', 'tls']);
   });
 
   it('rejects a cluster that checks SANs without a CA to verify against', () => {

@@ -7,12 +7,14 @@ import { SecureContextSource } from './secure-context.ts';
 import type { UpstreamTlsConfig } from './tls-context.ts';
 import type { TlsStats } from './tls-stats.ts';
 
-/** How a cluster opens connections when its transport is not plain TCP. The connection carries
- *  bytes once the socket emits `secureConnect`. */
+/** How a cluster opens connections when its transport is not plain TCP. A TLS socket carries
+ *  bytes once it emits `secureConnect`, a plain one once it emits `connect`. */
 export interface UpstreamTransport {
   /** Every secret it needs has arrived (the cluster warms until then). */
   readonly ready: boolean;
   connect(options: { host: string; port: number; localAddress: string | undefined }): Socket;
+  /** The cluster's endpoints changed (a transport that chooses by endpoint metadata listens). */
+  onEndpoints?(endpoints: readonly { address: string; port: number; transportMatch?: { [key: string]: unknown } }[]): void;
 }
 
 /**

@@ -2,7 +2,7 @@ import {
   ConfigError, asObject, onlyFields, optionalArray, optionalBoolean, optionalDurationMs, optionalInteger, optionalObject, optionalString,
   requiredString, oneOf, type JsonObject,
 } from '@mizzen/filters';
-import { compileUpstreamTransport } from '../tls/transport-socket.ts';
+import { compileTransportSocketMatches, compileUpstreamTransport, type TransportSocketMatch } from '../tls/transport-socket.ts';
 import type { UpstreamTlsConfig } from '../tls/tls-context.ts';
 import type { UpstreamTransport } from '../tls/upstream-tls.ts';
 import { compileHealthChecks, type HealthCheckConfig } from './health-check-config.ts';
@@ -55,6 +55,8 @@ export interface Endpoint {
   readonly port: number;
   readonly weight: number;
   readonly priority: number;
+  /** Its `envoy.transport_socket_match` metadata, for the cluster's transport_socket_matches. */
+  readonly transportMatch?: JsonObject;
 }
 
 /** A Cluster resource, checked and reduced to what the proxy acts on. */
@@ -75,6 +77,8 @@ export interface ClusterConfig {
   readonly outlierDetection: OutlierDetection | undefined;
   /** transport_socket: TLS to the endpoints (UpstreamTlsContext), undefined for plain TCP. */
   readonly tls: UpstreamTlsConfig | undefined;
+  /** transport_socket_matches: per-endpoint transports chosen by endpoint metadata. */
+  readonly tlsMatches: TransportSocketMatch[];
   /** What opens connections when `tls` is set; the cluster manager builds it (it needs SDS). */
   readonly transport?: UpstreamTransport;
   /** health_checks: at most one (a host must pass every checker; one is what Istio users set). */
@@ -104,6 +108,13 @@ function socketAddress(value: unknown, path: string): { address: string; port: n
 
 export { socketAddress as readSocketAddress };
 
+/** An endpoint's metadata under `envoy.transport_socket_match` (Istio puts `tlsMode` there). */
+function transportMatchOf(lbEndpoint: JsonObject, path: string): JsonObject | undefined {
+  const metadata = optionalObject(lbEndpoint, 'metadata', path);
+  const filterMetadata = metadata && optionalObject(metadata, 'filter_metadata', `${path}.metadata`);
+  return filterMetadata && optionalObject(filterMetadata, 'envoy.transport_socket_match', `${path}.metadata.filter_metadata`);
+}
+
 /** The healthy endpoints of a ClusterLoadAssignment (unhealthy, draining and timed-out ones are left out). */
 export function compileLoadAssignment(json: unknown, path = 'ClusterLoadAssignment'): { clusterName: string; endpoints: Endpoint[] } {
   const cla = asObject(json, path);
@@ -124,7 +135,8 @@ export function compileLoadAssignment(json: unknown, path = 'ClusterLoadAssignme
       const { address, port } = socketAddress(endpoint.address, `${epath}.endpoint.address`);
       const health = oneOf(lbEndpoint, 'health_status', epath, ['UNKNOWN', 'HEALTHY', 'UNHEALTHY', 'DRAINING', 'TIMEOUT', 'DEGRADED'], 'UNKNOWN');
       if (health === 'UNHEALTHY' || health === 'DRAINING' || health === 'TIMEOUT') return;
-      endpoints.push({ address, port, weight: optionalInteger(lbEndpoint, 'load_balancing_weight', epath, 1, 128) ?? 1, priority });
+      const transportMatch = transportMatchOf(lbEndpoint, epath);
+      endpoints.push({ address, port, weight: optionalInteger(lbEndpoint, 'load_balancing_weight', epath, 1, 128) ?? 1, priority, ...(transportMatch && { transportMatch }) });
     });
   });
   return { clusterName: requiredString(cla, 'cluster_name', path), endpoints };
@@ -247,7 +259,7 @@ export function compileCluster(json: unknown, path = 'Cluster'): ClusterConfig {
   const obj = asObject(json, path);
   onlyFields(obj, path, ['@type', 'name', 'type', 'connect_timeout', 'lb_policy', 'load_assignment', 'eds_cluster_config',
     'typed_extension_protocol_options', 'http2_protocol_options', 'upstream_connection_options', 'upstream_bind_config', 'circuit_breakers',
-    'outlier_detection', 'common_lb_config', 'ring_hash_lb_config', 'maglev_lb_config', 'health_checks', 'transport_socket']);
+    'outlier_detection', 'common_lb_config', 'ring_hash_lb_config', 'maglev_lb_config', 'health_checks', 'transport_socket', 'transport_socket_matches']);
   const name = requiredString(obj, 'name', path);
   const type = oneOf(obj, 'type', path, ['STATIC', 'EDS', 'ORIGINAL_DST'], 'STATIC');
   const lbPolicy = oneOf(obj, 'lb_policy', path, ['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM', 'CLUSTER_PROVIDED', 'RING_HASH', 'MAGLEV'], 'ROUND_ROBIN');
@@ -306,6 +318,7 @@ export function compileCluster(json: unknown, path = 'Cluster'): ClusterConfig {
     outlierDetection: compileOutlierDetection(obj, path),
     healthCheck: healthChecks[0],
     tls: compileUpstreamTransport(obj.transport_socket, `${path}.transport_socket`),
+    tlsMatches: compileTransportSocketMatches(obj.transport_socket_matches, `${path}.transport_socket_matches`),
     panicThreshold: compilePanicThreshold(obj, path),
     ringSize: compileRingSize(obj, path, lbPolicy),
     json: obj,

@@ -3,6 +3,7 @@ import { ConfigError } from '@mizzen/filters';
 import { compileCluster, compileLoadAssignment, type ClusterConfig, type Endpoint } from './cluster-config.ts';
 import type { SecretProvider } from '../tls/secret-store.ts';
 import { tlsStats } from '../tls/tls-stats.ts';
+import { MatchingTransport } from '../tls/matching-transport.ts';
 import { UpstreamTls } from '../tls/upstream-tls.ts';
 import { Cluster } from './upstream-cluster.ts';
 
@@ -44,8 +45,16 @@ export class ClusterManager implements FilterClusterManager {
 
   /** Gives a cluster with a TLS transport_socket the transport that opens its connections. */
   private withTransport(config: ClusterConfig, path: string): ClusterConfig {
-    if (!config.tls) return config;
-    return { ...config, transport: new UpstreamTls(config.tls, this.secrets, tlsStats(this.stats, `cluster.${config.name}.`), this.log, `${path}.transport_socket`) };
+    if (!config.tls && config.tlsMatches.length === 0) return config;
+    const stats = tlsStats(this.stats, `cluster.${config.name}.`);
+    const tls = config.tls && new UpstreamTls(config.tls, this.secrets, stats, this.log, `${path}.transport_socket`);
+    if (config.tlsMatches.length === 0) return { ...config, transport: tls };
+    const choices = config.tlsMatches.map((m, i) => ({
+      name: m.name, match: m.match, transport: m.tls && new UpstreamTls(m.tls, this.secrets, stats, this.log, `${path}.transport_socket_matches[${i}].transport_socket`),
+    }));
+    const transport = new MatchingTransport(choices, tls);
+    transport.onEndpoints(config.endpoints);
+    return { ...config, transport };
   }
 
   /** Ready for traffic: endpoints known and TLS secrets arrived. */
@@ -114,7 +123,10 @@ export class ClusterManager implements FilterClusterManager {
       if (current && sameJson(current.cluster.config.json, config.json)) continue;
       const entry: ClusterEntry = { cluster: new Cluster(config, this.stats), isStatic: false, version, lastUpdated: now };
       const known = config.type === 'EDS' ? this.assignments.get(config.edsServiceName) : undefined;
-      if (known) entry.cluster.setEndpoints(known.endpoints);
+      if (known) {
+        entry.cluster.setEndpoints(known.endpoints);
+        config.transport?.onEndpoints?.(known.endpoints);
+      }
       if (ClusterManager.isWarm(entry.cluster)) this.activate(entry);
       else this.warming.set(config.name, entry);
     }
@@ -141,6 +153,7 @@ export class ClusterManager implements FilterClusterManager {
       for (const entry of [...this.active.values(), ...this.warming.values()]) {
         if (entry.cluster.config.type !== 'EDS' || entry.cluster.config.edsServiceName !== clusterName) continue;
         entry.cluster.setEndpoints(endpoints);
+        entry.cluster.config.transport?.onEndpoints?.(endpoints);
         if (this.warming.get(entry.cluster.name) === entry && ClusterManager.isWarm(entry.cluster)) this.activate(entry);
       }
     }

@@ -39,7 +39,8 @@ export class UpstreamConnection implements PooledConnection {
       : connect({ host: host.address, port: host.port, localAddress: options.sourceAddress, noDelay: true });
     if (options.keepaliveSeconds > 0) this.socket.setKeepAlive(true, options.keepaliveSeconds * 1000);
     if (options.connectTimeoutMs > 0) this.connectTimer = setTimeout(this.onConnectTimeout, options.connectTimeoutMs);
-    this.socket.once(options.transport ? 'secureConnect' : 'connect', this.onConnect);
+    // A TLS socket (it has `encrypted`) is ready after its handshake.
+    this.socket.once('encrypted' in this.socket ? 'secureConnect' : 'connect', this.onConnect);
     if (pooled) {
       this.socket.on('data', this.onData);
       this.socket.on('drain', this.onDrain);
