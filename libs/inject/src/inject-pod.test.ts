@@ -164,6 +164,14 @@ describe('injectPod', () => {
     expect(() => injectPod(original, settings())).toThrow(`Pod default/hello-backend-7c9f8d6b5d-abcde: ${message}`);
   });
 
+  it('refuses an annotation that is not a string, as an unquoted YAML number is', () => {
+    const original = input<Pod>('interception-none-pod');
+    (original.metadata as { annotations?: unknown }).annotations = { 'traffic.sidecar.istio.io/excludeOutboundPorts': 5432 };
+    expect(() => injectPod(original, settings())).toThrow(
+      'Pod default/hello-backend-7c9f8d6b5d-abcde: metadata.annotations.traffic.sidecar.istio.io/excludeOutboundPorts: must be a string, got number 5432 (quote it in YAML)',
+    );
+  });
+
   it('refuses a pod with no containers or one already named istio-proxy', () => {
     const empty = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [] } } as Pod;
     expect(() => injectPod(empty, settings())).toThrow('Pod default/p: spec.containers: a pod needs at least one container');

@@ -7,6 +7,7 @@ import { InjectionError } from './injection-error.ts';
 import type { InjectionSettings } from './injection-settings.ts';
 import type { KubeContainer, KubeMeta, KubePodSpec } from './kube-shapes.ts';
 import { appPrometheusAnnotations, PROXY_CONTAINER_NAME, proxyContainer } from './proxy-container.ts';
+import { checkStringMaps } from './string-maps.ts';
 import { podWorkloadRef, workloadRef, type WorkloadRef } from './workload-ref.ts';
 
 /** The volumes the proxy container mounts, in Istio's order. */
@@ -63,6 +64,7 @@ interface PodTemplate {
 
 function injectTemplate(template: PodTemplate, settings: InjectionSettings, workload: WorkloadRef, where: string, specPath: string): PodTemplate {
   const original = structuredClone(template);
+  checkStringMaps(original.metadata, where, specPath === 'spec' ? 'metadata' : 'spec.template.metadata');
   const spec = original.spec;
   if (spec === undefined || spec === null || !Array.isArray(spec.containers) || spec.containers.length === 0) {
     throw new InjectionError(`${where}: ${specPath}.containers: a pod needs at least one container`);

@@ -1,6 +1,7 @@
 import type { Pod } from '@mizzen/config';
 import { Annotation, Label } from './annotations.ts';
 import type { KubeMeta, KubePodSpec } from './kube-shapes.ts';
+import { checkStringMaps } from './string-maps.ts';
 
 export interface InjectionDecision {
   inject: boolean;
@@ -16,6 +17,7 @@ const IGNORED_NAMESPACES: ReadonlySet<string> = new Set(['kube-system', 'kube-pu
  * disabled) or `istio.io/rev`, else the pod's `istio.io/rev` label or an explicit
  * `sidecar.istio.io/inject: "true"`, asks for it. A pod on the host network, or already
  * injected, is left alone. `revision` is the control plane revision deciding ('default').
+ * Throws InjectionError for labels or annotations that are not strings.
  */
 export function injectionDecision(pod: Pod, namespaceLabels: Record<string, string>, revision = 'default'): InjectionDecision {
   const metadata = (pod.metadata ?? {}) as KubeMeta;
@@ -23,6 +25,7 @@ export function injectionDecision(pod: Pod, namespaceLabels: Record<string, stri
   const labels = metadata.labels ?? {};
   const annotations = metadata.annotations ?? {};
   const namespace = metadata.namespace ?? 'default';
+  checkStringMaps(metadata, `Pod ${namespace}/${metadata.name ?? metadata.generateName ?? '<no name>'}`, 'metadata');
 
   if (annotations[Annotation.status] !== undefined) return no(`already injected (annotation ${Annotation.status} is set)`);
   if (spec.hostNetwork === true) return no('the pod uses the host network (spec.hostNetwork)');

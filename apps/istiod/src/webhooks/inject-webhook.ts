@@ -19,10 +19,10 @@ export function injectAdmission(request: AdmissionRequest, settings: InjectionSe
   // Pods are often created without a namespace in their metadata; the request carries it.
   const pod = { ...object, metadata: { ...object.metadata, namespace } } as unknown as Pod;
   const namespaceLabels = store.get('Namespace', '', namespace)?.metadata.labels ?? {};
-  const decision = injectionDecision(pod, namespaceLabels, settings.revision ?? 'default');
-  if (!decision.inject) return allowed(uid, `not injected: ${decision.reason}`);
   let injected: Pod;
   try {
+    const decision = injectionDecision(pod, namespaceLabels, settings.revision ?? 'default');
+    if (!decision.inject) return allowed(uid, `not injected: ${decision.reason}`);
     injected = injectPod(pod, settings);
   } catch (error) {
     return { uid, allowed: false, status: { code: 400, message: `injection failed: ${(error as Error).message}` } };

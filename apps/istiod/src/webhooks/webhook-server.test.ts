@@ -102,6 +102,11 @@ describe('istiod /inject', () => {
 
   it('refuses a pod whose annotations cannot be honoured', async () => {
     const bad = { ...pod, metadata: { ...pod.metadata, annotations: { 'sidecar.istio.io/interceptionMode': 'MAGIC' } } };
+    const numeric = { ...pod, metadata: { ...pod.metadata, labels: { app: 'details', version: 1 } } };
+    expect((await review('/inject', { namespace: 'shop', object: numeric })).response).toMatchObject({
+      allowed: false,
+      status: { message: 'injection failed: Pod shop/details-v1-5f4d5c8b9-: metadata.labels.version: must be a string, got number 1 (quote it in YAML)' },
+    });
     expect((await review('/inject', { namespace: 'shop', object: bad })).response).toEqual({
       uid: 'uid-1',
       allowed: false,
