@@ -28,13 +28,10 @@ export function compileUntypedSanMatcher(value: unknown, path: string): SanMatch
 export function parseSubjectAltNames(subjectaltname: string | undefined): { type: SanType; value: string }[] {
   if (!subjectaltname) return [];
   const names: { type: SanType; value: string }[] = [];
-  for (const part of subjectaltname.split(', ')) {
-    const colon = part.indexOf(':');
-    const type = NODE_LABELS[part.slice(0, colon)];
-    // Node quotes a name that holds a separator: URI:"a, b".
-    let value = part.slice(colon + 1);
-    if (value.startsWith('"') && value.endsWith('"')) value = JSON.parse(value) as string;
-    if (type) names.push({ type, value });
+  // "LABEL:value" entries joined by ", "; Node quotes a value that holds a separator (URI:"a, b").
+  for (const [, label, quoted, plain] of subjectaltname.matchAll(/([^:,]+?):(?:("(?:[^"\\]|\\.)*")|([^,]*))(?:, |$)/g)) {
+    const type = NODE_LABELS[label.trim()];
+    if (type) names.push({ type, value: quoted !== undefined ? (JSON.parse(quoted) as string) : plain });
   }
   return names;
 }
