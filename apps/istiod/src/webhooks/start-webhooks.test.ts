@@ -1,4 +1,5 @@
 import { get } from 'node:https';
+import { dirname } from 'node:path';
 import { MemoryConfigStore } from '@mizzen/config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWebhooks } from './start-webhooks.ts';
@@ -10,18 +11,30 @@ beforeAll(async () => {
 });
 afterAll(() => certificate.remove());
 
+function ready(port: number | undefined, ca: string): Promise<number | undefined> {
+  return new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path: '/httpsReady', ca, servername: 'istiod.istio-system.svc', agent: false }, (res) => {
+      res.resume().on('end', () => resolve(res.statusCode));
+    }).on('error', reject);
+  });
+}
+
 describe('startWebhooks', () => {
-  it('serves HTTPS with the certificate it is given', async () => {
+  it('serves HTTPS with the certificate it is given, and with the new one once the files change', async () => {
     const log: string[] = [];
-    const webhooks = await startWebhooks({ webhookAddress: '127.0.0.1:0', tlsCertFile: certificate.certFile, tlsKeyFile: certificate.keyFile }, new MemoryConfigStore(), { required: true, log: (m) => log.push(m) });
+    let logged: (message: string) => void = () => {};
+    const webhooks = await startWebhooks({ webhookAddress: '127.0.0.1:0', tlsCertFile: certificate.certFile, tlsKeyFile: certificate.keyFile }, new MemoryConfigStore(), {
+      required: true,
+      log: (m) => (log.push(m), logged(m)),
+    });
     try {
-      const status = await new Promise<number | undefined>((resolve, reject) => {
-        get({ host: '127.0.0.1', port: webhooks.port, path: '/httpsReady', ca: certificate.cert, servername: 'istiod.istio-system.svc' }, (res) => {
-          res.resume().on('end', () => resolve(res.statusCode));
-        }).on('error', reject);
-      });
-      expect(status).toBe(200);
+      expect(await ready(webhooks.port, certificate.cert)).toBe(200);
       expect(log).toEqual([`istiod: webhooks /inject and /validate on https://127.0.0.1:${webhooks.port}`]);
+      const reloaded = new Promise<void>((resolve) => (logged = (m) => m === 'istiod: webhook certificate reloaded' && resolve()));
+      const rotated = await createTestCertificate(dirname(certificate.certFile));
+      await reloaded;
+      expect(await ready(webhooks.port, rotated.cert)).toBe(200);
+      await expect(ready(webhooks.port, certificate.cert)).rejects.toThrow();
     } finally {
       await webhooks.close();
     }

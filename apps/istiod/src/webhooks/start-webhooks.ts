@@ -1,4 +1,6 @@
+import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { ConfigStore } from '@mizzen/config';
 import { defaultInjectionSettings, settingsFromMeshConfig } from '@mizzen/inject';
@@ -48,12 +50,45 @@ export async function startWebhooks(flags: WebhookFlags, store: ConfigStore, opt
     server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
   });
   log(`istiod: webhooks /inject and /validate on https://${flags.webhookAddress.replace(/:\d+$/, `:${bound}`)}`);
+  const watchers = watchCertificate(flags, (pair) => server.setSecureContext(pair), log);
   return {
     port: bound,
     close: () =>
       new Promise<void>((resolve) => {
+        for (const watcher of watchers) watcher.close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
   };
+}
+
+/** Certificates rotate (cert-manager, Istio's own CA): when the files change, new connections
+ *  get the new pair. A pair that cannot be read or does not load keeps the old one. */
+function watchCertificate(flags: WebhookFlags, use: (pair: { cert: Buffer; key: Buffer }) => void, log: (message: string) => void): FSWatcher[] {
+  // One read at a time; a change seen meanwhile (the key, then the certificate) reads again.
+  let reading = false;
+  let changedAgain = false;
+  const reload = () => {
+    if (reading) {
+      changedAgain = true;
+      return;
+    }
+    reading = true;
+    void Promise.all([readFile(flags.tlsCertFile), readFile(flags.tlsKeyFile)])
+      .then(([cert, key]) => {
+        use({ cert, key });
+        log('istiod: webhook certificate reloaded');
+      })
+      .catch((error: Error) => log(`istiod: webhook certificate not reloaded, keeping the old one: ${error.message}`))
+      .finally(() => {
+        reading = false;
+        if (changedAgain) {
+          changedAgain = false;
+          reload();
+        }
+      });
+  };
+  // Watching the folders sees files replaced by rename, as Kubernetes updates a mounted secret.
+  const folders = [...new Set([dirname(flags.tlsCertFile), dirname(flags.tlsKeyFile)])];
+  return folders.map((folder) => watch(folder, reload).on('error', (error) => log(`istiod: cannot watch ${folder} for new certificates: ${error.message}`)));
 }

@@ -14,13 +14,14 @@ export interface TestCertificate {
   remove(): Promise<void>;
 }
 
-export async function createTestCertificate(): Promise<TestCertificate> {
-  const dir = await mkdtemp(join(tmpdir(), 'istiod-webhook-'));
-  const certFile = join(dir, 'tls.crt');
-  const keyFile = join(dir, 'tls.key');
+/** A new pair in `dir` (a fresh folder when none is given). */
+export async function createTestCertificate(dir?: string): Promise<TestCertificate> {
+  const folder = dir ?? (await mkdtemp(join(tmpdir(), 'istiod-webhook-')));
+  const certFile = join(folder, 'tls.crt');
+  const keyFile = join(folder, 'tls.key');
   await promisify(execFile)('openssl', [
     'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-keyout', keyFile, '-out', certFile,
     '-subj', '/CN=istiod.istio-system.svc', '-addext', 'subjectAltName=DNS:istiod.istio-system.svc,IP:127.0.0.1',
   ]);
-  return { certFile, keyFile, cert: await readFile(certFile, 'utf8'), key: await readFile(keyFile, 'utf8'), remove: () => rm(dir, { recursive: true, force: true }) };
+  return { certFile, keyFile, cert: await readFile(certFile, 'utf8'), key: await readFile(keyFile, 'utf8'), remove: () => rm(folder, { recursive: true, force: true }) };
 }
