@@ -1,5 +1,6 @@
 import type { ConfigStore, DestinationRule, Gateway, Pod, Sidecar, VirtualService } from '@mizzen/config';
 import type { Proxy } from './proxy.ts';
+import { meshAccessLog, meshConfigNamespace, type MeshAccessLog } from '../networking/access-log.ts';
 import type { Protocol } from './protocol.ts';
 import { buildServiceRegistry, endpointKey, resolveTargetPort, type Endpoint, type ServiceRegistry } from './service-registry.ts';
 import { selectorMatches, type MeshService, type ServicePort } from './service.ts';
@@ -13,18 +14,22 @@ export interface PushContext {
   destinationRules: DestinationRule[];
   gateways: Gateway[];
   sidecars: Sidecar[];
+  /** The mesh config's access log (the `istio` ConfigMap), when it asks for one. */
+  accessLog?: MeshAccessLog;
 }
 
 export function buildPushContext(store: ConfigStore, version: string): PushContext {
+  const registry = buildServiceRegistry(store);
   return {
     version,
-    registry: buildServiceRegistry(store),
+    registry,
     pods: store.list('Pod'),
     // The loader has checked these kinds field by field, so they have the typed shape.
     virtualServices: store.list('VirtualService') as VirtualService[],
     destinationRules: store.list('DestinationRule') as DestinationRule[],
     gateways: store.list('Gateway') as Gateway[],
     sidecars: store.list('Sidecar') as Sidecar[],
+    accessLog: meshAccessLog(store.list('ConfigMap', meshConfigNamespace), registry.warnings),
   };
 }
 
