@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TypeUrl, type JsonObject } from '@mizzen/xds';
+import { decode, encode, TypeUrl, type JsonObject } from '@mizzen/xds';
 import { freePort } from '@mizzen/testing';
 import { httpFilter, listener, routeConfig, staticCluster } from '../../test/bootstrap-builder.ts';
 import { FakeControlPlane } from '../../test/fake-control-plane.ts';
@@ -84,8 +84,11 @@ describe('certificates from SDS over ADS', () => {
     await cp.until(() => cp.acks.some((a) => a.typeUrl === TypeUrl.Listener && a.version === 'l1'));
     expect(await refused()).toBe(true);
     expect(proxy.state()).toBe('INITIALIZING');
-    const dump = configDump(proxy, false).configs as JsonObject[];
+    const whole = configDump(proxy, false);
+    const dump = whole.configs as JsonObject[];
     expect(dump.find((c) => c['@type'] === TypeUrl.ListenersConfigDump)).toMatchObject({ dynamic_listeners: [{ name: 'tls', warming_state: { version_info: 'l1' } }] });
+    // Envoy's own ConfigDump message takes it as it is.
+    expect(decode(TypeUrl.ConfigDump, encode(TypeUrl.ConfigDump, whole))).toMatchObject({ configs: expect.any(Array) });
   });
 
   it('binds and serves TLS once the secret arrives', async () => {
@@ -111,7 +114,9 @@ describe('certificates from SDS over ADS', () => {
   });
 
   it('shows secrets in the config dump with the private key redacted', () => {
-    const dump = configDump(proxy, false).configs as JsonObject[];
+    const whole = configDump(proxy, false);
+    expect(() => encode(TypeUrl.ConfigDump, whole)).not.toThrow();
+    const dump = whole.configs as JsonObject[];
     const secrets = dump.find((c) => c['@type'] === TypeUrl.SecretsConfigDump) as { dynamic_active_secrets: { name: string; version_info: string; secret: JsonObject }[] };
     expect(secrets.dynamic_active_secrets).toHaveLength(1);
     expect(secrets.dynamic_active_secrets[0]).toMatchObject({ name: 'default', version_info: 's2', secret: { tls_certificate: { private_key: { inline_string: '[redacted]' } } } });
