@@ -3,20 +3,20 @@
 # in the same run: the figure to judge a change by when the machine is shared, since it moves
 # far less with the load than requests per second do.
 #
-#   bench/cpu-per-request.sh [--mode http|tcp] [--seconds N] [--rounds N] [--baseline REV]
+#   bench/cpu-per-request.sh [--mode http|tcp] [--seconds N] [--rounds N] [--baseline REV]...
 #
-# --baseline REV also runs the proxy as of git revision REV, so that before and after are
-# measured in the same minute. Each row: median req/s (wrk, 32 keep-alive connections), median
+# --baseline REV (repeatable) also runs the proxy as of git revision REV, so that before and
+# after are measured in the same minute. Each row: median req/s (wrk, 32 keep-alive connections), median
 # user and system CPU per request, and the RSS after the run.
 source "$(dirname "$0")/lib.sh"
-mode=http seconds=3 rounds=5 baseline=
+mode=http seconds=3 rounds=5 baselines=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --mode) mode=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
-    --baseline) baseline=$2; shift 2 ;;
-    *) echo "usage: cpu-per-request.sh [--mode http|tcp] [--seconds N] [--rounds N] [--baseline REV]" >&2; exit 2 ;;
+    --baseline) baselines+=("$2"); shift 2 ;;
+    *) echo "usage: cpu-per-request.sh [--mode http|tcp] [--seconds N] [--rounds N] [--baseline REV]..." >&2; exit 2 ;;
   esac
 done
 
@@ -24,13 +24,13 @@ UP=$(free_port); NGX=$(free_port)
 start_upstream "$UP" 20
 start_nginx_proxy "$NGX" "$UP" "$mode"
 names=(nginx) ports=($NGX) cpu_pids=($(nginx_worker "${pids[-1]}"))
-if [ -n "$baseline" ]; then
-  dir=$(baseline_tree "$baseline")
+for rev in "${baselines[@]}"; do
+  dir=$(baseline_tree "$rev")
   port=$(free_port)
-  bootstrap "$work/baseline.json" --mode "$mode" --listen "$port" --upstream "$UP" --admin "$(free_port)"
-  start_proxy "$port" "$work/baseline.json" "$dir"
-  names+=("mizzen@$(git -C "$ROOT" rev-parse --short "$baseline")") ports+=("$port") cpu_pids+=("$PROXY_PID")
-fi
+  bootstrap "$work/$port.json" --mode "$mode" --listen "$port" --upstream "$UP" --admin "$(free_port)"
+  start_proxy "$port" "$work/$port.json" "$dir"
+  names+=("mizzen@$(git -C "$ROOT" rev-parse --short "$rev")") ports+=("$port") cpu_pids+=("$PROXY_PID")
+done
 port=$(free_port)
 bootstrap "$work/proxy.json" --mode "$mode" --listen "$port" --upstream "$UP" --admin "$(free_port)"
 start_proxy "$port" "$work/proxy.json"

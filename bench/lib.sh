@@ -102,9 +102,12 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END{print a[in
 # baseline_tree REV: a copy of the repository at REV whose workspace packages resolve to that
 # copy (the installed dependencies are shared), to measure before and after in the same run.
 baseline_tree() {
-  local dir="$work/baseline" link target
+  local dir link target
+  dir="$work/baseline-$(git -C "$ROOT" rev-parse --short "$1")"
   mkdir -p "$dir/node_modules/@mizzen"
-  git -C "$ROOT" archive "$1" apps libs protos package.json tsconfig.base.json | tar -x -C "$dir"
+  local paths=() path
+  for path in apps libs protos package.json tsconfig.base.json; do git -C "$ROOT" cat-file -e "$1:$path" 2>/dev/null && paths+=("$path"); done
+  git -C "$ROOT" archive "$1" "${paths[@]}" | tar -x -C "$dir"
   for link in "$ROOT"/node_modules/* "$ROOT"/node_modules/.bin; do
     [ "$(basename "$link")" = @mizzen ] || ln -s "$link" "$dir/node_modules/$(basename "$link")"
   done
