@@ -1,9 +1,14 @@
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TypeUrl, type JsonObject } from '@mizzen/xds';
 import { freePort } from '@mizzen/testing';
 import { httpFilter, listener, routeConfig, staticCluster } from '../../test/bootstrap-builder.ts';
 import { FakeControlPlane } from '../../test/fake-control-plane.ts';
 import { RawHttpClient } from '../../test/raw-http-client.ts';
+import { createTestPki } from '../../test/test-certificates.ts';
+import { tlsGet } from '../../test/tls-client.ts';
 import { configDump } from '../admin/config-dump.ts';
 import { compileBootstrap } from '../bootstrap/bootstrap-config.ts';
 import { ConsoleLogger } from '../log/logger.ts';
@@ -11,7 +16,7 @@ import { ProxyServer } from '../proxy-server.ts';
 
 let cp: FakeControlPlane;
 let proxy: ProxyServer;
-const ports = { first: 0, second: 0 };
+const ports = { first: 0, second: 0, tls: 0 };
 
 const answering = (name: string, port: number): JsonObject => ({
   '@type': TypeUrl.Listener,
@@ -25,6 +30,7 @@ const waitingForRoutes = (port: number): JsonObject => ({
 beforeAll(async () => {
   ports.first = await freePort();
   ports.second = await freePort();
+  ports.tls = await freePort();
   cp = new FakeControlPlane();
   const adsPort = await cp.server.listen('127.0.0.1:0');
   // No clusters and no routes will ever come: only listeners.
@@ -74,5 +80,26 @@ describe('an LDS update', () => {
     expect((await client.waitFor(2))[1].body.toString()).toBe('first');
     expect(client.closed).toBe(false);
     client.close();
+  });
+
+  it('does not rebuild an unchanged listener, so a certificate file it read once may go away', async () => {
+    const pki = await createTestPki();
+    const pem = await pki.issue('files', ['DNS:files.example']);
+    const files = { cert: join(tmpdir(), `mizzen-lds-${process.pid}.pem`), key: join(tmpdir(), `mizzen-lds-${process.pid}.key`) };
+    await writeFile(files.cert, pem.cert);
+    await writeFile(files.key, pem.key);
+    const fromFiles = answering('tls', ports.tls) as { filter_chains: JsonObject[] };
+    const tls = { ...fromFiles, filter_chains: [{ ...fromFiles.filter_chains[0], transport_socket: { name: 'envoy.transport_sockets.tls', typed_config: {
+      '@type': TypeUrl.DownstreamTlsContext, common_tls_context: { tls_certificates: [{ certificate_chain: { filename: files.cert }, private_key: { filename: files.key } }] },
+    } } }] };
+    cp.update(TypeUrl.Listener, 'l3', [answering('first', ports.first), answering('second', ports.second), tls]);
+    await cp.until(() => cp.acks.some((a) => a.version === 'l3'));
+    await rm(files.cert);
+    await rm(files.key);
+    cp.update(TypeUrl.Listener, 'l4', [answering('first', ports.first), answering('renamed', ports.second), tls]);
+    await cp.until(() => cp.acks.some((a) => a.version === 'l4') || cp.nacks.length > 0);
+    expect(cp.nacks).toEqual([]);
+    expect(await tlsGet(ports.tls, { ca: pki.ca.cert })).toMatchObject({ status: 200, body: 'tls' });
+    await pki.cleanup();
   });
 });
