@@ -150,7 +150,12 @@ function originalDestination(sections: DumpSections, request: ExplainRequest, ad
     const { ip, port } = listenerAddress(listener);
     if (port !== request.port || ip === '0.0.0.0' || isOriginalDstListener(listener)) continue;
     const clusterNames = arrayAt(listener.filter_chains, 'filter_chains').filter(isObject).flatMap((c) => arrayAt(c.filters, 'filters').filter(isObject)).map((f) => textAt(dig(f, 'typed_config', 'cluster')));
-    if (clusterNames.some((c) => c.split('|')[3]?.split('.')[0] === name.split('.')[0] && c.split('|')[3]?.startsWith(name))) return { ip, why: `${request.host} is the service of listener ${textAt(listener.name)}` };
+    // `outbound|PORT||reviews.default.svc.cluster.local` serves reviews, reviews.default, ...
+    const serves = (cluster: string) => {
+      const fqdn = cluster.split('|')[3] ?? '';
+      return fqdn === name || fqdn.startsWith(`${name}.`);
+    };
+    if (clusterNames.some(serves)) return { ip, why: `${request.host} is the service of listener ${textAt(listener.name)}` };
   }
   return { ip: '0.0.0.0', why: `${request.host} is not a name the proxy's config knows; give its address with --address` };
 }
