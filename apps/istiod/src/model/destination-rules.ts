@@ -15,7 +15,23 @@ export interface PortPolicy {
 /** The DestinationRule that applies to a host for clients in a namespace, chosen as Istio
  *  does: a rule in the client's namespace first, then the service's, then the root namespace,
  *  then any other that exports itself there; an exact host before a wildcard. */
+const chosenByRules = new WeakMap<readonly DestinationRule[], Map<string, DestinationRule | undefined>>();
+
 export function destinationRuleFor(rules: readonly DestinationRule[], clientNamespace: string, hostname: string, serviceNamespace?: string): DestinationRule | undefined {
+  // Every proxy of a namespace asks the same questions of the same (per push) list: answer each once.
+  let chosen = chosenByRules.get(rules);
+  if (!chosen) {
+    chosen = new Map();
+    chosenByRules.set(rules, chosen);
+  }
+  const key = `${clientNamespace}\0${hostname}\0${serviceNamespace ?? ''}`;
+  if (chosen.has(key)) return chosen.get(key);
+  const rule = chooseDestinationRule(rules, clientNamespace, hostname, serviceNamespace);
+  chosen.set(key, rule);
+  return rule;
+}
+
+function chooseDestinationRule(rules: readonly DestinationRule[], clientNamespace: string, hostname: string, serviceNamespace?: string): DestinationRule | undefined {
   const rank = (rule: DestinationRule) => {
     const ns = rule.metadata.namespace ?? 'default';
     return ns === clientNamespace ? 0 : ns === serviceNamespace ? 1 : ns === rootNamespace ? 2 : 3;

@@ -37,6 +37,23 @@ export function serviceEndpoints(push: PushContext, hostname: string, port: numb
   return push.registry.endpoints.get(endpointKey(hostname, port)) ?? [];
 }
 
+const servicesByPush = new WeakMap<PushContext, Map<string, MeshService[]>>();
+
+/** The services of one namespace, indexed once per push. */
+export function servicesIn(push: PushContext, namespace: string): MeshService[] {
+  let byNamespace = servicesByPush.get(push);
+  if (!byNamespace) {
+    byNamespace = new Map();
+    for (const service of push.registry.services) {
+      const list = byNamespace.get(service.namespace);
+      if (list) list.push(service);
+      else byNamespace.set(service.namespace, [service]);
+    }
+    servicesByPush.set(push, byNamespace);
+  }
+  return byNamespace.get(namespace) ?? [];
+}
+
 const podsByPush = new WeakMap<PushContext, Map<string, Pod>>();
 
 /** The Pod object of a proxy, when the config knows it (found by map, once indexed per push). */
@@ -68,8 +85,8 @@ export function inboundPorts(push: PushContext, proxy: Proxy): InboundPort[] {
   const pod = proxyPod(push, proxy);
   const labels = proxyLabels(push, proxy);
   const byTarget = new Map<number, InboundPort>();
-  for (const service of push.registry.services) {
-    if (service.namespace !== proxy.namespace || !selectorMatches(service.selector, labels)) continue;
+  for (const service of servicesIn(push, proxy.namespace)) {
+    if (!selectorMatches(service.selector, labels)) continue;
     for (const port of service.ports) {
       if (port.protocol === 'UDP') continue;
       const targetPort = resolveTargetPort(port, pod);

@@ -36,9 +36,16 @@ export function buildServiceRegistry(store: ConfigStore): ServiceRegistry {
   const pods = store.list('Pod');
   const endpoints = new Map<string, Endpoint[]>();
   const warnings: string[] = [];
+  const podsByNamespace = new Map<string, Pod[]>();
+  for (const pod of pods) {
+    const namespace = pod.metadata.namespace ?? 'default';
+    const list = podsByNamespace.get(namespace);
+    if (list) list.push(pod);
+    else podsByNamespace.set(namespace, [pod]);
+  }
   for (const service of services) {
     // Pods without an IP are not running yet, so they are not endpoints.
-    const selected = pods.filter((pod) => pod.metadata.namespace === service.namespace && selectorMatches(service.selector, pod.metadata.labels) && pod.status?.podIP);
+    const selected = (podsByNamespace.get(service.namespace) ?? []).filter((pod) => selectorMatches(service.selector, pod.metadata.labels) && pod.status?.podIP);
     for (const port of service.ports) {
       const list: Endpoint[] = [];
       for (const pod of selected) {

@@ -15,7 +15,23 @@ export function appliesToSidecar(vs: VirtualService, proxy: Proxy): boolean {
 /** The VirtualService that routes a host (its HTTP or its TCP traffic) for a sidecar. When several claim the host, as in
  *  Istio, one wins: those of the proxy's own namespace first, an exact host before a wildcard,
  *  then by namespace and name. */
+const chosenByList = new WeakMap<readonly VirtualService[], Map<string, VirtualService | undefined>>();
+
 export function virtualServiceFor(services: readonly VirtualService[], proxy: Proxy, hostname: string, routes: 'http' | 'tcp' = 'http'): VirtualService | undefined {
+  // The choice depends on the proxy's namespace only, so it is made once per push for each.
+  let chosen = chosenByList.get(services);
+  if (!chosen) {
+    chosen = new Map();
+    chosenByList.set(services, chosen);
+  }
+  const key = `${proxy.namespace}\0${hostname}\0${routes}`;
+  if (chosen.has(key)) return chosen.get(key);
+  const vs = chooseVirtualService(services, proxy, hostname, routes);
+  chosen.set(key, vs);
+  return vs;
+}
+
+function chooseVirtualService(services: readonly VirtualService[], proxy: Proxy, hostname: string, routes: 'http' | 'tcp'): VirtualService | undefined {
   let best: { vs: VirtualService; rank: number } | undefined;
   for (const vs of services) {
     if (!appliesToSidecar(vs, proxy) || !vs.spec[routes]?.length) continue;

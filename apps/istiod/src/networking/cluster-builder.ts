@@ -1,3 +1,4 @@
+import type { DestinationRule } from '@mizzen/config';
 import { visibleServicePorts } from '../model/sidecar-scope.ts';
 import { isRouter } from '../model/gateways.ts';
 import { destinationRuleFor, portPolicy, type PortPolicy } from '../model/destination-rules.ts';
@@ -5,7 +6,7 @@ import type { Protocol } from '../model/protocol.ts';
 import type { Proxy } from '../model/proxy.ts';
 import { inboundPorts, serviceEndpoints, type PushContext } from '../model/push-context.ts';
 import type { Endpoint } from '../model/service-registry.ts';
-import { selectorMatches, type MeshService } from '../model/service.ts';
+import { selectorMatches, type MeshService, type ServicePort } from '../model/service.ts';
 import { loadAssignment } from './endpoint-builder.ts';
 import { clusterPolicyFields, protocolOptions } from './traffic-policy.ts';
 import {
@@ -28,20 +29,7 @@ const connectTimeout = '10s';
 export function buildClusters(push: PushContext, proxy: Proxy): JsonObject[] {
   const outbound = visibleServicePorts(push, proxy).flatMap(({ service, port }) => {
     const rule = destinationRuleFor(push.destinationRules, proxy.namespace, service.hostname, service.namespace);
-    const subsets = rule?.spec.subsets ?? [];
-    const endpoints = serviceEndpoints(push, service.hostname, port.port);
-    return [
-      outboundCluster(outboundClusterName(port.port, service.hostname), service, port.protocol, portPolicy(rule, port.port), endpoints),
-      ...subsets.map((subset) =>
-        outboundCluster(
-          outboundClusterName(port.port, service.hostname, subset.name),
-          service,
-          port.protocol,
-          portPolicy(rule, port.port, subset),
-          endpoints.filter((e) => !subset.labels || selectorMatches(subset.labels, e.labels)),
-        ),
-      ),
-    ];
+    return outboundClusters(push, service, port, rule);
   });
   // A gateway proxy serves no app of its own, so it has no inbound clusters.
   const inbound = (isRouter(proxy) ? [] : inboundPorts(push, proxy)).map((inboundPort) => {
@@ -75,6 +63,37 @@ export function buildClusters(push: PushContext, proxy: Proxy): JsonObject[] {
     },
   ];
   return [...outbound, ...inbound, ...fixed].sort((a, b) => ((a.name as string) < (b.name as string) ? -1 : (a.name as string) > (b.name as string) ? 1 : 0));
+}
+
+const outboundByPush = new WeakMap<PushContext, Map<string, JsonObject[]>>();
+
+/** The clusters of a service port, one more per subset of its DestinationRule. They depend on
+ *  the port and the rule only, so they are built once per push and shared by every proxy that
+ *  sees the same rule. */
+function outboundClusters(push: PushContext, service: MeshService, port: ServicePort, rule: DestinationRule | undefined): JsonObject[] {
+  let cache = outboundByPush.get(push);
+  if (!cache) {
+    cache = new Map();
+    outboundByPush.set(push, cache);
+  }
+  const key = `${rule ? `${rule.metadata.namespace}/${rule.metadata.name}` : ''}|${port.port}|${service.hostname}`;
+  const cached = cache.get(key);
+  if (cached) return cached;
+  const endpoints = serviceEndpoints(push, service.hostname, port.port);
+  const clusters = [
+    outboundCluster(outboundClusterName(port.port, service.hostname), service, port.protocol, portPolicy(rule, port.port), endpoints),
+    ...(rule?.spec.subsets ?? []).map((subset) =>
+      outboundCluster(
+        outboundClusterName(port.port, service.hostname, subset.name),
+        service,
+        port.protocol,
+        portPolicy(rule, port.port, subset),
+        endpoints.filter((e) => !subset.labels || selectorMatches(subset.labels, e.labels)),
+      ),
+    ),
+  ];
+  cache.set(key, clusters);
+  return clusters;
 }
 
 /** The cluster of a service port (or of one subset of it), with the traffic policy that

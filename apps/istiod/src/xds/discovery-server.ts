@@ -30,6 +30,24 @@ export interface DiscoveryObserver {
   configPushed(): void;
 }
 
+const resourceJson = new WeakMap<JsonObject, string>();
+
+/** The JSON of a response, to tell whether it changed. Generators share resources that do not
+ *  depend on the proxy (outbound clusters, load assignments) among proxies within a push, so
+ *  each of those is written out once. */
+function digestOf(resources: JsonObject[]): string {
+  return resources
+    .map((resource) => {
+      let json = resourceJson.get(resource);
+      if (json === undefined) {
+        json = JSON.stringify(resource);
+        resourceJson.set(resource, json);
+      }
+      return json;
+    })
+    .join(',');
+}
+
 /** A proxyless gRPC client gets its own generators; every other proxy a sidecar's. */
 function generatorsFor(connection: Connection): readonly Generator[] {
   return isProxylessGrpc(connection.node) ? grpcGenerators : generators;
@@ -198,7 +216,7 @@ export class DiscoveryServer {
       this.#log(`xds: building ${generator.shortName} for ${connection.proxy.id} failed: ${(error as Error).stack ?? error}`);
       return;
     }
-    const digest = JSON.stringify(resources);
+    const digest = digestOf(resources);
     if (!always && digest === state.sentDigest) return;
     const version = this.#push.version;
     try {
