@@ -69,8 +69,9 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
 
   const id = randomBytes(3).toString('hex');
   const paths = meshPaths(options.stateRoot, id);
+  mkdirSync(options.stateRoot, { recursive: true, mode: 0o755 });
+  assertReachable(options.stateRoot, proxyUid);
   createMeshDirs(paths);
-  assertReachable(paths.agents, proxyUid);
   const record: MeshRecord = { id, configDir, runner: { pid: process.pid, startTime: processStartTime(process.pid) }, pods: [], processes: [] };
   saveRecord(paths, record);
   started(record, paths);
