@@ -149,4 +149,11 @@ status: { podIP: 10.244.0.20 }
     expect((await getJson('/debug/config_dump?proxyID=nobody')).status).toBe(404);
     expect((await getJson('/debug/config_dump')).status).toBe(400);
   });
+
+  it("gives its version at /version, and each proxy's in /debug/syncz", async () => {
+    const { version } = (await import('../package.json', { with: { type: 'json' } })).default;
+    expect(await getJson('/version')).toEqual({ status: 200, body: expect.objectContaining({ version, revision: 'default', node_version: process.version }) });
+    const syncz = (await getJson('/debug/syncz')).body as { proxy: string; istio_version: string }[];
+    expect(syncz.find((p) => p.proxy === node.id)?.istio_version).toBe('1.0.0');
+  });
 });

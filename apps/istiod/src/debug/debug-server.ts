@@ -5,6 +5,7 @@ import { configDump } from './config-dump.ts';
 import { configz } from './configz.ts';
 import { registryz } from './registryz.ts';
 import { syncz } from './syncz.ts';
+import { version } from './version.ts';
 
 export interface DebugSources {
   store: ConfigStore;
@@ -33,6 +34,8 @@ function route(sources: DebugSources, request: IncomingMessage, response: Server
       return reply(response, 200, configz(sources.store, sources.configErrors));
     case '/debug/syncz':
       return reply(response, 200, syncz(sources.discovery));
+    case '/version':
+      return reply(response, 200, version());
     case '/debug/config_dump': {
       const proxyId = url.searchParams.get('proxyID');
       if (!proxyId) return reply(response, 400, { error: 'the proxyID query parameter is required' });
@@ -41,7 +44,7 @@ function route(sources: DebugSources, request: IncomingMessage, response: Server
     }
     case '/':
     case '/debug':
-      return reply(response, 200, { endpoints: ['/debug/registryz', '/debug/configz', '/debug/syncz', '/debug/config_dump?proxyID='] });
+      return reply(response, 200, { endpoints: ['/debug/registryz', '/debug/configz', '/debug/syncz', '/debug/config_dump?proxyID=', '/version'] });
     default:
       return reply(response, 404, { error: `no such endpoint: ${url.pathname}` });
   }
