@@ -1,4 +1,5 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { Resolver } from 'node:dns/promises';
 import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import dnsPacket from 'dns-packet';
 import { freePort } from '@mizzen/testing';
@@ -123,7 +124,11 @@ describe('the DNS proxy', { timeout: 10_000 }, () => {
     proxy.update(new Map());
     upstreamUdp.removeAllListeners('message');
     const failed = dnsPacket.decode(await udpQuery(query('example.org', 'A', 9)));
-    expect(failed).toMatchObject({ id: 9, rcode: 'SERVFAIL' });
+    expect(failed).toMatchObject({ id: 9, rcode: 'SERVFAIL', questions: [{ name: 'example.org', type: 'A' }] });
+    // Node's own resolver reads it as the server failure it is, not as a broken answer.
+    const resolver = new Resolver({ timeout: 2_000, tries: 1 });
+    resolver.setServers([`127.0.0.1:${proxyPort}`]);
+    await expect(resolver.resolve4('example.org')).rejects.toMatchObject({ code: 'ESERVFAIL' });
 
     const garbage = Buffer.from([0x12, 0x34, 0x01, 0x00, 0x00, 0x05, 0xff]);
     for (const send of [udpQuery, tcpQuery]) {

@@ -141,7 +141,9 @@ export class DnsProxy {
     } catch (error) {
       metrics.increment('istio_agent_dns_upstream_failures_total', 'DNS queries no upstream resolver answered');
       this.#options.log('warn', `dns: ${question.type} ${question.name}: ${(error as Error).message}`);
-      return errorReply(query, SERVFAIL);
+      // With the question echoed: resolvers (Node's among them) take a bare header for a broken
+      // answer rather than a server failure.
+      return dnsPacket.encode({ id: packet.id, type: 'response', flags: ((packet.flags ?? 0) & dnsPacket.RECURSION_DESIRED) | dnsPacket.RECURSION_AVAILABLE | SERVFAIL, questions: [question] });
     }
   }
 
