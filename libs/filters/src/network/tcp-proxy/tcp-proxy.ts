@@ -2,11 +2,11 @@ import type { Socket } from 'node:net';
 import { compileAccessLogs, writeAccessLogs, type AccessLog } from '../../access-log/access-log-config.ts';
 import type { StreamInfo } from '../../access-log/stream-info.ts';
 import { OVERFLOW, type ClusterManager, type PoolCallbacks, type PooledConnection, type UpstreamHost } from '../../cluster-manager.ts';
-import { ConfigError } from '../../config-error.ts';
 import { onlyFields, optionalArray, optionalDurationMs, requiredString, type JsonObject } from '../../config-reader.ts';
 import { registerNetworkFilter, type DownstreamConnection, type FilterFactoryContext, type Logger, type NetworkFilter } from '../../registry.ts';
 import { ResponseFlag } from '../../response-flags.ts';
 import type { Counter, Gauge } from '../../stats.ts';
+import { pickCluster, tcpProxyClusters, type WeightedCluster } from './weighted-clusters.ts';
 
 export const TCP_PROXY_TYPE_URL = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
 
@@ -14,7 +14,7 @@ export const TCP_PROXY_TYPE_URL = 'type.googleapis.com/envoy.extensions.filters.
 const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
 
 interface TcpProxyConfig {
-  readonly cluster: string;
+  readonly clusters: readonly WeightedCluster[];
   readonly idleTimeoutMs: number;
   readonly cxTotal: Counter;
   readonly cxNoRoute: Counter;
@@ -65,9 +65,10 @@ class TcpSession implements PoolCallbacks, StreamInfo {
   }
 
   start(clusters: ClusterManager, connection: DownstreamConnection): void {
-    const cluster = clusters.getCluster(this.config.cluster);
+    const name = pickCluster(this.config.clusters);
+    const cluster = clusters.getCluster(name);
     const host = cluster?.chooseHost(connection);
-    this.upstreamCluster = this.config.cluster;
+    this.upstreamCluster = name;
     this.upstreamHost = host;
     if (cluster === undefined || host === undefined) {
       if (cluster) cluster.stats.upstreamCxNoneHealthy.inc();
@@ -155,11 +156,10 @@ class TcpProxy implements NetworkFilter {
 }
 
 export function createTcpProxy(obj: JsonObject, context: FilterFactoryContext, path: string): NetworkFilter {
-  onlyFields(obj, path, ['@type', 'stat_prefix', 'cluster', 'idle_timeout', 'access_log']);
-  if (obj.cluster === undefined) throw new ConfigError(`${path}.cluster`, 'required (weighted_clusters is not supported)');
+  onlyFields(obj, path, ['@type', 'stat_prefix', 'cluster', 'weighted_clusters', 'idle_timeout', 'access_log']);
   const prefix = `tcp.${requiredString(obj, 'stat_prefix', path)}.`;
   const config: TcpProxyConfig = {
-    cluster: requiredString(obj, 'cluster', path),
+    clusters: tcpProxyClusters(obj, path),
     idleTimeoutMs: optionalDurationMs(obj, 'idle_timeout', path) ?? DEFAULT_IDLE_TIMEOUT_MS,
     cxTotal: context.stats.counter(`${prefix}downstream_cx_total`),
     cxNoRoute: context.stats.counter(`${prefix}downstream_cx_no_route`),
