@@ -4,6 +4,7 @@ import { kubeInjectCommand } from './kube-inject/kube-inject-command.ts';
 import { localCommand, type Output } from './local/local-command.ts';
 import { proxyConfigCommand } from './proxy-config/proxy-config-command.ts';
 import { proxyStatusCommand } from './proxy-status/proxy-status-command.ts';
+import { versionCommand } from './version/version-command.ts';
 import { experimentalCommand } from './x-command.ts';
 
 /** Parses the command line and runs the command; resolves to the exit code (2 for a bad flag,
@@ -20,6 +21,7 @@ export async function runCommandLine(argv: string[], output: Output): Promise<nu
   program.addCommand(proxyStatusCommand(output));
   program.addCommand(kubeInjectCommand(output));
   program.addCommand(experimentalCommand(output));
+  program.addCommand(versionCommand(output, (code) => (exitCode = code)));
   // Subcommands inherit neither the output nor the exit override from their parent.
   const configure = (command: Command): void => {
     command.configureOutput({ writeOut: output.out, writeErr: output.err }).exitOverride();
