@@ -15,9 +15,15 @@ let echo: NetServer;
 let echoPort: number;
 let proxy: ProxyServer;
 let httpPort: number;
+/** A listener whose connection manager accepts HTTP/1.0 (http_protocol_options). */
+let http10Port: number;
 let tcpPort: number;
 let adminPort: number;
 const seen: { method: string; url: string; headers: Record<string, string | string[] | undefined> }[] = [];
+
+function withTypedConfig(filter: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
+  return { ...filter, typed_config: { ...(filter.typed_config as Record<string, unknown>), ...extra } };
+}
 
 function listen(server: HttpServer | NetServer): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
@@ -45,7 +51,7 @@ beforeAll(async () => {
   upstreamPort = await listen(upstream);
   echo = createNetServer((s) => s.pipe(s));
   echoPort = await listen(echo);
-  [httpPort, tcpPort] = [await freePort(), await freePort()];
+  [httpPort, tcpPort, http10Port] = [await freePort(), await freePort(), await freePort()];
   const deadPort = await freePort();
   const routes = [
     { match: { prefix: '/direct' }, direct_response: { status: 200, body: { inline_string: 'direct\n' } } },
@@ -71,6 +77,7 @@ beforeAll(async () => {
       listeners: [
         listener('http', httpPort, [httpFilter('ingress', { route_config: routeConfig('local', routes, ['localhost', 'localhost:*'.replace(':*', `:${httpPort}`), '127.0.0.1:' + httpPort]) })]),
         listener('tcp', tcpPort, [tcpFilter('echo', 'echo')]),
+        listener('http10', http10Port, [withTypedConfig(httpFilter('http10', { route_config: routeConfig('http10', routes) }), { http_protocol_options: { accept_http_10: true, default_host_for_http_10: 'legacy.local' } })]),
       ],
       clusters: [
         staticCluster('backend', [{ port: upstreamPort }]),
@@ -145,12 +152,26 @@ describe('HTTP through a static bootstrap', () => {
     expect(res.body.toString()).toBe(`PUT /big ${size}`);
   });
 
-  it('answers HTTP/1.0 and closes', async () => {
+  it('refuses HTTP/1.0 with 426 and closes, as Envoy does by default', async () => {
     const client = new RawHttpClient(httpPort);
     await client.send('GET /old HTTP/1.0\r\nHost: localhost\r\n\r\n');
     const [res] = await client.waitFor(1);
     await client.waitClosed();
-    expect(res.body.toString()).toBe('GET /old 0');
+    expect(res.status).toBe(426);
+  });
+
+  it('answers HTTP/1.0 where accept_http_10 is on, naming the default host upstream when the request has none', async () => {
+    for (const [request, host] of [
+      ['GET /old HTTP/1.0\r\nHost: named.local\r\n\r\n', 'named.local'],
+      ['GET /old HTTP/1.0\r\n\r\n', 'legacy.local'],
+    ]) {
+      const client = new RawHttpClient(http10Port);
+      await client.send(request);
+      const [res] = await client.waitFor(1);
+      await client.waitClosed();
+      expect(res.body.toString()).toBe('GET /old 0');
+      expect(seen.at(-1)?.headers.host).toBe(host);
+    }
   });
 
   it('closes after Connection: close', async () => {
@@ -314,7 +335,7 @@ describe('admin', () => {
     const dump = JSON.parse((await admin('/config_dump')).text) as { configs: { '@type': string; static_clusters?: unknown[]; static_listeners?: unknown[] }[] };
     expect(dump.configs.map((c) => c['@type'].split('.').pop())).toEqual(['BootstrapConfigDump', 'ClustersConfigDump', 'ListenersConfigDump', 'RoutesConfigDump', 'SecretsConfigDump']);
     expect(dump.configs[1].static_clusters).toHaveLength(4);
-    expect(dump.configs[2].static_listeners).toHaveLength(2);
+    expect(dump.configs[2].static_listeners).toHaveLength(3);
   });
 
   it('lists clusters, listeners and server info', async () => {

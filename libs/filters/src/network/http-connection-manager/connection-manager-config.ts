@@ -43,6 +43,9 @@ export interface ConnectionManagerConfig {
   /** request_headers_timeout: 0 (Envoy's default) disables. */
   readonly requestHeadersTimeoutMs: number;
   readonly maxRequestHeadersBytes: number;
+  /** http_protocol_options: HTTP/1.0 is refused (426) unless accepted; its requests go upstream
+   *  as HTTP/1.1, so one without Host takes the default host, or is refused (400). */
+  readonly http10: { readonly accept: boolean; readonly defaultHost: string | undefined };
   /** Upgrade types (lowercase) passed through as a tunnel on every route (upgrade_configs). */
   readonly upgrades: ReadonlySet<string>;
   /** access_log: empty when none is configured (then nothing is recorded for them). */
@@ -94,7 +97,7 @@ export function compileConnectionManagerConfig(obj: JsonObject, context: FilterF
   onlyFields(obj, path, ['@type', 'stat_prefix', 'codec_type', 'route_config', 'rds', 'http_filters', 'server_name',
     'server_header_transformation', 'generate_request_id', 'use_remote_address', 'common_http_protocol_options',
     'max_request_headers_kb', 'upgrade_configs', 'access_log', 'normalize_path', 'merge_slashes', 'path_with_escaped_slashes_action',
-    'request_headers_timeout']);
+    'request_headers_timeout', 'http_protocol_options']);
   oneOf(obj, 'codec_type', path, ['AUTO', 'HTTP1'], 'AUTO');
   let idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS;
   const common = optionalObject(obj, 'common_http_protocol_options', path);
@@ -102,6 +105,9 @@ export function compileConnectionManagerConfig(obj: JsonObject, context: FilterF
     onlyFields(common, `${path}.common_http_protocol_options`, ['idle_timeout']);
     idleTimeoutMs = optionalDurationMs(common, 'idle_timeout', `${path}.common_http_protocol_options`) ?? idleTimeoutMs;
   }
+  const http1 = optionalObject(obj, 'http_protocol_options', path) ?? {};
+  const http1Path = `${path}.http_protocol_options`;
+  onlyFields(http1, http1Path, ['accept_http_10', 'default_host_for_http_10']);
   const statPrefix = requiredString(obj, 'stat_prefix', path);
   const p = `http.${statPrefix}.`;
   const stats = context.stats;
@@ -116,6 +122,7 @@ export function compileConnectionManagerConfig(obj: JsonObject, context: FilterF
     idleTimeoutMs,
     requestHeadersTimeoutMs: optionalDurationMs(obj, 'request_headers_timeout', path) ?? 0,
     maxRequestHeadersBytes: (optionalInteger(obj, 'max_request_headers_kb', path, 1, 8192) ?? DEFAULT_MAX_HEADERS_KB) * 1024,
+    http10: { accept: optionalBoolean(http1, 'accept_http_10', http1Path) ?? false, defaultHost: optionalString(http1, 'default_host_for_http_10', http1Path) || undefined },
     upgrades: new Set([...compileUpgradeConfigs(obj, path)].filter(([, enabled]) => enabled).map(([type]) => type)),
     accessLogs: compileAccessLogs(optionalArray(obj, 'access_log', path), `${path}.access_log`),
     pathNormalization: compilePathNormalization(obj, path),

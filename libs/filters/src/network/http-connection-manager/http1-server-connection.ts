@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { logCodecError } from '../../access-log/access-log-config.ts';
 import { BodyDecoder, type BodySink } from '../../http1/body-decoder.ts';
+import { getHeader } from '../../http1/headers.ts';
 import { CRLFCRLF, HttpParseError, parseRequestHead, type RequestHead } from '../../http1/http-head.ts';
 import { statusText } from '../../http1/status-text.ts';
 import type { DownstreamConnection, Logger } from '../../registry.ts';
@@ -281,6 +282,7 @@ export class Http1ServerConnection implements StreamOwner, BodySink {
     }
     const head: RequestHead = parseRequestHead(buffer, 0, end);
     this.consume(end + 4);
+    if (head.minorVersion === 0) this.admitHttp10(head);
     if (!head.keepAlive) this.closing = true;
     const stats = this.config.stats;
     stats.rqTotal.inc();
@@ -293,6 +295,16 @@ export class Http1ServerConnection implements StreamOwner, BodySink {
     if (endStream) stream.requestComplete = true;
     stream.decodeHeaders(endStream);
     return true;
+  }
+
+  /** HTTP/1.0 as Envoy takes it: refused with 426 unless http_protocol_options accepts it;
+   *  the upstream request is HTTP/1.1 and must name a host, so the default host fills in. */
+  private admitHttp10(head: RequestHead): void {
+    const { accept, defaultHost } = this.config.http10;
+    if (!accept) throw new HttpParseError(426, 'HTTP/1.0 request on a connection manager without http_protocol_options.accept_http_10');
+    if (getHeader(head.headers, 'host') !== undefined) return;
+    if (defaultHost === undefined) throw new HttpParseError(400, 'HTTP/1.0 request without host header and no http_protocol_options.default_host_for_http_10');
+    head.headers.push('host', defaultHost);
   }
 
   /** A request head that trickles in (slowloris) gets 408 and the connection closes, as in Envoy. */
