@@ -1,4 +1,4 @@
-import type { ConfigStore, DestinationRule, Gateway, Pod, Sidecar, VirtualService } from '@mizzen/config';
+import type { ConfigStore, DestinationRule, Gateway, KubeObject, Pod, Sidecar, VirtualService } from '@mizzen/config';
 import type { Proxy } from './proxy.ts';
 import { meshAccessLog, meshConfigNamespace, type MeshAccessLog } from '../networking/access-log.ts';
 import type { Protocol } from './protocol.ts';
@@ -14,6 +14,8 @@ export interface PushContext {
   destinationRules: DestinationRule[];
   gateways: Gateway[];
   sidecars: Sidecar[];
+  /** Kubernetes Secrets, for the credentials of gateways' TLS servers. */
+  secrets: KubeObject[];
   /** The mesh config's access log (the `istio` ConfigMap), when it asks for one. */
   accessLog?: MeshAccessLog;
 }
@@ -29,6 +31,7 @@ export function buildPushContext(store: ConfigStore, version: string): PushConte
     destinationRules: store.list('DestinationRule') as DestinationRule[],
     gateways: store.list('Gateway') as Gateway[],
     sidecars: store.list('Sidecar') as Sidecar[],
+    secrets: store.list('Secret'),
     accessLog: meshAccessLog(store.list('ConfigMap', meshConfigNamespace), registry.warnings),
   };
 }

@@ -9,6 +9,7 @@ export const typeUrls = {
   routeConfiguration: TypeUrl.RouteConfiguration,
   cluster: TypeUrl.Cluster,
   clusterLoadAssignment: TypeUrl.ClusterLoadAssignment,
+  secret: TypeUrl.Secret,
   httpConnectionManager: TypeUrl.HttpConnectionManager,
   router: TypeUrl.Router,
   tcpProxy: TypeUrl.TcpProxy,

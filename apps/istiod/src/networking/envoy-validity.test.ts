@@ -6,6 +6,7 @@ import { buildEndpoints } from './endpoint-builder.ts';
 import { buildRoutes } from './http-route.ts';
 import { buildListeners } from './listener-builder.ts';
 import { buildGatewayListeners, buildGatewayRoutes } from './gateway-builder.ts';
+import { buildGatewaySecrets } from './gateway-secrets.ts';
 import { bookinfoPush, podProxy, routerProxy } from './test-fixtures.ts';
 
 // Real Envoy clients must accept what istiod sends: every generated resource goes through the
@@ -55,7 +56,8 @@ describe('generated resources', () => {
   it.each([['bookinfo-gateway.yaml'], ['gateway-tls.yaml']])('are valid Envoy JSON for an ingress gateway with %s', (file) => {
     const push = bookinfoPush('ingress-gateway-pod.yaml', file);
     const proxy = routerProxy('istio-ingressgateway-1', '10.244.0.2', { istio: 'ingressgateway' });
-    const resources = [...buildClusters(push, proxy), ...buildGatewayListeners(push, proxy), ...buildGatewayRoutes(push, proxy)];
+    const secrets = buildGatewaySecrets(push, proxy, ['kubernetes://bookinfo-cert', 'kubernetes://reviews-cert', 'kubernetes://reviews-cert-cacert']);
+    const resources = [...buildClusters(push, proxy), ...buildGatewayListeners(push, proxy), ...buildGatewayRoutes(push, proxy), ...secrets];
     for (const resource of resources) {
       expect(normalize(resource['@type'] as string, resource)).toEqual(resource);
     }

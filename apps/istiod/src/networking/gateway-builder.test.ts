@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildClusters } from './cluster-builder.ts';
 import { buildGatewayListeners, buildGatewayRoutes } from './gateway-builder.ts';
-import { bookinfoPush, expectGolden, routerProxy } from './test-fixtures.ts';
+import { buildGatewaySecrets } from './gateway-secrets.ts';
+import { bookinfoPush, expectGolden, podProxy, routerProxy } from './test-fixtures.ts';
 
 const ingress = routerProxy('istio-ingressgateway-1', '10.244.0.2', { istio: 'ingressgateway' });
 
@@ -90,5 +91,23 @@ describe('a gateway with TLS', () => {
     // bookinfo-secure's route, then reviews-secure's, both from the default namespace.
     expect(bookinfo.virtual_hosts[0].routes).toHaveLength(2);
     expect(buildGatewayRoutes(push, ingress, ['http.8080']).map((r) => r.name)).toEqual(['http.8080']);
+  });
+
+  it('serves the credentials over SDS from Secrets in the gateway’s namespace, to gateways only', () => {
+    const names = ['kubernetes://bookinfo-cert', 'kubernetes://reviews-cert', 'kubernetes://reviews-cert-cacert', 'kubernetes://missing', 'default'];
+    expect(buildGatewaySecrets(push, ingress, names)).toEqual([
+      {
+        '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
+        name: 'kubernetes://bookinfo-cert',
+        tls_certificate: { certificate_chain: { inline_bytes: 'Q0VSVElGSUNBVEU=' }, private_key: { inline_bytes: 'S0VZ' } },
+      },
+      {
+        '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
+        name: 'kubernetes://reviews-cert',
+        tls_certificate: { certificate_chain: { inline_bytes: 'UkVWSUVXUyBDRVJU' }, private_key: { inline_bytes: 'UkVWSUVXUyBLRVk=' } },
+      },
+      { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret', name: 'kubernetes://reviews-cert-cacert', validation_context: { trusted_ca: { inline_bytes: 'UkVWSUVXUyBDQQ==' } } },
+    ]);
+    expect(buildGatewaySecrets(push, podProxy('productpage-v1-1', '10.244.0.10', { app: 'productpage' }, 'REDIRECT'), names)).toEqual([]);
   });
 });

@@ -11,9 +11,11 @@ import { PushQueue } from './push-queue.ts';
 import { grpcGenerators } from '../proxyless/grpc-generators.ts';
 import { isProxylessGrpc } from '../proxyless/grpc-node.ts';
 import { rds } from './rds.ts';
+import { sds } from './sds.ts';
 
-// NDS: the name table for the agent's DNS proxy, asked for on the proxy's own stream.
-export const generators: readonly Generator[] = [cds, eds, lds, rds, nds];
+// NDS: the name table for the agent's DNS proxy, asked for on the proxy's own stream. SDS: the
+// Kubernetes credentials of a gateway's TLS servers.
+export const generators: readonly Generator[] = [cds, eds, lds, rds, nds, sds];
 
 /** Sends resources of a type on a stream (AdsServer.push); false when the stream is gone. */
 export type Pusher = (streamId: string, typeUrl: string, resources: JsonObject[], version: string) => boolean | void;
