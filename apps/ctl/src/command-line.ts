@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { analyzeCommand } from './analyze/analyze-command.ts';
+import { completionCommand } from './completion/completion-command.ts';
 import { kubeInjectCommand } from './kube-inject/kube-inject-command.ts';
 import { localCommand, type Output } from './local/local-command.ts';
 import { proxyConfigCommand } from './proxy-config/proxy-config-command.ts';
@@ -22,6 +23,7 @@ export async function runCommandLine(argv: string[], output: Output): Promise<nu
   program.addCommand(kubeInjectCommand(output));
   program.addCommand(experimentalCommand(output));
   program.addCommand(versionCommand(output, (code) => (exitCode = code)));
+  program.addCommand(completionCommand(output));
   // Subcommands inherit neither the output nor the exit override from their parent.
   const configure = (command: Command): void => {
     command.configureOutput({ writeOut: output.out, writeErr: output.err }).exitOverride();
