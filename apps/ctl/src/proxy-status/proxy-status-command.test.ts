@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '@mizzen/testing';
 import { runCommandLine } from '../command-line.ts';
@@ -72,6 +73,18 @@ describe('mizzenctl proxy-status', () => {
     expect(differs.code).toBe(0);
     expect(differs.out).toContain("--- Istiod Clusters\n+++ Envoy Clusters\n@@ ");
     expect(differs.out).toContain("Clusters Don't Match\n");
+  });
+
+  it("prints istiod's sync status as JSON or YAML with -o, and a proxy's two dumps", async () => {
+    const json = await run(['ps', '--istiod-address', address, '-o', 'json']);
+    expect(json).toMatchObject({ code: 0, err: '' });
+    expect(JSON.parse(json.out)).toEqual(syncz);
+    expect(parse((await run(['ps', '--istiod-address', address, '-o', 'yaml'])).out)).toEqual(syncz);
+    const same = join(dir, 'same-for-json.json');
+    await writeFile(same, istiodDump);
+    const both = JSON.parse((await run(['ps', 'productpage', '--istiod-address', address, '-f', same, '-o', 'json'])).out) as { istiod: unknown; proxy: unknown };
+    expect(both).toEqual({ istiod: JSON.parse(istiodDump), proxy: JSON.parse(istiodDump) });
+    expect(await run(['ps', '--istiod-address', address, '-o', 'wide'])).toMatchObject({ code: 2, err: expect.stringContaining('Allowed choices are json, yaml') });
   });
 
   it('names a proxy istiod does not know, and an istiod that does not answer', async () => {

@@ -1,4 +1,5 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { stringify } from 'yaml';
 import type { Output } from '../local/local-command.ts';
 import { defaultStateRoot, listMeshIds, loadRecord, meshPaths, type MeshRecord } from '../local/mesh-state.ts';
 import { fetchProxyAdmin, findLocalPod, readDumpFile } from '../proxy-config/pod-config-dump.ts';
@@ -14,6 +15,7 @@ interface Flags {
   namespace: string;
   file?: string;
   stateDir: string;
+  output?: 'json' | 'yaml';
 }
 
 function recordedMeshes(stateRoot: string): MeshRecord[] {
@@ -49,6 +51,10 @@ function holdsPod(mesh: MeshRecord, reference: string, namespace: string): boole
   }
 }
 
+function structured(format: 'json' | 'yaml', value: unknown): string {
+  return format === 'json' ? `${JSON.stringify(value, null, 2)}\n` : stringify(value);
+}
+
 /** `mizzenctl proxy-status` (`ps`): istiod's view of each proxy's sync state, or of one proxy,
  *  the difference between what istiod would send it and what it holds. */
 export function proxyStatusCommand(output: Output): Command {
@@ -61,13 +67,17 @@ export function proxyStatusCommand(output: Output): Command {
     .option('-n, --namespace <namespace>', 'namespace of a pod named without one', 'default')
     .option('-f, --file <dump>', "compare with a saved proxy config dump (Envoy JSON) instead of asking the pod")
     .option('--state-dir <dir>', 'where local meshes record their pods (env MIZZEN_LOCAL_STATE)', defaultStateRoot())
+    .addOption(new Option('-o, --output <format>', "json or yaml: istiod's sync status of each proxy (with a pod, both config dumps)").choices(['json', 'yaml']))
+    .addHelpText('after', "\nExit codes:\n  0  printed (also when a proxy's config differs from istiod's)\n  1  istiod or the pod cannot be reached, or answers what cannot be read\n  2  a bad flag\n")
     .action(async (reference: string | undefined, flags: Flags) => {
       // Read the local state only when something needs it: a flag or a file may do without.
       const meshes = () => recordedMeshes(flags.stateDir);
       const address = istiodAddress(flags, meshes, reference);
       const syncz = await fetchIstiodJson(address, '/debug/syncz');
       if (reference === undefined) {
-        output.out(formatTable(syncHeader, syncRows(syncz, address).map(syncCells)));
+        // Read even for -o json, so that a malformed answer is an error either way.
+        const rows = syncRows(syncz, address);
+        output.out(flags.output ? structured(flags.output, syncz) : formatTable(syncHeader, rows.map(syncCells)));
         return;
       }
       const proxyId = findProxyId(syncz, reference, flags.namespace);
@@ -75,6 +85,6 @@ export function proxyStatusCommand(output: Output): Command {
         fetchIstiodJson(address, `/debug/config_dump?proxyID=${encodeURIComponent(proxyId)}`),
         proxyDump(reference, flags, meshes),
       ]);
-      output.out(formatComparison(compareDumps(expected, actual)));
+      output.out(flags.output ? structured(flags.output, { istiod: expected, proxy: actual }) : formatComparison(compareDumps(expected, actual)));
     });
 }
