@@ -8,21 +8,20 @@ import { proxyStatusCommand } from './proxy-status/proxy-status-command.ts';
 import { versionCommand } from './version/version-command.ts';
 import { experimentalCommand } from './x-command.ts';
 
-/** Parses the command line and runs the command; resolves to the exit code (2 for a bad flag,
- *  argument or command, as a user's mistake). */
-export async function runCommandLine(argv: string[], output: Output): Promise<number> {
-  let exitCode = 0;
+/** The whole program: every command, writing to `output`, each one's exit code given to
+ *  `setExitCode`. Completion and the tests walk this same tree. */
+export function mizzenctlProgram(output: Output, setExitCode: (code: number) => void): Command {
   const program = new Command('mizzenctl')
     .description('The command line of Mizzen, after istioctl.')
     .configureOutput({ writeOut: output.out, writeErr: output.err })
     .exitOverride();
-  program.addCommand(localCommand(output, (code) => (exitCode = code)));
+  program.addCommand(localCommand(output, setExitCode));
   program.addCommand(proxyConfigCommand(output));
-  program.addCommand(analyzeCommand(output, (code) => (exitCode = code)));
+  program.addCommand(analyzeCommand(output, setExitCode));
   program.addCommand(proxyStatusCommand(output));
   program.addCommand(kubeInjectCommand(output));
   program.addCommand(experimentalCommand(output));
-  program.addCommand(versionCommand(output, (code) => (exitCode = code)));
+  program.addCommand(versionCommand(output, setExitCode));
   program.addCommand(completionCommand(output));
   // Subcommands inherit neither the output nor the exit override from their parent.
   const configure = (command: Command): void => {
@@ -30,6 +29,14 @@ export async function runCommandLine(argv: string[], output: Output): Promise<nu
     command.commands.forEach(configure);
   };
   program.commands.forEach(configure);
+  return program;
+}
+
+/** Parses the command line and runs the command; resolves to the exit code (2 for a bad flag,
+ *  argument or command, as a user's mistake). */
+export async function runCommandLine(argv: string[], output: Output): Promise<number> {
+  let exitCode = 0;
+  const program = mizzenctlProgram(output, (code) => (exitCode = code));
   try {
     await program.parseAsync(argv);
     return exitCode;

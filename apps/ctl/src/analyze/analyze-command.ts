@@ -30,6 +30,7 @@ export function analyzeCommand(output: Output, setExitCode: (code: number) => vo
         return value;
       }),
     )
+    .addHelpText('after', `\nExit codes:\n  0  no errors found (warnings and infos may be printed)\n  1  a file or folder that cannot be read\n  2  a bad flag\n  ${analysisErrorExitCode}  the analyzers found errors\n`)
     .action(async (flags: AnalyzeFlags) => {
       if (flags.filename.length === 0) throw new InvalidArgumentError('give at least one -f FILE or folder');
       const loaded = await loadFiles(flags.filename);

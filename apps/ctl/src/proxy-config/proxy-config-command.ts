@@ -137,7 +137,8 @@ function addCommon(command: Command): Command {
     .option('-n, --namespace <namespace>', 'namespace of a pod named without one', 'default')
     .option('-f, --file <dump>', 'read a saved config dump (Envoy JSON) instead of asking the pod')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['short', 'json', 'yaml']).default('short'))
-    .option('--state-dir <dir>', 'where local meshes record their pods (env MIZZEN_LOCAL_STATE)', defaultStateRoot());
+    .option('--state-dir <dir>', 'where local meshes record their pods (env MIZZEN_LOCAL_STATE)', defaultStateRoot())
+    .addHelpText('after', '\nExit codes:\n  0  printed\n  1  an unknown pod, a proxy that cannot be reached, or a dump that cannot be read\n  2  a bad flag\n');
 }
 
 function viewCommand(view: View, output: Output): Command {
