@@ -25,10 +25,7 @@ export function analyzeCommand(output: Output, setExitCode: (code: number) => vo
     .option('-A, --all-namespaces', 'report on every namespace, not only --namespace')
     .option('-n, --namespace <namespace>', 'the namespace to report on', 'default')
     .addOption(
-      new Option('-o, --output <format>', 'text, json or yaml').default('text').argParser((value: string) => {
-        if (value !== 'text' && value !== 'json' && value !== 'yaml') throw new InvalidArgumentError('one of text, json, yaml');
-        return value;
-      }),
+      new Option('-o, --output <format>', 'text, json or yaml').choices(['text', 'json', 'yaml']).default('text'),
     )
     .addHelpText('after', `\nExit codes:\n  0  no errors found (warnings and infos may be printed)\n  1  a file or folder that cannot be read\n  2  a bad flag\n  ${analysisErrorExitCode}  the analyzers found errors\n`)
     .action(async (flags: AnalyzeFlags) => {

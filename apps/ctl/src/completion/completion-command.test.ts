@@ -78,6 +78,8 @@ describe('mizzenctl completion bash', () => {
   it("offers an option's allowed values, and nothing of its own for a free value", async () => {
     expect(await complete(script, 'mizzenctl version -o ')).toEqual(['json', 'yaml']);
     expect(await complete(script, 'mizzenctl version --output y')).toEqual(['yaml']);
+    expect(await complete(script, 'mizzenctl analyze -o ')).toEqual(['text', 'json', 'yaml']);
+    expect(await complete(script, 'mizzenctl x explain -o t')).toEqual(['table']);
     expect(await complete(script, 'mizzenctl completion ')).toEqual([]);
     expect(await complete(script, 'mizzenctl ps --istiod-address ')).toEqual([]);
   });

@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { stringify } from 'yaml';
 import type { Output } from '../local/local-command.ts';
 import { defaultStateRoot } from '../local/mesh-state.ts';
@@ -32,10 +32,7 @@ export function explainCommand(output: Output, exec?: NetnsExec): Command {
     .option('-n, --namespace <namespace>', 'namespace of a pod named without one', 'default')
     .option('--state-dir <dir>', 'where local meshes record their pods (env MIZZEN_LOCAL_STATE)', defaultStateRoot())
     .addOption(
-      new Option('-o, --output <format>', 'table, json or yaml').default('table').argParser((value: string) => {
-        if (value !== 'table' && value !== 'json' && value !== 'yaml') throw new InvalidArgumentError('one of table, json, yaml');
-        return value;
-      }),
+      new Option('-o, --output <format>', 'table, json or yaml').choices(['table', 'json', 'yaml']).default('table'),
     )
     .addHelpText('after', '\nExit codes: 0 explained, 1 a bad URL or header, an unreadable dump or an unknown pod, 2 a bad flag.')
     .action(async (pod: string, url: string, flags: ExplainFlags) => {
