@@ -9,11 +9,11 @@ describe('portProtocol', () => {
     [{ name: 'grpc' }, 'GRPC'],
     [{ name: 'tcp-db' }, 'TCP'],
     [{ name: 'tls-x' }, 'TLS'],
-    [{ name: 'httpx' }, 'TCP'],
+    [{ name: 'httpx' }, 'AUTO'],
     [{ name: 'web', appProtocol: 'HTTP' }, 'HTTP'],
     [{ name: 'http', appProtocol: 'grpc' }, 'GRPC'],
     [{ name: 'dns', protocol: 'UDP' }, 'UDP'],
-    [{}, 'TCP'],
+    [{}, 'AUTO'],
   ])('%j is %s', (port, protocol) => {
     expect(portProtocol(port)).toBe(protocol);
   });

@@ -1,8 +1,9 @@
 // A port's protocol, decided as Istio does: the service port's appProtocol first, else the
-// port name's prefix ("http", "http-web", "grpc-api"). Anything else is treated as TCP until
-// protocol sniffing arrives.
+// port name's prefix ("http", "http-web", "grpc-api"). Anything else is AUTO: the outbound
+// listener of a captured sidecar sniffs whether a connection speaks HTTP, and otherwise it is
+// proxied as TCP.
 
-export type Protocol = 'HTTP' | 'HTTP2' | 'GRPC' | 'TCP' | 'TLS' | 'UDP';
+export type Protocol = 'HTTP' | 'HTTP2' | 'GRPC' | 'TCP' | 'TLS' | 'UDP' | 'AUTO';
 
 const byName: Record<string, Protocol> = {
   http: 'HTTP',
@@ -23,7 +24,7 @@ export function portProtocol(port: { name?: string; appProtocol?: string; protoc
   const fromAppProtocol = port.appProtocol ? byName[port.appProtocol.toLowerCase()] : undefined;
   if (fromAppProtocol) return fromAppProtocol;
   const prefix = (port.name ?? '').toLowerCase().split('-')[0];
-  return byName[prefix] ?? 'TCP';
+  return byName[prefix] ?? 'AUTO';
 }
 
 export function isHttp(protocol: Protocol): boolean {

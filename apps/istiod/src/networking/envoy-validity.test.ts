@@ -39,6 +39,7 @@ describe('generated resources', () => {
     ['mongodb-tcp', ['mongodb-tcp.yaml']],
     ['service-entries', ['service-entries.yaml']],
     ['sidecar-scoping', ['sidecar-scoping.yaml']],
+    ['sniffing', ['sniffing.yaml']],
   ];
 
   it.each(traffic)('are valid Envoy JSON with the %s routing', (_name, files) => {

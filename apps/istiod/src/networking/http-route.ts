@@ -14,7 +14,8 @@ import { virtualServiceRoutes, type RouteContext } from './virtual-service-route
 export function buildRoutes(push: PushContext, proxy: Proxy, names?: string[]): JsonObject[] {
   const byPort = new Map<number, MeshService[]>();
   for (const { service, port } of visibleServicePorts(push, proxy)) {
-    if (!isHttp(port.protocol)) continue;
+    // A sniffed port's HTTP traffic is routed too.
+    if (!isHttp(port.protocol) && port.protocol !== 'AUTO') continue;
     const services = byPort.get(port.port);
     if (services) services.push(service);
     else byPort.set(port.port, [service]);

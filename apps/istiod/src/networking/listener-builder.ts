@@ -40,14 +40,15 @@ interface PortServices {
   port: number;
   http: MeshService[];
   tcp: MeshService[];
+  /** Services whose port declares no protocol: sniffed when captured, else TCP. */
+  auto: MeshService[];
 }
 
 function servicesByPort(push: PushContext, proxy: Proxy): PortServices[] {
   const byPort = new Map<number, PortServices>();
   for (const { service, port } of visibleServicePorts(push, proxy)) {
-    const entry = byPort.get(port.port) ?? { port: port.port, http: [], tcp: [] };
-    // Ports of unknown protocol are proxied as TCP until protocol sniffing arrives.
-    (isHttp(port.protocol) ? entry.http : entry.tcp).push(service);
+    const entry = byPort.get(port.port) ?? { port: port.port, http: [], tcp: [], auto: [] };
+    (isHttp(port.protocol) ? entry.http : port.protocol === 'AUTO' ? entry.auto : entry.tcp).push(service);
     byPort.set(port.port, entry);
   }
   return [...byPort.values()];
@@ -56,13 +57,14 @@ function servicesByPort(push: PushContext, proxy: Proxy): PortServices[] {
 function capturedListeners(push: PushContext, proxy: Proxy): JsonObject[] {
   const filters = routeFilters(push, proxy);
   const listeners: JsonObject[] = [];
-  for (const { port, http, tcp } of servicesByPort(push, proxy)) {
-    if (http.length > 0) listeners.push(listener(`0.0.0.0_${port}`, '0.0.0.0', port, false, 'OUTBOUND', [httpOutboundChain('0.0.0.0', port, filters)]));
+  for (const { port, http, tcp, auto } of servicesByPort(push, proxy)) {
+    if (auto.length > 0) listeners.push(sniffingListener(push, proxy, port, http, auto, filters));
+    else if (http.length > 0) listeners.push(listener(`0.0.0.0_${port}`, '0.0.0.0', port, false, 'OUTBOUND', [httpOutboundChain('0.0.0.0', port, filters)]));
     for (const service of tcp) {
       const cluster = outboundClusterName(port, service.hostname);
       if (service.clusterIP) {
         listeners.push(listener(`${service.clusterIP}_${port}`, service.clusterIP, port, false, 'OUTBOUND', [tcpChain(cluster, tcpProxyTarget(service, { push, proxy, port }))]));
-      } else if (http.length === 0 && tcp.length === 1) {
+      } else if (http.length === 0 && auto.length === 0 && tcp.length === 1) {
         // A headless TCP service alone on its port can still own the wildcard listener.
         listeners.push(listener(`0.0.0.0_${port}`, '0.0.0.0', port, false, 'OUTBOUND', [tcpChain(cluster, tcpProxyTarget(service, { push, proxy, port }))]));
       }
@@ -94,14 +96,42 @@ function capturedListeners(push: PushContext, proxy: Proxy): JsonObject[] {
   return listeners;
 }
 
+/** HTTP as the http_inspector recognises it (ALPN values it sets for plain text). */
+const sniffedHttp = ['http/1.1', 'h2c'];
+
+/** A port with services of no declared protocol, as Istio sniffs it: for each such service's
+ *  VIP, HTTP (by the application protocol http_inspector detects) goes through the route
+ *  configuration and anything else to the service as TCP; HTTP to any other address goes
+ *  through the routes when HTTP services share the port; the rest passes through (or, under
+ *  REGISTRY_ONLY, goes nowhere). */
+function sniffingListener(push: PushContext, proxy: Proxy, port: number, http: MeshService[], auto: MeshService[], filters: JsonObject[]): JsonObject {
+  const httpChain = httpOutboundChain('0.0.0.0', port, filters);
+  const chains: JsonObject[] = [];
+  for (const service of auto) {
+    if (!service.clusterIP) continue;
+    const vip = { address_prefix: service.clusterIP, prefix_len: service.clusterIP.includes(':') ? 128 : 32 };
+    chains.push({ ...httpChain, filter_chain_match: { prefix_ranges: [vip], application_protocols: sniffedHttp } });
+    chains.push({ ...tcpChain(outboundClusterName(port, service.hostname), tcpProxyTarget(service, { push, proxy, port })), filter_chain_match: { prefix_ranges: [vip] } });
+  }
+  if (http.length > 0 || auto.some((s) => !s.clusterIP)) chains.push({ ...httpChain, filter_chain_match: { application_protocols: sniffedHttp } });
+  const fallback = sidecarScope(push, proxy).outboundTrafficPolicy === 'REGISTRY_ONLY' ? blackHoleCluster : passthroughCluster;
+  chains.push(tcpChain(fallback, fallback));
+  return {
+    ...listener(`0.0.0.0_${port}`, '0.0.0.0', port, false, 'OUTBOUND', chains),
+    listener_filters: [{ name: 'envoy.filters.listener.http_inspector', typed_config: { '@type': typeUrls.httpInspector } }],
+  };
+}
+
 function uncapturedListeners(push: PushContext, proxy: Proxy): JsonObject[] {
   const inbound = inboundPorts(push, proxy);
   // The app itself listens on 127.0.0.1:TARGET_PORT, so an outbound listener there would clash.
   const appPorts = new Set(inbound.map((i) => i.targetPort));
   const filters = routeFilters(push, proxy);
   const listeners: JsonObject[] = [];
-  for (const { port, http, tcp } of servicesByPort(push, proxy)) {
+  for (const { port, http, tcp: declaredTcp, auto } of servicesByPort(push, proxy)) {
     if (appPorts.has(port)) continue;
+    // Without capture there is no original destination to sniff by: undeclared ports are TCP.
+    const tcp = [...declaredTcp, ...auto];
     const name = `127.0.0.1_${port}`;
     if (http.length > 0) {
       listeners.push(listener(name, '127.0.0.1', port, true, 'OUTBOUND', [httpOutboundChain('127.0.0.1', port, filters)]));
