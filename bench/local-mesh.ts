@@ -97,8 +97,10 @@ let section: string | undefined;
 let failure: Error | undefined;
 let teardown: { ms: number; left: string[]; code: number | null; output: string } | undefined;
 let record: MeshRecord | undefined;
+// Stopped early: the runner is stopped too (it cleans up after itself), then torn down below.
 const stop = (): void => {
   failure ??= new Error('interrupted');
+  runner.kill('SIGTERM');
 };
 process.once('SIGINT', stop).once('SIGTERM', stop);
 try {
