@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execInNetns, linkExists, listNetns } from '@mizzen/net';
 import { runScript } from '@mizzen/testing';
-import { MeshProcess, execFileText, leftovers, openTempDir, mizzenctl, parseStats, repoRoot, sumStats, type ReadyMesh } from './mesh-process.ts';
+import { MeshProcess, execFileText, leftovers, openTempDir, mizzenctl, parseStats, podNode, repoRoot, sumStats, type ReadyMesh } from './mesh-process.ts';
 
 // One request from the host into the frontend pod crosses: the frontend's sidecar (inbound,
 // captured), the frontend app, which calls http://hello-backend:9000, the frontend's sidecar
@@ -98,7 +98,7 @@ describe('hello mesh on one machine', () => {
         const outside = await dns.resolve4('example.invalid').then(() => 'answered', (e) => e.code);
         console.log(JSON.stringify({ mesh, outside }));
       })().catch((e) => { console.error(e.message); process.exit(1); });`;
-    const asked = await execInNetns(`mz-${mesh.id}-${frontend}`, 'setpriv', ['--reuid=65532', '--regid=65532', '--clear-groups', '--', process.execPath, '-e', lookup]);
+    const asked = await execInNetns(`mz-${mesh.id}-${frontend}`, 'setpriv', ['--reuid=65532', '--regid=65532', '--clear-groups', '--', await podNode(stateDir, mesh.id), '-e', lookup]);
     expect(asked.code, asked.stderr).toBe(0);
     expect(JSON.parse(asked.stdout)).toEqual({ mesh: [[...addresses][0]], outside: expect.stringMatching(/^E[A-Z]+$/) });
     expect(vip.startsWith(mesh.serviceRange.replace(/0\/24$/, ''))).toBe(true);

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { chmod, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -26,6 +26,13 @@ export async function openTempDir(prefix: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   await chmod(dir, 0o755);
   return dir;
+}
+
+/** The node binary as a pod's users reach it: through the mesh's read-only view of the
+ *  repository when the repository's own folder is out of their reach. */
+export async function podNode(stateDir: string, meshId: string): Promise<string> {
+  const record = JSON.parse(await readFile(join(stateDir, meshId, 'mesh.json'), 'utf8')) as { repositoryView?: string };
+  return record.repositoryView ? join(record.repositoryView, relative(repoRoot, process.execPath)) : process.execPath;
 }
 
 /** `mizzenctl local up` as a real process, as a user runs it. */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execInNetns } from '@mizzen/net';
 import { startOwnMesh, stopOwnMesh, waitFor, type OwnMesh } from './mesh-control.ts';
-import { repoRoot } from './mesh-process.ts';
+import { podNode, repoRoot } from './mesh-process.ts';
 
 // Istio's TCP traffic shifting task on the tcp-echo sample: a client in the sleep pod opens
 // connections to tcp-echo:9000 (captured to its sidecar), sends a line and reads the answer,
@@ -34,7 +34,7 @@ async function countVersions(count: number): Promise<Record<string, number>> {
       for (let i = 0; i < ${count}; i++) { const v = await once(); counts[v] = (counts[v] || 0) + 1; }
       console.log(JSON.stringify(counts));
     })();`;
-  const result = await execInNetns(`mz-${own!.mesh.id}-${sleep}`, 'setpriv', ['--reuid=65532', '--regid=65532', '--clear-groups', '--', process.execPath, '-e', client]);
+  const result = await execInNetns(`mz-${own!.mesh.id}-${sleep}`, 'setpriv', ['--reuid=65532', '--regid=65532', '--clear-groups', '--', await podNode(own!.stateDir, own!.mesh.id), '-e', client]);
   if (result.code !== 0) throw new Error(`client in ${sleep}: ${result.stderr}`);
   return JSON.parse(result.stdout) as Record<string, number>;
 }

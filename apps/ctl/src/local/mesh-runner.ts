@@ -16,14 +16,16 @@ import { planPods, type PodPlan } from './pod-plan.ts';
 import { exposeOnLoopback, loadBalancerPlans, type ExposedPort } from './load-balancer.ts';
 import { hostsFile, resolvConf, writePodDns } from './pod-dns.ts';
 import { asUser, createPodSandbox, deletePodSandbox, runInitContainer } from './pod-sandbox.ts';
+import { mountRepositoryView, othersCanEnter, throughView, unmountRepositoryView } from './repository-view.ts';
 import { claimServiceRange, nameserverAddress, releaseServiceRange } from './service-range.ts';
 import { isRunning, processStartTime, startProcess, stopGroups } from './process-group.ts';
 import { Supervisor } from './process-supervisor.ts';
 import { waitUntilReady } from './readiness.ts';
 import { waitForContainerPorts } from './container-ports.ts';
 
-/** The repository's own executables (istiod, pilot-agent, mizzen-proxy, node). */
-const binDir = fileURLToPath(new URL('../../../../node_modules/.bin', import.meta.url));
+/** The repository, and its own executables (istiod, pilot-agent, mizzen-proxy, node). */
+const repository = fileURLToPath(new URL('../../../..', import.meta.url)).replace(/\/$/, '');
+const binDir = join(repository, 'node_modules/.bin');
 
 export const xdsPort = 15010;
 export const istiodHttpPort = 8080;
@@ -76,6 +78,14 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
   saveRecord(paths, record);
   started(record, paths);
 
+  if (!othersCanEnter(repository)) {
+    record.repositoryView = join(options.stateRoot, `repository-${id}`);
+    saveRecord(paths, record);
+    await mountRepositoryView(repository, record.repositoryView);
+    options.progress(`${repository} is out of the pods' users' reach: they see it read-only at ${record.repositoryView}`);
+  }
+  const view = (path: string): string => throughView(path, repository, record.repositoryView);
+
   record.bridge = `mzbr${id}`;
   saveRecord(paths, record);
   const subnet = await createMeshBridge(record.bridge);
@@ -124,7 +134,7 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
     const start = (entry: Omit<ProcessRecord, 'pid' | 'startTime'>, argv: string[], env: NodeJS.ProcessEnv, netns?: string): void => {
       const processRecord: ProcessRecord = { ...entry, pid: 0, startTime: null };
       record.processes.push(processRecord);
-      const spawn = (): ChildProcess => startProcess({ netns, argv, env: { ...env, PATH: `${binDir}:${process.env.PATH ?? ''}` }, cwd: workDir(configDir), logFile: entry.log });
+      const spawn = (): ChildProcess => startProcess({ netns, argv: argv.map(view), env: { ...env, PATH: `${view(binDir)}:${process.env.PATH ?? ''}` }, cwd: view(workDir(configDir)), logFile: entry.log });
       supervisor!.start(processRecord, spawn, entry.role !== 'istiod');
     };
 
@@ -258,6 +268,7 @@ export async function tearDown(record: MeshRecord, paths: MeshPaths, graceMs = 1
   }
   if (record.bridge) await deleteLink(record.bridge).catch((error: Error) => problems.push(`bridge ${record.bridge}: ${error.message}`));
   if (record.serviceRange) await releaseServiceRange(record.serviceRange).catch((error: Error) => problems.push(`service range ${record.serviceRange}: ${error.message}`));
+  if (record.repositoryView) await unmountRepositoryView(record.repositoryView).catch((error: Error) => problems.push(`repository view ${record.repositoryView}: ${error.message}`));
   if (problems.length === 0) removeMeshDir(paths);
   return problems;
 }

@@ -34,6 +34,9 @@ export interface MeshRecord {
   bridge?: string;
   /** The services' /24, black-holed on the host while the mesh runs. */
   serviceRange?: string;
+  /** Where the pods see the repository when its own folder is out of their users' reach (a
+   *  read-only bind mount beside the mesh's folder; see repository-view.ts). */
+  repositoryView?: string;
   pods: PodRecord[];
   processes: ProcessRecord[];
 }
