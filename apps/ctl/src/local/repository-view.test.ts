@@ -29,6 +29,8 @@ describe('the repository as the pods see it', () => {
     expect(throughView('/root/mizzen', '/root/mizzen', '/tmp/state/repo-1')).toBe('/tmp/state/repo-1');
     expect(throughView('/root/mizzen-other/x', '/root/mizzen', '/tmp/state/repo-1')).toBe('/root/mizzen-other/x');
     expect(throughView('/root/mizzen/x', '/root/mizzen', undefined)).toBe('/root/mizzen/x');
+    // Commands found on PATH and relative paths are not paths of the repository's.
+    for (const word of ['setpriv', 'samples/hello/src/backend.ts', '--port']) expect(throughView(word, process.cwd(), '/tmp/state/repo-1')).toBe(word);
   });
 
   it('mounts a read-only view and takes it away again, leaving the repository untouched', async () => {

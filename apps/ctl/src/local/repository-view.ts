@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, rmdirSync, statSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
 
 // A pod's containers run as their own users (the sidecar as 1337, an app as its runAsUser), and
@@ -41,9 +41,11 @@ export async function unmountRepositoryView(mountPoint: string): Promise<void> {
   }
 }
 
-/** A path under `repository` as the pods see it through the view (other paths as they are). */
+/** An absolute path under `repository` as the pods see it through the view; anything else
+ *  (other paths, a command looked up on PATH, a relative path the working folder resolves) as
+ *  it is. */
 export function throughView(path: string, repository: string, view: string | undefined): string {
-  if (view === undefined) return path;
+  if (view === undefined || !isAbsolute(path)) return path;
   const inside = relative(repository, path);
   return inside === '' ? view : inside.startsWith('..') || inside.startsWith(sep) ? path : join(view, inside);
 }
