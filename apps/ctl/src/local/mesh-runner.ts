@@ -79,7 +79,7 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
   started(record, paths);
 
   if (!othersCanEnter(repository)) {
-    record.repositoryView = join(options.stateRoot, `repository-${id}`);
+    record.repositoryView = join(paths.dir, 'repository');
     saveRecord(paths, record);
     await mountRepositoryView(repository, record.repositoryView);
     options.progress(`${repository} is out of the pods' users' reach: they see it read-only at ${record.repositoryView}`);

@@ -35,7 +35,8 @@ export interface MeshRecord {
   /** The services' /24, black-holed on the host while the mesh runs. */
   serviceRange?: string;
   /** Where the pods see the repository when its own folder is out of their users' reach (a
-   *  read-only bind mount beside the mesh's folder; see repository-view.ts). */
+   *  read-only bind mount in the mesh's folder, unmounted before that folder is removed; see
+   *  repository-view.ts). */
   repositoryView?: string;
   pods: PodRecord[];
   processes: ProcessRecord[];
