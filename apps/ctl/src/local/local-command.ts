@@ -1,4 +1,5 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { stringify } from 'yaml';
 import { listNetns } from '@mizzen/net';
 import { defaultStateRoot, listMeshIds, loadRecord, meshPaths, type MeshPaths, type MeshRecord } from './mesh-state.ts';
 import { fetchIstiodJson } from '../proxy-status/istiod-client.ts';
@@ -24,18 +25,22 @@ export function localCommand(output: Output, setExitCode: (code: number) => void
     .argument('<dir>', 'folder of Kubernetes manifests (*.yaml)')
     .option('--state-dir <dir>', 'where meshes record what they made (env MIZZEN_LOCAL_STATE)', defaultStateRoot())
     .option('--timeout <seconds>', 'how long to wait for every pod to be ready', seconds, 90)
+    .addHelpText('after', '\nExit codes:\n  0  the mesh ran and was stopped and removed\n  1  it could not start (missing root or tools, a failure on the way), or parts of it remain\n  2  a bad flag, or a mesh already runs from this state folder\n')
     .action(async (dir: string, flags: { stateDir: string; timeout: number }) => setExitCode(await up(dir, flags, output)));
   local
     .command('down')
     .description('Stop meshes and remove what they made (all recorded meshes unless named)')
     .argument('[mesh...]', 'mesh ids, as `local status` lists them')
     .option('--state-dir <dir>', 'where meshes record what they made (env MIZZEN_LOCAL_STATE)', defaultStateRoot())
+    .addHelpText('after', '\nExit codes:\n  0  every mesh named (or recorded) is gone\n  1  a mesh is not recorded, or parts of one remain\n  2  a bad flag\n')
     .action(async (ids: string[], flags: { stateDir: string }) => setExitCode(await down(ids, flags.stateDir, output)));
   local
     .command('status')
     .description('List the recorded meshes and their pods')
     .option('--state-dir <dir>', 'where meshes record what they made (env MIZZEN_LOCAL_STATE)', defaultStateRoot())
-    .action(async (flags: { stateDir: string }) => setExitCode(await status(flags.stateDir, output)));
+    .addOption(new Option('-o, --output <format>', 'json or yaml: the meshes and their pods as data').choices(['json', 'yaml']))
+    .addHelpText('after', '\nExit codes:\n  0  printed (also when there is no mesh)\n  2  a bad flag\n')
+    .action(async (flags: { stateDir: string; output?: 'json' | 'yaml' }) => setExitCode(await status(flags.stateDir, output, flags.output)));
   return local;
 }
 
@@ -128,32 +133,50 @@ async function down(ids: string[], stateRoot: string, output: Output): Promise<n
   return code;
 }
 
-async function status(stateRoot: string, output: Output): Promise<number> {
-  const ids = listMeshIds(stateRoot);
-  if (ids.length === 0) {
-    output.out('no local mesh\n');
+/** One mesh as `local status` shows it. */
+interface MeshStatus {
+  id: string;
+  configDir: string;
+  podRange: string | undefined;
+  serviceRange: string | undefined;
+  runner: 'running' | 'gone';
+  /** Why the sidecars' sync state is unknown, when it is. */
+  istiod: string | undefined;
+  pods: { name: string; namespace: string; ip: string; ready: string; sync: string; containers: string }[];
+}
+
+async function status(stateRoot: string, output: Output, format?: 'json' | 'yaml'): Promise<number> {
+  const meshes = await Promise.all(listMeshIds(stateRoot).map(async (id) => meshStatus(loadRecord(meshPaths(stateRoot, id)), new Set(await listNetns()))));
+  if (format) {
+    const data = { meshes };
+    output.out(format === 'json' ? `${JSON.stringify(data, null, 2)}\n` : stringify(data));
     return 0;
   }
-  const namespaces = new Set(await listNetns());
-  for (const id of ids) {
-    const record = loadRecord(meshPaths(stateRoot, id));
-    const running = runnerAlive(record);
-    output.out(`mesh ${id} (${record.configDir}) on ${record.subnet ?? '?'}, services on ${record.serviceRange ?? '?'}: runner ${running ? 'running' : 'gone'}\n`);
-    const sync = await istiodSync(record);
-    if (typeof sync === 'string') output.out(`  ${sync}\n`);
-    const rows = await Promise.all(
-      record.pods.map(async (pod) => {
-        if (!namespaces.has(pod.netns)) return [pod.name, pod.namespace, pod.ip, 'no netns', '-', '-'];
-        const ready = String((await probe(`http://${pod.ip}:${agentStatusPort}/healthz/ready`, 2000)).ready);
-        const syncState = typeof sync === 'string' ? '?' : syncSummary(sync.get(`${pod.name}.${pod.namespace}`));
-        // Only a running runner keeps the containers' states current.
-        const containers = running ? containerSummary(record.processes.filter((p) => p.pod === pod.name)) : '?';
-        return [pod.name, pod.namespace, pod.ip, ready, syncState, containers];
-      }),
-    );
+  if (meshes.length === 0) output.out('no local mesh\n');
+  for (const mesh of meshes) {
+    output.out(`mesh ${mesh.id} (${mesh.configDir}) on ${mesh.podRange ?? '?'}, services on ${mesh.serviceRange ?? '?'}: runner ${mesh.runner}\n`);
+    if (mesh.istiod) output.out(`  ${mesh.istiod}\n`);
+    const rows = mesh.pods.map((pod) => [pod.name, pod.namespace, pod.ip, pod.ready, pod.sync, pod.containers]);
     output.out(podTable(rows, ['NAME', 'NAMESPACE', 'IP', 'READY', 'SYNC', 'CONTAINERS']));
   }
   return 0;
+}
+
+async function meshStatus(record: MeshRecord, namespaces: Set<string>): Promise<MeshStatus> {
+  const running = runnerAlive(record);
+  const sync = await istiodSync(record);
+  const pods = await Promise.all(
+    record.pods.map(async (pod) => {
+      const base = { name: pod.name, namespace: pod.namespace, ip: pod.ip };
+      if (!namespaces.has(pod.netns)) return { ...base, ready: 'no netns', sync: '-', containers: '-' };
+      const ready = String((await probe(`http://${pod.ip}:${agentStatusPort}/healthz/ready`, 2000)).ready);
+      const syncState = typeof sync === 'string' ? '?' : syncSummary(sync.get(`${pod.name}.${pod.namespace}`));
+      // Only a running runner keeps the containers' states current.
+      const containers = running ? containerSummary(record.processes.filter((p) => p.pod === pod.name)) : '?';
+      return { ...base, ready, sync: syncState, containers };
+    }),
+  );
+  return { id: record.id, configDir: record.configDir, podRange: record.subnet, serviceRange: record.serviceRange, runner: running ? 'running' : 'gone', istiod: typeof sync === 'string' ? sync : undefined, pods };
 }
 
 /** Each sidecar's sync state from the mesh's istiod, by POD.NAMESPACE, or why it is unknown. */
