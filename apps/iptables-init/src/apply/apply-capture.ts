@@ -39,8 +39,7 @@ export async function applyCapture(config: CaptureConfig, tools: CaptureTools = 
     }
     return applied;
   } catch (error) {
-    throw new Error(`${(error as Error).message}
-${await rollBack(snapshots, undos)}`);
+    throw new Error(`${(error as Error).message}\n${await rollBack(snapshots, undos)}`);
   }
 }
 
@@ -55,8 +54,7 @@ async function rollBack(snapshots: TableSnapshot[], undos: string[][]): Promise<
     const result = await run(tools.restore, [], restoreInput);
     if (result.code !== 0) problems.push(`${tools.restore}: ${result.stderr.trim()}`);
   }
-  if (problems.length > 0) return `rolling back failed, the rules may be half installed:
-${problems.join('\n')}`;
+  if (problems.length > 0) return `rolling back failed, the rules may be half installed:\n${problems.join('\n')}`;
   return snapshots.length > 0 ? 'the tables were put back as they were' : 'no rule was changed';
 }
 
