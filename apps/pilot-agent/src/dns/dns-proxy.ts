@@ -212,47 +212,49 @@ function lengthPrefix(length: number): Buffer {
 
 /** One query over UDP on a socket of its own; the answer must carry the query's id. */
 function udpExchange(query: Buffer, upstream: Upstream, timeoutMs: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
+  return exchange(timeoutMs, (answer, fail) => {
     const socket = createSocket(isIP(upstream.host.split('%')[0]) === 6 ? 'udp6' : 'udp4');
-    const timer = setTimeout(() => done(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    let finished = false;
-    const done = (error: Error | undefined, reply?: Buffer) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      socket.close();
-      if (error) reject(error);
-      else resolve(reply!);
-    };
-    socket.on('error', (error) => done(error));
+    socket.on('error', fail);
     socket.on('message', (reply) => {
-      if (reply.length >= 2 && reply.readUInt16BE(0) === query.readUInt16BE(0)) done(undefined, reply);
+      if (reply.length >= 2 && reply.readUInt16BE(0) === query.readUInt16BE(0)) answer(reply);
     });
     socket.send(query, upstream.port, upstream.host);
+    return () => socket.close();
   });
 }
 
 /** One query over TCP on a connection of its own. */
 function tcpExchange(query: Buffer, upstream: Upstream, timeoutMs: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
+  return exchange(timeoutMs, (answer, fail) => {
     const socket = connect({ host: upstream.host, port: upstream.port });
     let buffered = Buffer.alloc(0);
-    const timer = setTimeout(() => done(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    let finished = false;
-    const done = (error: Error | undefined, reply?: Buffer) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      socket.destroy();
-      if (error) reject(error);
-      else resolve(reply!);
-    };
-    socket.on('error', (error: NodeJS.ErrnoException) => done(new Error(error.code ?? error.message)));
+    socket.on('error', (error: NodeJS.ErrnoException) => fail(new Error(error.code ?? error.message)));
     socket.on('connect', () => socket.write(Buffer.concat([lengthPrefix(query.length), query])));
     socket.on('data', (chunk: Buffer) => {
       buffered = Buffer.concat([buffered, chunk]);
-      if (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) done(undefined, buffered.subarray(2, 2 + buffered.readUInt16BE(0)));
+      if (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) answer(buffered.subarray(2, 2 + buffered.readUInt16BE(0)));
     });
-    socket.on('end', () => done(new Error('closed before answering')));
+    socket.on('end', () => fail(new Error('closed before answering')));
+    return () => socket.destroy();
+  });
+}
+
+/** Settles once: with the first answer, the first failure or the time-out, whichever comes
+ *  first; `open` starts the exchange and returns how to release its socket, done either way. */
+function exchange(timeoutMs: number, open: (answer: (reply: Buffer) => void, fail: (error: Error) => void) => () => void): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    let finished = false;
+    const finish = (settle: () => void): void => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      release();
+      settle();
+    };
+    const timer = setTimeout(() => finish(() => reject(new Error(`no answer within ${timeoutMs} ms`))), timeoutMs);
+    const release = open(
+      (reply) => finish(() => resolve(reply)),
+      (error) => finish(() => reject(error)),
+    );
   });
 }
