@@ -10,6 +10,9 @@ export const BODY_UNKNOWN = -1;
 /** Response body length for responses that carry none (HEAD, 204, 304): framing headers pass as is. */
 export const BODY_NONE = -2;
 
+/** The downstream protocol of a stream, as access logs print it (%PROTOCOL%). */
+export type HttpProtocol = 'HTTP/1.0' | 'HTTP/1.1' | 'HTTP/2';
+
 /** One downstream request as HTTP filters see it (Envoy's decoder/encoder filter callbacks).
  *  Filters record what happened (response flags, upstream host) in its StreamInfo fields. */
 export interface HttpStream extends StreamInfo {
@@ -19,6 +22,8 @@ export interface HttpStream extends StreamInfo {
   /** The route the connection manager matched, or undefined (404 NR). */
   readonly route: RouteEntry | undefined;
   readonly connection: DownstreamConnection;
+  /** The protocol the client speaks; an upstream with `use_downstream_protocol_config` follows it. */
+  readonly protocol: HttpProtocol;
   /** The upgrade (lowercase, e.g. "websocket") the request asks for and its route allows. */
   readonly upgrade: string | undefined;
   /** After a 101 for an allowed upgrade: the connection leaves HTTP, and the caller owns the
@@ -34,6 +39,9 @@ export interface HttpStream extends StreamInfo {
   /** Returns false when the downstream buffer is full; the filter then waits for onDownstreamDrain. */
   encodeData(data: Buffer): boolean;
   encodeEnd(): void;
+  /** Ends the response with trailers (gRPC's `grpc-status`). A chunked HTTP/1.1 response
+   *  carries them in its last chunk; a response of known length has nowhere to put them. */
+  encodeTrailers(trailers: HeaderList): void;
   /** Resumes the filters after the one that returned 'stop' from decodeHeaders (a delay is
    *  over): they see the headers, then the body that arrived meanwhile. */
   continueDecoding(): void;

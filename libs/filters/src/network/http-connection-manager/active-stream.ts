@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import { getHeader, hasToken, removeHeader, setHeader, type HeaderList } from '../../http1/headers.ts';
 import type { RequestHead } from '../../http1/http-head.ts';
 import { statusText } from '../../http1/status-text.ts';
-import { BODY_NONE, BODY_UNKNOWN, type HttpStream } from '../../http-stream.ts';
+import { BODY_NONE, BODY_UNKNOWN, type HttpProtocol, type HttpStream } from '../../http-stream.ts';
 import { normalizeRequestPath, type PathVerdict } from '../../path-normalization.ts';
 import type { DownstreamConnection, HttpFilter } from '../../registry.ts';
 import type { ConnectionManagerConfig } from './connection-manager-config.ts';
@@ -135,6 +135,10 @@ export class ActiveStream implements HttpStream {
 
   get connection(): DownstreamConnection {
     return this.owner.connection;
+  }
+
+  get protocol(): HttpProtocol {
+    return this.request.minorVersion === 0 ? 'HTTP/1.0' : 'HTTP/1.1';
   }
 
   get routeName(): string | undefined {
@@ -289,6 +293,17 @@ export class ActiveStream implements HttpStream {
     this.responseComplete = true;
     this.destroy();
     this.owner.onResponseComplete(this);
+  }
+
+  encodeTrailers(trailers: HeaderList): void {
+    if (this.responseComplete) return;
+    if (this.chunkedResponse && trailers.length !== 0) {
+      let last = '0\r\n';
+      for (let i = 0; i < trailers.length; i += 2) last += `${trailers[i]}: ${trailers[i + 1]}\r\n`;
+      this.owner.write(`${last}\r\n`);
+      this.chunkedResponse = false;
+    }
+    this.encodeEnd();
   }
 
   readDisable(disable: boolean): void {
