@@ -9,6 +9,8 @@ command -v ip >/dev/null 2>&1 || need_packages+=(iproute2)
 command -v iptables-restore >/dev/null 2>&1 || need_packages+=(iptables)
 command -v curl >/dev/null 2>&1 || need_packages+=(curl)
 command -v setpriv >/dev/null 2>&1 || need_packages+=(util-linux)
+# mizzenctl's completion scripts are tested in the shells themselves.
+for shell in zsh fish; do command -v "$shell" >/dev/null 2>&1 || need_packages+=("$shell"); done
 # libs/net builds a small native addon from source at install.
 command -v make >/dev/null 2>&1 || need_packages+=(make)
 command -v g++ >/dev/null 2>&1 || need_packages+=(g++)
