@@ -8,7 +8,7 @@ import { resourceName } from '../resources/type-url.ts';
 import { XdsError } from '../xds-error.ts';
 import { adsServiceDefinition, channelOptions, type WireResponse } from './ads-wire.ts';
 import type { DeltaAdsServer } from './delta-ads-server.ts';
-import { packPushed, taggedAs } from './pushed-resource.ts';
+import { encodePushed } from './pushed-resource.ts';
 import { emptyServerStreamState, onServerRequest, onServerResponse, type ServerDecision, type ServerStreamState } from './server-stream-state.ts';
 import { ServerStreams, type AdsStreamInfo, type StreamHandler } from './server-streams.ts';
 
@@ -95,11 +95,13 @@ export class AdsServer {
   /**
    * Sends the resources of one type to one stream, with a new nonce. Resources are Envoy JSON
    * with "@type"; a bad one throws XdsError naming it. Returns false when the stream is gone.
+   * Each resource object is encoded once and its bytes reused for every stream it goes to, so
+   * an object must not be changed once pushed (build a new one).
    */
   push(streamId: string, typeUrl: string, resources: JsonObject[], version: string): boolean {
     const stream = this.#streams.get(streamId);
     if (!stream) return false;
-    const packed = resources.map((resource, i) => packPushed(typeUrl, taggedAs(typeUrl, resource, i), resourceName(resource)));
+    const packed = resources.map((resource, i) => encodePushed(typeUrl, resource, i, resourceName(resource)).any);
     const nonce = randomUUID();
     stream.state = onServerResponse(stream.state, typeUrl, version, nonce);
     stream.call.write({ version_info: version, type_url: typeUrl, nonce, resources: packed });

@@ -1,9 +1,9 @@
 // The server side of delta (incremental) ADS over gRPC. It keeps, per stream and type, what
 // the client subscribed to and which version of each resource it holds, tells its handler what
 // each request means, and turns a type's full desired set into the changes the client lacks.
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
-import type { JsonObject, PackedAny } from '../json/codec.ts';
+import type { JsonObject } from '../json/codec.ts';
 import type { DeltaDiscoveryRequest } from '../resources/discovery.ts';
 import { resourceName } from '../resources/type-url.ts';
 import { XdsError } from '../xds-error.ts';
@@ -20,7 +20,7 @@ import {
   type DeltaServerStreamState,
   type DeltaSubscription,
 } from './delta-server-state.ts';
-import { packPushed, taggedAs } from './pushed-resource.ts';
+import { encodePushed, type EncodedResource } from './pushed-resource.ts';
 import { ServerStreams, type OpenStream, type StreamHandler } from './server-streams.ts';
 
 export interface DeltaAdsServerHandler extends StreamHandler {
@@ -38,26 +38,16 @@ type DeltaCall = grpc.ServerDuplexStream<DeltaDiscoveryRequest, WireDeltaRespons
 type SubscribeDecision = Extract<DeltaServerDecision, { kind: 'subscribe' }>;
 type DeltaStream = OpenStream<DeltaDiscoveryRequest, WireDeltaResponse, DeltaServerStreamState>;
 
-interface PackedResource {
-  version: string;
-  any: PackedAny;
-}
-
-/** A resource's version is a digest of its encoding: equal content, equal version. */
-function contentVersion(any: PackedAny): string {
-  return createHash('sha256').update(any.value).digest('base64url').slice(0, 22);
-}
-
-/** Packs a type's resources by name; a bad, unnamed or repeated one throws XdsError naming it. */
-function packResources(typeUrl: string, resources: JsonObject[]): Map<string, PackedResource> {
-  const packed = new Map<string, PackedResource>();
+/** Packs a type's resources by name (each object encoded once, however many streams get it;
+ *  its version a digest of the encoding: equal content, equal version); a bad, unnamed or
+ *  repeated one throws XdsError naming it. */
+function packResources(typeUrl: string, resources: JsonObject[]): Map<string, EncodedResource> {
+  const packed = new Map<string, EncodedResource>();
   resources.forEach((resource, i) => {
-    const tagged = taggedAs(typeUrl, resource, i);
     const name = resourceName(resource);
     if (name === '') throw new XdsError(`push ${typeUrl}: resources[${i}] has no name`);
     if (packed.has(name)) throw new XdsError(`push ${typeUrl}: resource ${JSON.stringify(name)} appears twice`);
-    const any = packPushed(typeUrl, tagged, name);
-    packed.set(name, { version: contentVersion(any), any });
+    packed.set(name, encodePushed(typeUrl, resource, i, name));
   });
   return packed;
 }
@@ -131,7 +121,7 @@ export class DeltaAdsServer {
     return true;
   }
 
-  #send(stream: DeltaStream, typeUrl: string, version: string, changes: DeltaChanges, packed: Map<string, PackedResource>): void {
+  #send(stream: DeltaStream, typeUrl: string, version: string, changes: DeltaChanges, packed: Map<string, EncodedResource>): void {
     const nonce = randomUUID();
     stream.state = onDeltaServerResponse(stream.state, typeUrl, { nonce, version, changes });
     stream.call.write({
