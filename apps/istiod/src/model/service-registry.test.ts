@@ -81,7 +81,7 @@ describe('buildServiceRegistry', () => {
     expect(buildServiceRegistry(store).services[0].ports).toEqual([
       { name: 'grpc-api', port: 7070, targetPort: 7070, protocol: 'GRPC' },
       { name: 'web', port: 80, targetPort: 80, protocol: 'HTTP' },
-      { name: 'mongo', port: 27017, targetPort: 27017, protocol: 'AUTO' },
+      { name: 'mongo', port: 27017, targetPort: 27017, protocol: 'TCP' },
     ]);
   });
 
