@@ -17,9 +17,6 @@ export interface MeshAccessLog {
 export const meshConfigNamespace = 'istio-system';
 export const meshConfigName = 'istio';
 
-const httpConnectionManagerName = 'envoy.filters.network.http_connection_manager';
-const tcpProxyName = 'envoy.filters.network.tcp_proxy';
-
 /** The access log the mesh config asks for, or undefined when it asks for none (no ConfigMap,
  *  or no accessLogFile). A mesh config that cannot be read turns access logs off, and says why
  *  in `warnings`. */
@@ -67,21 +64,18 @@ export function fileAccessLog(log: MeshAccessLog): JsonObject {
   return { name: 'envoy.access_loggers.file', typed_config: { '@type': FILE_ACCESS_LOG_TYPE_URL, path: log.file, log_format: logFormat } };
 }
 
-/** The listeners with the access log on each HTTP connection manager and tcp_proxy (unchanged
- *  when there is none). */
-export function withAccessLogs(listeners: JsonObject[], log: MeshAccessLog | undefined): JsonObject[] {
-  if (!log) return listeners;
-  const entry = fileAccessLog(log);
-  const filter = (f: JsonObject): JsonObject => {
-    if ((f.name !== httpConnectionManagerName && f.name !== tcpProxyName) || !isObject(f.typed_config)) return f;
-    return { ...f, typed_config: { ...f.typed_config, access_log: [entry] } };
-  };
-  const chain = (c: JsonObject): JsonObject => (Array.isArray(c.filters) ? { ...c, filters: (c.filters as JsonObject[]).map(filter) } : c);
-  return listeners.map((l) => ({
-    ...l,
-    ...(Array.isArray(l.filter_chains) ? { filter_chains: (l.filter_chains as JsonObject[]).map(chain) } : {}),
-    ...(isObject(l.default_filter_chain) ? { default_filter_chain: chain(l.default_filter_chain) } : {}),
-  }));
+const entries = new WeakMap<MeshAccessLog, JsonObject[]>();
+
+/** The `access_log` field of an HTTP connection manager or tcp_proxy: none without a mesh
+ *  access log. The entry is built once per mesh config and shared by every filter. */
+export function accessLogField(log: MeshAccessLog | undefined): JsonObject {
+  if (!log) return {};
+  let entry = entries.get(log);
+  if (!entry) {
+    entry = [fileAccessLog(log)];
+    entries.set(log, entry);
+  }
+  return { access_log: entry };
 }
 
 /** Istio's JSON accessLogFormat is a JSON object of format strings, written as a string. */

@@ -27,9 +27,10 @@ const connectTimeout = '10s';
  *  port's DestinationRule defines, the fixed fallbacks, and one per inbound port of its own
  *  pod; sorted by name. */
 export function buildClusters(push: PushContext, proxy: Proxy): JsonObject[] {
+  const sidecar = !isRouter(proxy);
   const outbound = visibleServicePorts(push, proxy).flatMap(({ service, port }) => {
     const rule = destinationRuleFor(push.destinationRules, proxy.namespace, service.hostname, service.namespace);
-    return outboundClusters(push, service, port, rule);
+    return outboundClusters(push, service, port, rule, sidecar);
   });
   // A gateway proxy serves no app of its own, so it has no inbound clusters.
   const inbound = (isRouter(proxy) ? [] : inboundPorts(push, proxy)).map((inboundPort) => {
@@ -44,7 +45,7 @@ export function buildClusters(push: PushContext, proxy: Proxy): JsonObject[] {
         cluster_name: name,
         endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress('127.0.0.1', inboundPort.targetPort) } }] }],
       },
-      ...protocolOptions(undefined, inboundPort.protocol),
+      ...protocolOptions(undefined, inboundPort.protocol, true),
     };
   });
   const fixed = [
@@ -68,20 +69,20 @@ export function buildClusters(push: PushContext, proxy: Proxy): JsonObject[] {
 const outboundByPush = new WeakMap<PushContext, Map<string, JsonObject[]>>();
 
 /** The clusters of a service port, one more per subset of its DestinationRule. They depend on
- *  the port and the rule only, so they are built once per push and shared by every proxy that
- *  sees the same rule. */
-function outboundClusters(push: PushContext, service: MeshService, port: ServicePort, rule: DestinationRule | undefined): JsonObject[] {
+ *  the port, the rule and whether the proxy is a sidecar only, so they are built once per push
+ *  and shared by every proxy of the same kind that sees the same rule. */
+function outboundClusters(push: PushContext, service: MeshService, port: ServicePort, rule: DestinationRule | undefined, sidecar: boolean): JsonObject[] {
   let cache = outboundByPush.get(push);
   if (!cache) {
     cache = new Map();
     outboundByPush.set(push, cache);
   }
-  const key = `${rule ? `${rule.metadata.namespace}/${rule.metadata.name}` : ''}|${port.port}|${service.hostname}`;
+  const key = `${sidecar ? 'sidecar' : 'router'}|${rule ? `${rule.metadata.namespace}/${rule.metadata.name}` : ''}|${port.port}|${service.hostname}`;
   const cached = cache.get(key);
   if (cached) return cached;
   const endpoints = serviceEndpoints(push, service.hostname, port.port);
   const clusters = [
-    outboundCluster(outboundClusterName(port.port, service.hostname), service, port.protocol, portPolicy(rule, port.port), endpoints),
+    outboundCluster(outboundClusterName(port.port, service.hostname), service, port.protocol, portPolicy(rule, port.port), endpoints, sidecar),
     ...(rule?.spec.subsets ?? []).map((subset) =>
       outboundCluster(
         outboundClusterName(port.port, service.hostname, subset.name),
@@ -89,6 +90,7 @@ function outboundClusters(push: PushContext, service: MeshService, port: Service
         port.protocol,
         portPolicy(rule, port.port, subset),
         endpoints.filter((e) => !subset.labels || selectorMatches(subset.labels, e.labels)),
+        sidecar,
       ),
     ),
   ];
@@ -101,14 +103,15 @@ function outboundClusters(push: PushContext, service: MeshService, port: Service
  *  endpoints' names, or with resolution NONE the original destination. lb_policy is left out
  *  unless the policy sets one: ROUND_ROBIN is its default, and canonical Envoy JSON omits
  *  defaults. */
-function outboundCluster(name: string, service: MeshService, protocol: Protocol, policy: PortPolicy, endpoints: Endpoint[]): JsonObject {
+function outboundCluster(name: string, service: MeshService, protocol: Protocol, policy: PortPolicy, endpoints: Endpoint[], sidecar: boolean): JsonObject {
   const cluster: JsonObject = {
     '@type': typeUrls.cluster,
     name,
     ...discovery(name, service, endpoints),
     connect_timeout: connectTimeout,
-    ...protocolOptions(undefined, protocol),
-    ...clusterPolicyFields(policy, protocol),
+    // Set here first to keep the field in its place; the policy may rewrite it.
+    ...protocolOptions(undefined, protocol, sidecar),
+    ...clusterPolicyFields(policy, protocol, sidecar),
   };
   if (service.resolution === 'NONE') Object.assign(cluster, { type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED' });
   if (cluster.type === 'ORIGINAL_DST') {

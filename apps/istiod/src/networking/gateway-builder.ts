@@ -63,14 +63,14 @@ function gatewayListener(push: PushContext, proxy: Proxy, group: GatewayPort): J
   const statPrefix = `outbound_${group.bind}_${group.port}`;
   const plainHttp = group.servers.filter((b) => serverIsHttp(b.server) && serverProtocol(b.server) !== 'HTTPS');
   if (plainHttp.length > 0) {
-    chains.push({ filters: [httpConnectionManager(statPrefix, rds(`http.${group.port}`), httpFilters(push, plainHttp))] });
+    chains.push({ filters: [httpConnectionManager(statPrefix, rds(`http.${group.port}`), httpFilters(push, plainHttp), push.accessLog)] });
   }
   for (const bound of group.servers) {
     const protocol = serverProtocol(bound.server);
     if (protocol === 'HTTPS' && terminatesTls(bound.server)) {
       chains.push({
         ...sniMatch(serverHostNames(bound)),
-        filters: [httpConnectionManager(statPrefix, rds(routeName(bound, group.port)), httpFilters(push, [bound]))],
+        filters: [httpConnectionManager(statPrefix, rds(routeName(bound, group.port)), httpFilters(push, [bound]), push.accessLog)],
         transport_socket: downstreamTls(bound.server.tls as ServerTLSSettings, ['h2', 'http/1.1']),
       });
     } else if ((protocol === 'TLS' || protocol === 'HTTPS') && !terminatesTls(bound.server)) {
@@ -195,7 +195,7 @@ function passthroughChains(push: PushContext, proxy: Proxy, bound: GatewayServer
       if (!target || sni.length === 0) continue;
       for (const h of sni) taken.add(h);
       const statPrefix = typeof target.cluster === 'string' ? target.cluster : `${port}`;
-      chains.push({ filter_chain_match: { server_names: [...new Set(sni)] }, ...tcpChain(statPrefix, target) });
+      chains.push({ filter_chain_match: { server_names: [...new Set(sni)] }, ...tcpChain(statPrefix, target, push.accessLog) });
     }
   }
   return chains;
@@ -208,7 +208,7 @@ function tcpServerChain(push: PushContext, proxy: Proxy, bound: GatewayServer, p
     const namespace = vs.metadata.namespace ?? 'default';
     const route = vs.spec.tcp?.find((r) => routeApplies(r, namespace, ctx));
     const target = route && routeTarget(route, namespace, ctx);
-    if (target) return tcpChain(typeof target.cluster === 'string' ? target.cluster : blackHoleCluster, target);
+    if (target) return tcpChain(typeof target.cluster === 'string' ? target.cluster : blackHoleCluster, target, push.accessLog);
   }
   return undefined;
 }

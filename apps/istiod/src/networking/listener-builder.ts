@@ -1,5 +1,5 @@
 import { sidecarScope, visibleServicePorts } from '../model/sidecar-scope.ts';
-import { isHttp } from '../model/protocol.ts';
+import { isHttp, isTls, type Protocol } from '../model/protocol.ts';
 import type { Proxy } from '../model/proxy.ts';
 import { inboundPorts, type InboundPort, type PushContext } from '../model/push-context.ts';
 import type { MeshService } from '../model/service.ts';
@@ -15,6 +15,7 @@ import {
   type JsonObject,
 } from './envoy-json.ts';
 import { appliesToSidecar } from '../model/virtual-services.ts';
+import { accessLogField, type MeshAccessLog } from './access-log.ts';
 import { inboundRouteConfiguration } from './http-route.ts';
 import { tcpProxyTarget } from './tcp-route.ts';
 import { corsFilterName, faultFilterName, injectsFaults, setsCors } from './virtual-service-route.ts';
@@ -56,42 +57,44 @@ function servicesByPort(push: PushContext, proxy: Proxy): PortServices[] {
 
 function capturedListeners(push: PushContext, proxy: Proxy): JsonObject[] {
   const filters = routeFilters(push, proxy);
+  const log = push.accessLog;
   const listeners: JsonObject[] = [];
   for (const { port, http, tcp, auto } of servicesByPort(push, proxy)) {
     if (auto.length > 0) listeners.push(sniffingListener(push, proxy, port, http, auto, filters));
-    else if (http.length > 0) listeners.push(listener(`0.0.0.0_${port}`, '0.0.0.0', port, false, 'OUTBOUND', [httpOutboundChain('0.0.0.0', port, filters)]));
+    else if (http.length > 0) listeners.push(listener(`0.0.0.0_${port}`, '0.0.0.0', port, false, 'OUTBOUND', [httpOutboundChain('0.0.0.0', port, filters, log)]));
     for (const service of tcp) {
       const cluster = outboundClusterName(port, service.hostname);
       if (service.clusterIP) {
-        listeners.push(listener(`${service.clusterIP}_${port}`, service.clusterIP, port, false, 'OUTBOUND', [tcpChain(cluster, tcpProxyTarget(service, { push, proxy, port }))]));
+        listeners.push(listener(`${service.clusterIP}_${port}`, service.clusterIP, port, false, 'OUTBOUND', [tcpChain(cluster, tcpProxyTarget(service, { push, proxy, port }), log)]));
       } else if (http.length === 0 && auto.length === 0 && tcp.length === 1) {
         // A headless TCP service alone on its port can still own the wildcard listener.
-        listeners.push(listener(`0.0.0.0_${port}`, '0.0.0.0', port, false, 'OUTBOUND', [tcpChain(cluster, tcpProxyTarget(service, { push, proxy, port }))]));
+        listeners.push(listener(`0.0.0.0_${port}`, '0.0.0.0', port, false, 'OUTBOUND', [tcpChain(cluster, tcpProxyTarget(service, { push, proxy, port }), log)]));
       }
     }
   }
   listeners.push({
     ...listener('virtualOutbound', '0.0.0.0', virtualOutboundPort, true, 'OUTBOUND', [
       // A connection to 15001 itself would loop forever.
-      { ...tcpChain(blackHoleCluster, blackHoleCluster), name: 'virtualOutbound-blackhole', filter_chain_match: { destination_port: virtualOutboundPort } },
+      { ...tcpChain(blackHoleCluster, blackHoleCluster, log), name: 'virtualOutbound-blackhole', filter_chain_match: { destination_port: virtualOutboundPort } },
       // Unknown destinations pass through, or under REGISTRY_ONLY go nowhere.
       sidecarScope(push, proxy).outboundTrafficPolicy === 'REGISTRY_ONLY'
-        ? { ...tcpChain(blackHoleCluster, blackHoleCluster), name: 'virtualOutbound-catchall-tcp' }
-        : { ...tcpChain(passthroughCluster, passthroughCluster), name: 'virtualOutbound-catchall-tcp' },
+        ? { ...tcpChain(blackHoleCluster, blackHoleCluster, log), name: 'virtualOutbound-catchall-tcp' }
+        : { ...tcpChain(passthroughCluster, passthroughCluster, log), name: 'virtualOutbound-catchall-tcp' },
     ]),
     use_original_dst: true,
   });
-  const inboundChains = inboundPorts(push, proxy).map((inbound) => ({
-    ...inboundChain(inbound, '0.0.0.0'),
-    name: `0.0.0.0_${inbound.targetPort}`,
-    filter_chain_match: { destination_port: inbound.targetPort },
-  }));
+  // Each inbound port's chains, told apart by destination port (the one the app listens on).
+  const portChains = inboundPorts(push, proxy).flatMap((inbound) =>
+    inboundChains(push, inbound, '0.0.0.0').map(({ filter_chain_match: match, ...chain }) => ({
+      ...chain,
+      name: `0.0.0.0_${inbound.targetPort}`,
+      filter_chain_match: { destination_port: inbound.targetPort, ...(match as JsonObject | undefined) },
+    })),
+  );
+  const virtualInboundChains = [...portChains, { ...tcpChain(inboundPassthroughCluster, inboundPassthroughCluster, log), name: 'virtualInbound-catchall-tcp' }];
   listeners.push({
-    ...listener('virtualInbound', '0.0.0.0', virtualInboundPort, true, 'INBOUND', [
-      ...inboundChains,
-      { ...tcpChain(inboundPassthroughCluster, inboundPassthroughCluster), name: 'virtualInbound-catchall-tcp' },
-    ]),
-    listener_filters: [{ name: 'envoy.filters.listener.original_dst', typed_config: { '@type': typeUrls.originalDst } }],
+    ...listener('virtualInbound', '0.0.0.0', virtualInboundPort, true, 'INBOUND', virtualInboundChains),
+    ...inboundListenerFilters(virtualInboundChains, [{ name: 'envoy.filters.listener.original_dst', typed_config: { '@type': typeUrls.originalDst } }]),
   });
   return listeners;
 }
@@ -105,17 +108,18 @@ const sniffedHttp = ['http/1.1', 'h2c'];
  *  through the routes when HTTP services share the port; the rest passes through (or, under
  *  REGISTRY_ONLY, goes nowhere). */
 function sniffingListener(push: PushContext, proxy: Proxy, port: number, http: MeshService[], auto: MeshService[], filters: JsonObject[]): JsonObject {
-  const httpChain = httpOutboundChain('0.0.0.0', port, filters);
+  const log = push.accessLog;
+  const httpChain = httpOutboundChain('0.0.0.0', port, filters, log);
   const chains: JsonObject[] = [];
   for (const service of auto) {
     if (!service.clusterIP) continue;
     const vip = { address_prefix: service.clusterIP, prefix_len: service.clusterIP.includes(':') ? 128 : 32 };
     chains.push({ ...httpChain, filter_chain_match: { prefix_ranges: [vip], application_protocols: sniffedHttp } });
-    chains.push({ ...tcpChain(outboundClusterName(port, service.hostname), tcpProxyTarget(service, { push, proxy, port })), filter_chain_match: { prefix_ranges: [vip] } });
+    chains.push({ ...tcpChain(outboundClusterName(port, service.hostname), tcpProxyTarget(service, { push, proxy, port }), log), filter_chain_match: { prefix_ranges: [vip] } });
   }
   if (http.length > 0 || auto.some((s) => !s.clusterIP)) chains.push({ ...httpChain, filter_chain_match: { application_protocols: sniffedHttp } });
   const fallback = sidecarScope(push, proxy).outboundTrafficPolicy === 'REGISTRY_ONLY' ? blackHoleCluster : passthroughCluster;
-  chains.push(tcpChain(fallback, fallback));
+  chains.push(tcpChain(fallback, fallback, log));
   return {
     ...listener(`0.0.0.0_${port}`, '0.0.0.0', port, false, 'OUTBOUND', chains),
     listener_filters: [{ name: 'envoy.filters.listener.http_inspector', typed_config: { '@type': typeUrls.httpInspector } }],
@@ -127,6 +131,7 @@ function uncapturedListeners(push: PushContext, proxy: Proxy): JsonObject[] {
   // The app itself listens on 127.0.0.1:TARGET_PORT, so an outbound listener there would clash.
   const appPorts = new Set(inbound.map((i) => i.targetPort));
   const filters = routeFilters(push, proxy);
+  const log = push.accessLog;
   const listeners: JsonObject[] = [];
   for (const { port, http, tcp: declaredTcp, auto } of servicesByPort(push, proxy)) {
     if (appPorts.has(port)) continue;
@@ -134,16 +139,17 @@ function uncapturedListeners(push: PushContext, proxy: Proxy): JsonObject[] {
     const tcp = [...declaredTcp, ...auto];
     const name = `127.0.0.1_${port}`;
     if (http.length > 0) {
-      listeners.push(listener(name, '127.0.0.1', port, true, 'OUTBOUND', [httpOutboundChain('127.0.0.1', port, filters)]));
+      listeners.push(listener(name, '127.0.0.1', port, true, 'OUTBOUND', [httpOutboundChain('127.0.0.1', port, filters, log)]));
     } else {
       // One address and port can carry one TCP service: the first by name.
       const cluster = outboundClusterName(port, tcp[0].hostname);
-      listeners.push(listener(name, '127.0.0.1', port, true, 'OUTBOUND', [tcpChain(cluster, tcpProxyTarget(tcp[0], { push, proxy, port }))]));
+      listeners.push(listener(name, '127.0.0.1', port, true, 'OUTBOUND', [tcpChain(cluster, tcpProxyTarget(tcp[0], { push, proxy, port }), log)]));
     }
   }
   const podIp = proxy.ipAddresses[0];
   for (const port of inbound) {
-    listeners.push(listener(`${podIp}_${port.targetPort}`, podIp, port.targetPort, true, 'INBOUND', [inboundChain(port, podIp)]));
+    const chains = inboundChains(push, port, podIp);
+    listeners.push({ ...listener(`${podIp}_${port.targetPort}`, podIp, port.targetPort, true, 'INBOUND', chains), ...inboundListenerFilters(chains, []) });
   }
   return listeners;
 }
@@ -171,21 +177,65 @@ function routeFilters(push: PushContext, proxy: Proxy): JsonObject[] {
   ];
 }
 
-function httpOutboundChain(address: string, port: number, filters: JsonObject[]): JsonObject {
+function httpOutboundChain(address: string, port: number, filters: JsonObject[], log: MeshAccessLog | undefined): JsonObject {
   return {
     filters: [
-      httpConnectionManager(`outbound_${address}_${port}`, { rds: { config_source: adsConfigSource(), route_config_name: String(port) } }, filters),
+      httpConnectionManager(`outbound_${address}_${port}`, { rds: { config_source: adsConfigSource(), route_config_name: String(port) } }, filters, log),
     ],
   };
 }
 
-function inboundChain(inbound: InboundPort, address: string): JsonObject {
-  const cluster = inboundClusterName(inbound.targetPort);
-  if (!isHttp(inbound.protocol)) return tcpChain(cluster, cluster);
-  return { filters: [httpConnectionManager(`inbound_${address}_${inbound.targetPort}`, { route_config: inboundRouteConfiguration(inbound) })] };
+/** How the chains of an inbound port match a connection, as Istio builds them without mutual
+ *  TLS: a declared HTTP or TCP port takes every connection; a port of no declared protocol is
+ *  sniffed, HTTP (the application protocols http_inspector sets for plain text) to the
+ *  connection manager and the rest as TCP; a TLS port (`tls`, `https`) is the app's own TLS,
+ *  passed through as TCP whether the tls_inspector finds TLS or not. */
+function inboundMatches(protocol: Protocol): { match?: JsonObject; http: boolean }[] {
+  if (isHttp(protocol)) return [{ http: true }];
+  if (protocol === 'AUTO') {
+    return [
+      { match: { transport_protocol: 'raw_buffer', application_protocols: sniffedHttp }, http: true },
+      { match: { transport_protocol: 'raw_buffer' }, http: false },
+    ];
+  }
+  if (isTls(protocol)) return [{ match: { transport_protocol: 'tls' }, http: false }, { match: { transport_protocol: 'raw_buffer' }, http: false }];
+  return [{ http: false }];
 }
 
-export function httpConnectionManager(statPrefix: string, routes: JsonObject, filters: JsonObject[] = []): JsonObject {
+/** The filter chains of one inbound port, to the app through `inbound|TARGET_PORT||`. */
+function inboundChains(push: PushContext, inbound: InboundPort, address: string): JsonObject[] {
+  const cluster = inboundClusterName(inbound.targetPort);
+  return inboundMatches(inbound.protocol).map(({ match, http }) => {
+    const chain = http
+      ? { filters: [httpConnectionManager(`inbound_${address}_${inbound.targetPort}`, { route_config: inboundRouteConfiguration(inbound) }, [], push.accessLog)] }
+      : tcpChain(cluster, cluster, push.accessLog);
+    return match ? { ...chain, filter_chain_match: match } : chain;
+  });
+}
+
+/** The listener filters an inbound listener's chains need, after the given ones, as Istio
+ *  derives them: the tls_inspector when a chain matches on TLS, then the http_inspector when
+ *  one matches on a sniffed HTTP protocol (it leaves a connection the first found TLS alone).
+ *  Istio turns each inspector off on the ports that do not need it (`filter_disabled`); the
+ *  proxy does not take that field, so they run on every port of the listener, and a connection
+ *  whose client sends nothing first (a server-first protocol) goes on after the detection
+ *  timeout instead of being closed. */
+function inboundListenerFilters(chains: JsonObject[], first: JsonObject[]): JsonObject {
+  const matches = chains.map((c) => (c.filter_chain_match ?? {}) as { transport_protocol?: string; application_protocols?: string[] });
+  const tls = matches.some((m) => m.transport_protocol === 'tls');
+  const http = matches.some((m) => m.application_protocols?.some((p) => sniffedHttp.includes(p)));
+  const filters = [
+    ...first,
+    ...(tls ? [{ name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': typeUrls.tlsInspector } }] : []),
+    ...(http ? [{ name: 'envoy.filters.listener.http_inspector', typed_config: { '@type': typeUrls.httpInspector } }] : []),
+  ];
+  if (filters.length === 0) return {};
+  return { listener_filters: filters, ...(tls || http ? { continue_on_listener_filters_timeout: true } : {}) };
+}
+
+/** An HTTP connection manager: its routes (`rds` or `route_config`), the given HTTP filters
+ *  before the router, and the mesh's access log. */
+export function httpConnectionManager(statPrefix: string, routes: JsonObject, filters: JsonObject[], log: MeshAccessLog | undefined): JsonObject {
   return {
     name: 'envoy.filters.network.http_connection_manager',
     typed_config: {
@@ -193,15 +243,16 @@ export function httpConnectionManager(statPrefix: string, routes: JsonObject, fi
       stat_prefix: statPrefix,
       ...routes,
       http_filters: [...filters, { name: 'envoy.filters.http.router', typed_config: { '@type': typeUrls.router } }],
+      ...accessLogField(log),
     },
   };
 }
 
 /** A chain of one tcp_proxy to a cluster, or to the target a VirtualService's TCP route
- *  gives (`cluster` or `weighted_clusters`). */
-export function tcpChain(statPrefix: string, target: string | JsonObject): JsonObject {
+ *  gives (`cluster` or `weighted_clusters`), with the mesh's access log. */
+export function tcpChain(statPrefix: string, target: string | JsonObject, log: MeshAccessLog | undefined): JsonObject {
   const destination = typeof target === 'string' ? { cluster: target } : target;
   return {
-    filters: [{ name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': typeUrls.tcpProxy, stat_prefix: statPrefix, ...destination } }],
+    filters: [{ name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': typeUrls.tcpProxy, stat_prefix: statPrefix, ...destination, ...accessLogField(log) } }],
   };
 }

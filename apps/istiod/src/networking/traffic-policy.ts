@@ -3,7 +3,7 @@
 // detection. The hash key itself is a route setting (hash_policy), so it is built here too.
 import type { ConnectionPoolSettings, LoadBalancerSettings, OutlierDetection } from '@mizzen/config';
 import type { PortPolicy } from '../model/destination-rules.ts';
-import { isHttp2, type Protocol } from '../model/protocol.ts';
+import { isHttp, isHttp2, type Protocol } from '../model/protocol.ts';
 import { durationJson, typeUrls, type JsonObject } from './envoy-json.ts';
 
 /** Envoy's "no limit" for circuit breakers, which Istio writes for the limits a rule leaves
@@ -12,13 +12,14 @@ const unlimited = 4294967295;
 /** Istio's default ring size for consistent hashing. */
 const defaultRingSize = 1024;
 
-/** The cluster fields that a port policy sets; an empty policy sets none. */
-export function clusterPolicyFields(policy: PortPolicy, protocol: Protocol): JsonObject {
+/** The cluster fields that a port policy sets for a sidecar's (or another client's) cluster;
+ *  an empty policy sets none, but the protocol's own options. */
+export function clusterPolicyFields(policy: PortPolicy, protocol: Protocol, sidecar = false): JsonObject {
   return {
     ...loadBalancerFields(policy.loadBalancer),
     ...connectionPoolFields(policy.connectionPool),
     ...outlierDetectionFields(policy.outlierDetection),
-    ...protocolOptions(policy.connectionPool, protocol),
+    ...protocolOptions(policy.connectionPool, protocol, sidecar),
   };
 }
 
@@ -91,18 +92,23 @@ function outlierDetectionFields(outlier: OutlierDetection | undefined): JsonObje
   return { outlier_detection: out, common_lb_config: { healthy_panic_threshold: outlier.minHealthPercent ? { value: outlier.minHealthPercent } : {} } };
 }
 
-/** The upstream HTTP options: HTTP/2 for HTTP/2 and gRPC ports (or when the rule asks to
- *  upgrade), with the pool's per-connection limits. */
-export function protocolOptions(pool: ConnectionPoolSettings | undefined, protocol: Protocol): JsonObject {
+/** The upstream HTTP options, as Istio sets them: HTTP/2 for HTTP/2 and gRPC ports, or for an
+ *  HTTP port whose rule asks to upgrade; the client's own protocol when the rule asks for it, or
+ *  on a sidecar's cluster of a port of no declared protocol (sniffed HTTP keeps h2c clients on
+ *  HTTP/2 and HTTP/1.1 clients on HTTP/1.1; gateways do not sniff, so they do not follow); and
+ *  the pool's per-connection limits. */
+export function protocolOptions(pool: ConnectionPoolSettings | undefined, protocol: Protocol, sidecar = false): JsonObject {
   const http = pool?.http;
   const common: JsonObject = {};
   if (http?.idleTimeout) common.idle_timeout = durationJson(http.idleTimeout);
   if (pool?.tcp?.maxConnectionDuration) common.max_connection_duration = durationJson(pool.tcp.maxConnectionDuration);
   if (http?.maxRequestsPerConnection) common.max_requests_per_connection = http.maxRequestsPerConnection;
-  const http2 = isHttp2(protocol) || http?.h2UpgradePolicy === 'UPGRADE';
-  if (!http2 && Object.keys(common).length === 0 && !http?.useClientProtocol) return {};
+  const http2 = isHttp2(protocol) || (isHttp(protocol) && http?.h2UpgradePolicy === 'UPGRADE');
+  // A declared HTTP/2 port stays HTTP/2 whatever the rule says, as in Istio.
+  const followClient = !isHttp2(protocol) && (http?.useClientProtocol === true || (sidecar && protocol === 'AUTO'));
+  if (!http2 && !followClient && Object.keys(common).length === 0) return {};
   const http2Options = http?.maxConcurrentStreams ? { max_concurrent_streams: http.maxConcurrentStreams } : {};
-  const upstream = http?.useClientProtocol
+  const upstream = followClient
     ? { use_downstream_protocol_config: { http_protocol_options: {}, http2_protocol_options: http2Options } }
     : { explicit_http_config: http2 ? { http2_protocol_options: http2Options } : { http_protocol_options: {} } };
   return {
