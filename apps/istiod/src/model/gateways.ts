@@ -62,6 +62,19 @@ export function serverIsHttp(server: Server): boolean {
   return protocol === 'HTTPS' && terminatesTls(server);
 }
 
+/** Whether a server passes TLS through to the cluster its SNI names
+ *  (`outbound_.PORT_.SUBSET_.HOST`), with no VirtualService: Istio's AUTO_PASSTHROUGH, which
+ *  east-west gateways use. */
+export function isAutoPassthrough(server: Server): boolean {
+  return server.tls?.mode === 'AUTO_PASSTHROUGH';
+}
+
+/** Whether any server of the gateway proxy is AUTO_PASSTHROUGH, so that it needs the clusters
+ *  named by SNI. */
+export function servesAutoPassthrough(push: PushContext, proxy: Proxy): boolean {
+  return gatewayPorts(push, proxy).some((p) => p.servers.some((b) => isAutoPassthrough(b.server)));
+}
+
 /** Whether the gateway terminates TLS on the server (rather than passing it through by SNI). */
 export function terminatesTls(server: Server): boolean {
   const mode = server.tls?.mode;

@@ -1,6 +1,6 @@
 import type { DestinationRule } from '@mizzen/config';
 import { visibleServicePorts } from '../model/sidecar-scope.ts';
-import { isRouter } from '../model/gateways.ts';
+import { isRouter, servesAutoPassthrough } from '../model/gateways.ts';
 import { destinationRuleFor, portPolicy, type PortPolicy } from '../model/destination-rules.ts';
 import type { Protocol } from '../model/protocol.ts';
 import type { Proxy } from '../model/proxy.ts';
@@ -8,6 +8,7 @@ import { inboundPorts, serviceEndpoints, type PushContext } from '../model/push-
 import type { Endpoint } from '../model/service-registry.ts';
 import { selectorMatches, type MeshService, type ServicePort } from '../model/service.ts';
 import { loadAssignment } from './endpoint-builder.ts';
+import { sniDnatTargets } from './sni-dnat.ts';
 import { clusterPolicyFields, protocolOptions } from './traffic-policy.ts';
 import {
   adsConfigSource,
@@ -32,6 +33,8 @@ export function buildClusters(push: PushContext, proxy: Proxy): JsonObject[] {
     const rule = destinationRuleFor(push.destinationRules, proxy.namespace, service.hostname, service.namespace);
     return outboundClusters(push, service, port, rule, sidecar);
   });
+  // An AUTO_PASSTHROUGH gateway also has each outbound cluster under its SNI name.
+  const sniDnat = isRouter(proxy) && servesAutoPassthrough(push, proxy) ? sniDnatClusters(push, proxy, outbound) : [];
   // A gateway proxy serves no app of its own, so it has no inbound clusters.
   const inbound = (isRouter(proxy) ? [] : inboundPorts(push, proxy)).map((inboundPort) => {
     const name = inboundClusterName(inboundPort.targetPort);
@@ -63,7 +66,19 @@ export function buildClusters(push: PushContext, proxy: Proxy): JsonObject[] {
       upstream_bind_config: { source_address: { address: '127.0.0.6', port_value: 0 } },
     },
   ];
-  return [...outbound, ...inbound, ...fixed].sort((a, b) => ((a.name as string) < (b.name as string) ? -1 : (a.name as string) > (b.name as string) ? 1 : 0));
+  return [...outbound, ...sniDnat, ...inbound, ...fixed].sort((a, b) => ((a.name as string) < (b.name as string) ? -1 : (a.name as string) > (b.name as string) ? 1 : 0));
+}
+
+/** The gateway's clusters named by SNI: copies of its outbound clusters under the SNI name. An
+ *  EDS copy keeps the outbound cluster's `service_name`, so both share one load assignment. */
+function sniDnatClusters(push: PushContext, proxy: Proxy, outbound: JsonObject[]): JsonObject[] {
+  const byName = new Map(outbound.map((c) => [c.name as string, c]));
+  return sniDnatTargets(push, proxy).flatMap(({ name, outboundName }) => {
+    const cluster = byName.get(outboundName);
+    if (!cluster) return [];
+    const assignment = cluster.load_assignment as JsonObject | undefined;
+    return [{ ...cluster, name, ...(assignment ? { load_assignment: { ...assignment, cluster_name: name } } : {}) }];
+  });
 }
 
 const outboundByPush = new WeakMap<PushContext, Map<string, JsonObject[]>>();

@@ -38,6 +38,12 @@ export function outboundClusterName(port: number, hostname: string, subset = '')
   return `outbound|${port}|${subset}|${hostname}`;
 }
 
+/** The same cluster as a gateway names it for AUTO_PASSTHROUGH, where the client's SNI is the
+ *  cluster name (Istio's "sni-dnat" clusters): "outbound_.9080_.v1_.reviews.default.svc.cluster.local". */
+export function sniDnatClusterName(port: number, hostname: string, subset = ''): string {
+  return `outbound_.${port}_.${subset}_.${hostname}`;
+}
+
 /** Clusters of traffic to the proxy's own app: "inbound|9080||". */
 export function inboundClusterName(targetPort: number): string {
   return `inbound|${targetPort}||`;

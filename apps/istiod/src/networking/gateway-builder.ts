@@ -6,6 +6,7 @@
 import type { Server, ServerTLSSettings } from '@mizzen/config';
 import {
   gatewayPorts,
+  isAutoPassthrough,
   serverIsHttp,
   serverProtocol,
   splitServerHost,
@@ -20,6 +21,7 @@ import type { Proxy } from '../model/proxy.ts';
 import type { PushContext } from '../model/push-context.ts';
 import { adsConfigSource, blackHoleCluster, typeUrls, type JsonObject } from './envoy-json.ts';
 import { httpConnectionManager, listener, tcpChain } from './listener-builder.ts';
+import { sniDnatTargets } from './sni-dnat.ts';
 import { routeApplies, routeTarget } from './tcp-route.ts';
 import { corsFilterName, faultFilterName, injectsFaults, setsCors, virtualServiceRoutes, type RouteContext } from './virtual-service-route.ts';
 
@@ -73,6 +75,8 @@ function gatewayListener(push: PushContext, proxy: Proxy, group: GatewayPort): J
         filters: [httpConnectionManager(statPrefix, rds(routeName(bound, group.port)), httpFilters(push, [bound]), push.accessLog)],
         transport_socket: downstreamTls(bound.server.tls as ServerTLSSettings, ['h2', 'http/1.1']),
       });
+    } else if ((protocol === 'TLS' || protocol === 'HTTPS') && isAutoPassthrough(bound.server)) {
+      chains.push(...autoPassthroughChains(push, proxy, bound));
     } else if ((protocol === 'TLS' || protocol === 'HTTPS') && !terminatesTls(bound.server)) {
       chains.push(...passthroughChains(push, proxy, bound, group.port));
     } else if (protocol === 'TCP' || protocol === 'MONGO' || protocol === 'TLS') {
@@ -199,6 +203,18 @@ function passthroughChains(push: PushContext, proxy: Proxy, bound: GatewayServer
     }
   }
   return chains;
+}
+
+/** AUTO_PASSTHROUGH: a chain per cluster the gateway has by SNI name whose name the server's
+ *  hosts admit (a `ns/host` host only the services of that namespace), proxying the bytes to
+ *  that cluster. Istio writes one chain with the `sni_cluster` network filter, which takes the
+ *  cluster name from the SNI at run time; a chain per name routes the same connections with
+ *  only the filter chain match and tcp_proxy, which every proxy of the mesh has. */
+function autoPassthroughChains(push: PushContext, proxy: Proxy, bound: GatewayServer): JsonObject[] {
+  const hosts = bound.server.hosts.map((h) => splitServerHost(h, bound.gateway.metadata.namespace ?? 'default'));
+  return sniDnatTargets(push, proxy)
+    .filter(({ service, name }) => hosts.some((h) => (h.namespace === '*' || h.namespace === service.namespace) && hostMatches(h.host, name)))
+    .map(({ name }) => ({ filter_chain_match: { server_names: [name] }, ...tcpChain(name, name, push.accessLog) }));
 }
 
 /** A TCP server: the first `tcp` route of the bound VirtualServices that applies. */
