@@ -1,4 +1,6 @@
 import type { Socket } from 'node:net';
+import type { HeaderList } from './http1/headers.ts';
+import type { HttpProtocol } from './http-stream.ts';
 import type { Counter, Gauge } from './stats.ts';
 
 /** One endpoint of a cluster. `activeRequests` feeds least-request balancing. */
@@ -37,6 +39,17 @@ export interface ClusterStats {
   readonly upstreamCxOverflow: Counter;
   /** Retries refused by max_retries. */
   readonly upstreamRqRetryOverflow: Counter;
+  readonly upstreamCxHttp1Total: Counter;
+  readonly upstreamCxHttp2Total: Counter;
+  /** Connections closed for having been idle for the idle_timeout. */
+  readonly upstreamCxIdleTimeout: Counter;
+  /** Connections retired by max_requests_per_connection. */
+  readonly upstreamCxMaxRequests: Counter;
+  /** Connections the upstream asked to close (an HTTP/2 GOAWAY). */
+  readonly upstreamCxCloseNotify: Counter;
+  /** Requests the upstream reset (RST_STREAM), and requests this side reset. */
+  readonly upstreamRqRxReset: Counter;
+  readonly upstreamRqTxReset: Counter;
 }
 
 /** A connection from a pool: the socket plus the object that currently receives its events. */
@@ -62,9 +75,62 @@ export interface PoolCallbacks {
   onPoolFailure(reason: string): void;
 }
 
+/** The protocol a request travels upstream in. */
+export type UpstreamProtocol = 'HTTP/1.1' | 'HTTP/2';
+
+/** An HTTP/2 request head: the pseudo-headers apart, the other fields without hop-by-hop ones. */
+export interface Http2RequestHead {
+  readonly method: string;
+  readonly path: string;
+  readonly authority: string;
+  readonly scheme: string;
+  readonly headers: HeaderList;
+  /** The request has no body: HEADERS carries END_STREAM. */
+  readonly endStream: boolean;
+}
+
+/** Why an HTTP/2 stream ended without a whole response. `refused-stream`: the upstream never
+ *  processed it (REFUSED_STREAM, or past a GOAWAY's last stream), so it is safe to send again. */
+export type StreamResetReason = 'refused-stream' | 'reset' | 'connection-termination' | 'protocol-error';
+
+/** An open HTTP/2 stream to an upstream, as the router drives it. */
+export interface UpstreamStream {
+  /** The session's connection (for %UPSTREAM_LOCAL_ADDRESS%). */
+  readonly socket: Socket;
+  /** Sends request body; false when the stream's buffer is full (then onStreamDrain follows). */
+  write(data: Buffer, endStream: boolean): boolean;
+  /** Stops (true) or resumes (false) reading the response; HTTP/2 flow control tells the upstream. */
+  readDisable(disable: boolean): void;
+  /** Cancels the stream (RST_STREAM CANCEL); no callback follows. */
+  reset(): void;
+}
+
+/** What an HTTP/2 stream tells its user. Exactly one of onResponseEnd, onResponseTrailers,
+ *  onStreamReset and onPoolFailure ends it. */
+export interface StreamCallbacks {
+  onStreamReady(stream: UpstreamStream): void;
+  /** No stream could be opened; reasons as PoolCallbacks.onPoolFailure. */
+  onPoolFailure(reason: string): void;
+  /** The final response head (1xx heads are not passed on); `endStream` when it has no body. */
+  onResponseHeaders(status: number, headers: HeaderList, endStream: boolean): void;
+  onResponseData(data: Buffer): void;
+  onResponseTrailers(trailers: HeaderList): void;
+  onResponseEnd(): void;
+  onStreamDrain(): void;
+  onStreamReset(reason: StreamResetReason, detail: string): void;
+}
+
 export interface UpstreamCluster {
   readonly name: string;
   readonly stats: ClusterStats;
+  /** The protocol of requests to this cluster from a client speaking `downstream`
+   *  (use_downstream_protocol_config follows it; explicit config does not). */
+  upstreamProtocol(downstream: HttpProtocol): UpstreamProtocol;
+  /** Opens an HTTP/2 stream to `host` (now, or once a session has room). Returns a handle that
+   *  cancels the wait; once onStreamReady ran, the stream's own reset() ends it. */
+  openStream(host: UpstreamHost, head: Http2RequestHead, callbacks: StreamCallbacks): { cancel(): void };
+  /** The scheme of requests to this cluster: https over TLS. */
+  readonly scheme: 'http' | 'https';
   chooseHost(context: LoadBalancerContext): UpstreamHost | undefined;
   /** Hands a keep-alive HTTP/1.1 connection to `callbacks` (now or later). Returns a handle to cancel. */
   acquire(host: UpstreamHost, callbacks: PoolCallbacks): { cancel(): void };

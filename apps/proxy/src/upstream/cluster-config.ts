@@ -6,6 +6,7 @@ import { compileTransportSocketMatches, compileUpstreamTransport, type Transport
 import type { UpstreamTlsConfig } from '../tls/tls-context.ts';
 import type { UpstreamTransport } from '../tls/upstream-tls.ts';
 import { compileHealthChecks, type HealthCheckConfig } from './health-check-config.ts';
+import { compileHttpProtocolOptions, type HttpProtocolOptions } from './http-protocol-options.ts';
 
 export type ClusterType = 'STATIC' | 'EDS' | 'ORIGINAL_DST';
 export type LbPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'CLUSTER_PROVIDED' | 'RING_HASH' | 'MAGLEV';
@@ -88,6 +89,8 @@ export interface ClusterConfig {
   readonly panicThreshold: number;
   /** RING_HASH: points on the ring. */
   readonly ringSize: number;
+  /** HTTP/1.1 or HTTP/2 upstream, and the per-connection limits of the pools. */
+  readonly protocolOptions: HttpProtocolOptions;
   /** The resource as received, for /config_dump. */
   readonly json: JsonObject;
 }
@@ -140,20 +143,6 @@ export function compileLoadAssignment(json: unknown, path = 'ClusterLoadAssignme
     });
   });
   return { clusterName: requiredString(cla, 'cluster_name', path), endpoints };
-}
-
-function checkProtocolOptions(obj: JsonObject, path: string): void {
-  // The data path speaks HTTP/1.1 upstream in this cut; HTTP/2 options are accepted so that the
-  // xds-grpc and gRPC service clusters load, and used by the ADS client, not the router.
-  const options = optionalObject(obj, 'typed_extension_protocol_options', path);
-  if (!options) return;
-  for (const [key, value] of Object.entries(options)) {
-    const opath = `${path}.typed_extension_protocol_options.${key}`;
-    const o = asObject(value, opath);
-    if (o['@type'] !== 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions') {
-      throw new ConfigError(`${opath}.@type`, `unsupported protocol options "${String(o['@type'])}"`);
-    }
-  }
 }
 
 // Envoy's defaults.
@@ -258,7 +247,7 @@ function compileRingSize(obj: JsonObject, path: string, lbPolicy: LbPolicy): num
 export function compileCluster(json: unknown, path = 'Cluster'): ClusterConfig {
   const obj = asObject(json, path);
   onlyFields(obj, path, ['@type', 'name', 'type', 'connect_timeout', 'lb_policy', 'load_assignment', 'eds_cluster_config',
-    'typed_extension_protocol_options', 'http2_protocol_options', 'upstream_connection_options', 'upstream_bind_config', 'circuit_breakers',
+    'typed_extension_protocol_options', 'http2_protocol_options', 'common_http_protocol_options', 'upstream_connection_options', 'upstream_bind_config', 'circuit_breakers',
     'outlier_detection', 'common_lb_config', 'ring_hash_lb_config', 'maglev_lb_config', 'health_checks', 'transport_socket', 'transport_socket_matches']);
   const name = requiredString(obj, 'name', path);
   const type = oneOf(obj, 'type', path, ['STATIC', 'EDS', 'ORIGINAL_DST'], 'STATIC');
@@ -266,7 +255,7 @@ export function compileCluster(json: unknown, path = 'Cluster'): ClusterConfig {
   if ((type === 'ORIGINAL_DST') !== (lbPolicy === 'CLUSTER_PROVIDED')) {
     throw new ConfigError(`${path}.lb_policy`, 'CLUSTER_PROVIDED goes with, and only with, type ORIGINAL_DST');
   }
-  checkProtocolOptions(obj, path);
+  const protocolOptions = compileHttpProtocolOptions(obj, path);
   let endpoints: Endpoint[] = [];
   const loadAssignment = optionalObject(obj, 'load_assignment', path);
   if (loadAssignment) {
@@ -302,6 +291,9 @@ export function compileCluster(json: unknown, path = 'Cluster'): ClusterConfig {
       keepaliveSeconds = optionalInteger(keepalive, 'keepalive_time', `${cpath}.tcp_keepalive`) ?? 7200;
     }
   }
+  if (protocolOptions.protocol === 'auto' && (obj.transport_socket !== undefined || obj.transport_socket_matches !== undefined)) {
+    throw new ConfigError(`${path}.typed_extension_protocol_options`, 'auto_config over TLS (the protocol chosen by ALPN) is not supported; use explicit_http_config');
+  }
   const healthChecks = compileHealthChecks(obj, path);
   if (healthChecks.length > 1) throw new ConfigError(`${path}.health_checks`, 'at most one health check is supported');
   if (healthChecks.length > 0 && type === 'ORIGINAL_DST') throw new ConfigError(`${path}.health_checks`, 'ORIGINAL_DST clusters cannot be health checked');
@@ -321,6 +313,7 @@ export function compileCluster(json: unknown, path = 'Cluster'): ClusterConfig {
     tlsMatches: compileTransportSocketMatches(obj.transport_socket_matches, `${path}.transport_socket_matches`),
     panicThreshold: compilePanicThreshold(obj, path),
     ringSize: compileRingSize(obj, path, lbPolicy),
+    protocolOptions,
     json: obj,
   };
 }

@@ -5,6 +5,7 @@ import type { SecretProvider } from '../tls/secret-store.ts';
 import { tlsStats } from '../tls/tls-stats.ts';
 import { MatchingTransport } from '../tls/matching-transport.ts';
 import { UpstreamTls } from '../tls/upstream-tls.ts';
+import type { UpstreamTlsConfig } from '../tls/tls-context.ts';
 import { Cluster } from './upstream-cluster.ts';
 
 export interface ClusterEntry {
@@ -47,10 +48,13 @@ export class ClusterManager implements FilterClusterManager {
   private withTransport(config: ClusterConfig, path: string): ClusterConfig {
     if (!config.tls && config.tlsMatches.length === 0) return config;
     const stats = tlsStats(this.stats, `cluster.${config.name}.`);
-    const tls = config.tls && new UpstreamTls(config.tls, this.secrets, stats, this.log, `${path}.transport_socket`);
+    // With no ALPN of its own, a TLS context offers the pool's protocol, as Envoy's pools do.
+    const fallback = config.protocolOptions.protocol === 'HTTP/2' ? ['h2'] : [];
+    const withAlpn = (t: UpstreamTlsConfig): UpstreamTlsConfig => (t.alpn.length === 0 && fallback.length > 0 ? { ...t, alpn: fallback } : t);
+    const tls = config.tls && new UpstreamTls(withAlpn(config.tls), this.secrets, stats, this.log, `${path}.transport_socket`);
     if (config.tlsMatches.length === 0) return { ...config, transport: tls };
     const choices = config.tlsMatches.map((m, i) => ({
-      name: m.name, match: m.match, transport: m.tls && new UpstreamTls(m.tls, this.secrets, stats, this.log, `${path}.transport_socket_matches[${i}].transport_socket`),
+      name: m.name, match: m.match, transport: m.tls && new UpstreamTls(withAlpn(m.tls), this.secrets, stats, this.log, `${path}.transport_socket_matches[${i}].transport_socket`),
     }));
     const transport = new MatchingTransport(choices, tls);
     transport.onEndpoints(config.endpoints);

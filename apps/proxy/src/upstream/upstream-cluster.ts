@@ -1,10 +1,11 @@
 import {
-  OVERFLOW, statusClassCounters, type ClusterStats, type LoadBalancerContext, type PoolCallbacks, type PooledConnection, type StatsStore,
-  type UpstreamCluster, type UpstreamHost, type Gauge,
+  OVERFLOW, statusClassCounters, type ClusterStats, type Http2RequestHead, type HttpProtocol, type LoadBalancerContext, type PoolCallbacks,
+  type PooledConnection, type StatsStore, type StreamCallbacks, type UpstreamCluster, type UpstreamHost, type UpstreamProtocol, type Gauge,
 } from '@mizzen/filters';
 import type { ClusterConfig, Endpoint } from './cluster-config.ts';
 import { createLoadBalancer, type LoadBalancer } from './load-balancer.ts';
 import { HealthChecker } from './health-checker.ts';
+import { Http2Client, type Http2ClientEvents } from './http2-client.ts';
 import { OutlierDetector } from './outlier-detector.ts';
 import { UpstreamConnection, type ConnectOptions } from './upstream-connection.ts';
 import { Host, hostKey } from './upstream-host.ts';
@@ -30,6 +31,13 @@ function clusterStats(stats: StatsStore, name: string): ClusterStats {
     upstreamRqPendingOverflow: stats.counter(`${p}upstream_rq_pending_overflow`),
     upstreamCxOverflow: stats.counter(`${p}upstream_cx_overflow`),
     upstreamRqRetryOverflow: stats.counter(`${p}upstream_rq_retry_overflow`),
+    upstreamCxHttp1Total: stats.counter(`${p}upstream_cx_http1_total`),
+    upstreamCxHttp2Total: stats.counter(`${p}upstream_cx_http2_total`),
+    upstreamCxIdleTimeout: stats.counter(`${p}upstream_cx_idle_timeout`),
+    upstreamCxMaxRequests: stats.counter(`${p}upstream_cx_max_requests`),
+    upstreamCxCloseNotify: stats.counter(`${p}upstream_cx_close_notify`),
+    upstreamRqRxReset: stats.counter(`${p}upstream_rq_rx_reset`),
+    upstreamRqTxReset: stats.counter(`${p}upstream_rq_tx_reset`),
   };
 }
 
@@ -40,7 +48,20 @@ interface Waiter {
   connection: UpstreamConnection | undefined;
 }
 
-/** A cluster at run time: its hosts, load balancer and per-host keep-alive pools. */
+/** A request waiting for room on an HTTP/2 session of its host. */
+interface StreamWaiter {
+  readonly host: Host;
+  readonly head: Http2RequestHead;
+  readonly callbacks: StreamCallbacks;
+}
+
+// An idle HTTP/1.1 connection closes after between 4 and 5 sweeps, a sweep every quarter of
+// the idle timeout: one timer per cluster instead of one per connection.
+const IDLE_SWEEPS = 4;
+
+/** A cluster at run time: its hosts, load balancer and per-host pools (HTTP/1.1 keep-alive
+ *  connections, HTTP/2 sessions). The circuit breakers count connections of both kinds
+ *  together, and requests: for HTTP/2 the streams, not the sessions, are what is limited. */
 export class Cluster implements UpstreamCluster {
   readonly config: ClusterConfig;
   readonly name: string;
@@ -64,6 +85,17 @@ export class Cluster implements UpstreamCluster {
   private retries = 0;
   private readonly outlier: OutlierDetector | undefined;
   private readonly healthChecker: HealthChecker | undefined;
+  /** Requests queued for room on an HTTP/2 session (max_pending_requests counts them too). */
+  private readonly streamWaiters: StreamWaiter[] = [];
+  readonly scheme: 'http' | 'https';
+  private sweeps = 0;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private readonly sessionEvents: Http2ClientEvents = {
+    onReady: (client) => this.serveStreams(client.host),
+    onStreamClosed: (client) => this.serveStreams(client.host),
+    onConnectFailure: (client, reason) => this.sessionFailed(client, reason),
+    onClosed: (client) => this.sessionClosed(client),
+  };
 
   constructor(config: ClusterConfig, stats: StatsStore) {
     this.config = config;
@@ -83,6 +115,26 @@ export class Cluster implements UpstreamCluster {
       }, stats);
     }
     if (config.type === 'STATIC') this.setEndpoints(config.endpoints);
+    this.scheme = config.tls !== undefined || config.tlsMatches.length > 0 ? 'https' : 'http';
+    const idle = config.protocolOptions.idleTimeoutMs;
+    if (idle > 0) {
+      this.sweepTimer = setInterval(() => this.sweepIdle(), Math.max(1, idle / IDLE_SWEEPS));
+      this.sweepTimer.unref();
+    }
+  }
+
+  /** Closes HTTP/1.1 connections idle for longer than idle_timeout (sessions time themselves). */
+  private sweepIdle(): void {
+    this.sweeps++;
+    const oldest = this.sweeps - IDLE_SWEEPS - 1;
+    for (const host of this.hosts.values()) {
+      const idle = host.idle;
+      for (let i = idle.length - 1; i >= 0; i--) {
+        if (idle[i].idleSweep > oldest) continue;
+        this.stats.upstreamCxIdleTimeout.inc();
+        idle[i].socket.destroy();
+      }
+    }
   }
 
   setEndpoints(endpoints: Endpoint[]): void {
@@ -130,7 +182,7 @@ export class Cluster implements UpstreamCluster {
     let host = this.hosts.get(key);
     if (!host) {
       if (this.hosts.size >= MAX_ORIGINAL_DST_HOSTS) {
-        for (const [k, h] of this.hosts) if (h.activeRequests === 0 && h.idle.length === 0) this.hosts.delete(k);
+        for (const [k, h] of this.hosts) if (h.activeRequests === 0 && h.idle.length === 0 && h.sessions.length === 0) this.hosts.delete(k);
       }
       host = new Host(context.originalDstAddress, context.originalDstPort);
       this.hosts.set(key, host);
@@ -171,7 +223,7 @@ export class Cluster implements UpstreamCluster {
   }
 
   /** A circuit breaker refused the request (after the caller got its cancel handle). */
-  private overflow(callbacks: PoolCallbacks): { cancel(): void } {
+  private overflow(callbacks: Pick<PoolCallbacks, 'onPoolFailure'>): { cancel(): void } {
     this.stats.upstreamRqPendingOverflow.inc();
     queueMicrotask(() => callbacks.onPoolFailure(OVERFLOW));
     return NO_PENDING;
@@ -179,7 +231,96 @@ export class Cluster implements UpstreamCluster {
 
   private newConnection(host: Host, callbacks: PoolCallbacks, pooled: boolean): UpstreamConnection {
     this.connections++;
-    return new UpstreamConnection(host, this.connectOptions, callbacks, this.onConnectionClosed, pooled);
+    const connection = new UpstreamConnection(host, this.connectOptions, callbacks, this.onConnectionClosed, pooled);
+    if (this.config.protocolOptions.maxConnectionDurationMs > 0) connection.createdAt = performance.now();
+    return connection;
+  }
+
+  upstreamProtocol(downstream: HttpProtocol): UpstreamProtocol {
+    const protocol = this.config.protocolOptions.protocol;
+    if (protocol === 'downstream') return downstream === 'HTTP/2' ? 'HTTP/2' : 'HTTP/1.1';
+    // auto_config is HTTP/1.1 in clear text (the config check refuses it over TLS).
+    return protocol === 'HTTP/2' ? 'HTTP/2' : 'HTTP/1.1';
+  }
+
+  openStream(host: Host, head: Http2RequestHead, callbacks: StreamCallbacks): { cancel(): void } {
+    const breakers = this.config.circuitBreakers;
+    if (this.stats.upstreamRqActive.value > breakers.maxRequests) return this.overflow(callbacks);
+    for (const session of host.sessions) {
+      if (session.room > 0) {
+        session.openStream(head, callbacks);
+        return NO_PENDING;
+      }
+    }
+    if (this.waiters.length + this.streamWaiters.length >= breakers.maxPendingRequests) return this.overflow(callbacks);
+    const waiter: StreamWaiter = { host, head, callbacks };
+    this.streamWaiters.push(waiter);
+    this.growSessions(host);
+    return {
+      cancel: () => {
+        const i = this.streamWaiters.indexOf(waiter);
+        if (i !== -1) this.streamWaiters.splice(i, 1);
+      },
+    };
+  }
+
+  /** Opens sessions to `host` until the ones coming up can take every request waiting for it. */
+  private growSessions(host: Host): void {
+    let waiting = 0;
+    for (const w of this.streamWaiters) if (w.host === host) waiting++;
+    let expected = 0;
+    for (const session of host.sessions) expected += session.expectedRoom;
+    while (waiting > expected && !this.destroyed) {
+      if (this.connections >= this.config.circuitBreakers.maxConnections) {
+        this.stats.upstreamCxOverflow.inc();
+        return;
+      }
+      this.connections++;
+      const session = new Http2Client(host, this.connectOptions, this.config.protocolOptions, this.scheme, this.sessionEvents);
+      host.sessions.push(session);
+      expected += session.expectedRoom;
+    }
+  }
+
+  /** A session of `host` has room: the requests waiting for that host take it, in order. */
+  private serveStreams(host: Host): void {
+    for (let i = 0; i < this.streamWaiters.length;) {
+      const waiter = this.streamWaiters[i];
+      if (waiter.host !== host) {
+        i++;
+        continue;
+      }
+      const session = host.sessions.find((s) => s.room > 0);
+      if (session === undefined) break;
+      this.streamWaiters.splice(i, 1);
+      session.openStream(waiter.head, waiter.callbacks);
+    }
+    this.growSessions(host);
+  }
+
+  /** A session never came up: the requests waiting for its host fail, unless another session
+   *  of the host is still coming up for them. */
+  private sessionFailed(failed: Http2Client, reason: string): void {
+    const host = failed.host;
+    if (host.sessions.some((s) => s !== failed && s.expectedRoom > 0)) return;
+    const failing = this.streamWaiters.filter((w) => w.host === host);
+    for (const waiter of failing) this.streamWaiters.splice(this.streamWaiters.indexOf(waiter), 1);
+    for (const waiter of failing) waiter.callbacks.onPoolFailure(reason);
+  }
+
+  private sessionClosed(session: Http2Client): void {
+    this.connections--;
+    const sessions = session.host.sessions;
+    const i = sessions.indexOf(session);
+    if (i !== -1) sessions.splice(i, 1);
+    this.slotFreed();
+  }
+
+  /** A connection closed: requests waiting for a slot (of either protocol) may take it. */
+  private slotFreed(): void {
+    this.serveWaiters();
+    if (this.streamWaiters.length === 0) return;
+    for (const host of new Set(this.streamWaiters.map((w) => w.host))) this.growSessions(host);
   }
 
   connect(host: Host, callbacks: PoolCallbacks): { cancel(): void } {
@@ -196,7 +337,7 @@ export class Cluster implements UpstreamCluster {
     const idle = connection.host.idle;
     const i = idle.indexOf(connection);
     if (i !== -1) idle.splice(i, 1);
-    this.serveWaiters();
+    this.slotFreed();
   };
 
   /** Opens connections for queued requests while slots are free. */
@@ -210,11 +351,18 @@ export class Cluster implements UpstreamCluster {
   release(connection: PooledConnection, reusable: boolean): void {
     const c = connection as UpstreamConnection;
     c.handler = undefined;
+    const limits = this.config.protocolOptions;
+    if (reusable && limits.maxRequestsPerConnection > 0 && ++c.requests >= limits.maxRequestsPerConnection) {
+      this.stats.upstreamCxMaxRequests.inc();
+      reusable = false;
+    }
+    if (reusable && limits.maxConnectionDurationMs > 0 && performance.now() - c.createdAt >= limits.maxConnectionDurationMs) reusable = false;
     if (!reusable || this.destroyed || c.socket.destroyed || !this.hosts.has(c.host.key)) {
       c.socket.destroy();
       return;
     }
     c.reused = true;
+    c.idleSweep = this.sweeps;
     // The common case: nobody waits (a queue only forms past the connection limit).
     if (this.waiters.length === 0) {
       c.host.idle.push(c);
@@ -251,6 +399,7 @@ export class Cluster implements UpstreamCluster {
   /** The cluster was removed or replaced: idle connections close; busy ones close when released. */
   destroy(): void {
     this.destroyed = true;
+    clearInterval(this.sweepTimer);
     this.outlier?.destroy();
     this.healthChecker?.destroy();
     for (const host of this.hosts.values()) host.closeIdle();

@@ -19,6 +19,12 @@ export class UpstreamConnection implements PooledConnection {
   readonly host: Host;
   reused = false;
   handler: ConnectionHandler | undefined;
+  /** Requests it carried (max_requests_per_connection). */
+  requests = 0;
+  /** The pool's idle sweep count when it last went idle (idle_timeout). */
+  idleSweep = 0;
+  /** performance.now() at connect, when max_connection_duration applies. */
+  createdAt = 0;
   private callbacks: PoolCallbacks | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
   private failure: Error | undefined;
@@ -42,6 +48,7 @@ export class UpstreamConnection implements PooledConnection {
     // A TLS socket (it has `encrypted`) is ready after its handshake.
     this.socket.once('encrypted' in this.socket ? 'secureConnect' : 'connect', this.onConnect);
     if (pooled) {
+      this.stats.upstreamCxHttp1Total.inc();
       this.socket.on('data', this.onData);
       this.socket.on('drain', this.onDrain);
     }

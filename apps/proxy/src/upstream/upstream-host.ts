@@ -1,7 +1,8 @@
 import type { UpstreamHost } from '@mizzen/filters';
+import type { Http2Client } from './http2-client.ts';
 import type { UpstreamConnection } from './upstream-connection.ts';
 
-/** An endpoint and its idle keep-alive connections. Hosts are kept across EDS updates by
+/** An endpoint, its idle keep-alive connections and its HTTP/2 sessions. Hosts are kept across EDS updates by
  *  address, so their pools survive a reassignment. */
 export class Host implements UpstreamHost {
   readonly address: string;
@@ -9,6 +10,8 @@ export class Host implements UpstreamHost {
   readonly key: string;
   activeRequests = 0;
   readonly idle: UpstreamConnection[] = [];
+  /** HTTP/2 sessions, connecting or up (draining ones leave the list). */
+  readonly sessions: Http2Client[] = [];
   // Outlier detection state: consecutive failures by kind, and the ejection.
   consecutive5xx = 0;
   consecutiveGateway = 0;
@@ -35,6 +38,7 @@ export class Host implements UpstreamHost {
   /** Closes idle connections (the host left the cluster). */
   closeIdle(): void {
     for (const c of this.idle.splice(0)) c.socket.destroy();
+    for (const s of this.sessions.splice(0)) s.drain();
   }
 }
 

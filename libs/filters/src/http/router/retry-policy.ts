@@ -8,10 +8,13 @@ export interface RetryPolicy {
   readonly onConnectFailure: boolean;
   /** Resets: the upstream closed or broke framing before the response head, or a try timed out. */
   readonly onReset: boolean;
+  /** An HTTP/2 stream the upstream refused (REFUSED_STREAM, or past its GOAWAY): never processed. */
+  readonly onRefusedStream: boolean;
   readonly on5xx: boolean;
   readonly onGatewayError: boolean;
   readonly retriableStatusCodes: number[];
-  /** gRPC statuses in the response head that are retried (cancelled 1, unavailable 14). */
+  /** gRPC statuses in a response head that are retried: a trailers-only response carries its
+   *  grpc-status there (as in Envoy, trailers after a body come too late to retry). */
   readonly grpcStatuses: string[];
   /** 0: no per-try timeout. */
   readonly perTryTimeoutMs: number;
@@ -21,7 +24,9 @@ export interface RetryPolicy {
   readonly maxIntervalMs: number;
 }
 
-const RETRY_ON = ['5xx', 'gateway-error', 'reset', 'connect-failure', 'retriable-status-codes', 'refused-stream', 'unavailable', 'cancelled'];
+// gRPC's retriable conditions and the status codes they name.
+const GRPC_RETRY_ON: Record<string, string> = { cancelled: '1', 'deadline-exceeded': '4', 'resource-exhausted': '8', internal: '13', unavailable: '14' };
+const RETRY_ON = ['5xx', 'gateway-error', 'reset', 'connect-failure', 'retriable-status-codes', 'refused-stream', ...Object.keys(GRPC_RETRY_ON)];
 const PREVIOUS_HOSTS = 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate';
 
 export function compileRetryPolicy(obj: JsonObject, path: string): RetryPolicy {
@@ -57,10 +62,11 @@ export function compileRetryPolicy(obj: JsonObject, path: string): RetryPolicy {
     numRetries: optionalInteger(obj, 'num_retries', path) ?? 1,
     onConnectFailure: on.includes('connect-failure') || on.includes('5xx') || on.includes('gateway-error') || on.includes('reset'),
     onReset: on.includes('reset') || on.includes('5xx') || on.includes('gateway-error'),
+    onRefusedStream: on.includes('refused-stream') || on.includes('reset') || on.includes('5xx') || on.includes('gateway-error'),
     on5xx: on.includes('5xx'),
     onGatewayError: on.includes('gateway-error'),
     retriableStatusCodes: retriable,
-    grpcStatuses: [...(on.includes('cancelled') ? ['1'] : []), ...(on.includes('unavailable') ? ['14'] : [])],
+    grpcStatuses: on.filter((c) => GRPC_RETRY_ON[c] !== undefined).map((c) => GRPC_RETRY_ON[c]),
     perTryTimeoutMs: optionalDurationMs(obj, 'per_try_timeout', path) ?? 0,
     avoidPreviousHosts: predicates.length > 0,
     hostSelectionAttempts: optionalInteger(obj, 'host_selection_retry_max_attempts', path) ?? 1,

@@ -1,17 +1,19 @@
 import {
-  LOCAL_ORIGIN_FAILURE, OVERFLOW, type ClusterManager, type LoadBalancerContext, type ConnectionHandler, type PoolCallbacks, type PooledConnection, type UpstreamCluster,
-  type UpstreamHost,
+  LOCAL_ORIGIN_FAILURE, OVERFLOW, type ClusterManager, type LoadBalancerContext, type ConnectionHandler, type PoolCallbacks, type PooledConnection, type StreamCallbacks,
+  type StreamResetReason, type UpstreamCluster, type UpstreamHost, type UpstreamProtocol, type UpstreamStream,
 } from '../../cluster-manager.ts';
 import type { Socket } from 'node:net';
 import { BodyDecoder, type BodySink } from '../../http1/body-decoder.ts';
 import { CRLFCRLF, HttpParseError, parseResponseHead, type ResponseHead } from '../../http1/http-head.ts';
 import { getHeader, type HeaderList } from '../../http1/headers.ts';
+import { statusText } from '../../http1/status-text.ts';
 import { BODY_NONE, BODY_UNKNOWN, type HttpStream } from '../../http-stream.ts';
 import { applyHeaderMutations, type HeaderMutations } from '../../network/http-connection-manager/header-mutations.ts';
 import { pickWeighted, type ClusterAction, type RedirectAction } from '../../network/http-connection-manager/route-table.ts';
 import type { FilterStatus, HttpFilter } from '../../registry.ts';
 import { ResponseFlag } from '../../response-flags.ts';
 import { requestHashKey } from './hash-key.ts';
+import { http2RequestHead } from './http2-request-head.ts';
 import { RequestMirror } from './request-mirror.ts';
 import { backOffMs, retriableResponse, type RetryPolicy } from './retry-policy.ts';
 import type { RouterConfig } from './router-config.ts';
@@ -80,12 +82,26 @@ function rewritePath(path: string, action: ClusterAction, prefix: string | undef
   return pathOnly.replace(rewrite.pattern, rewrite.substitution) + (q === -1 ? '' : path.slice(q));
 }
 
+/** How each reset reason of an HTTP/2 stream is flagged and told, as Envoy words it. */
+const STREAM_RESETS: Record<StreamResetReason, { flag: number; details: string }> = {
+  'refused-stream': { flag: ResponseFlag.UR, details: 'upstream_reset_before_response_started{remote_refused_stream_reset}' },
+  reset: { flag: ResponseFlag.UR, details: 'upstream_reset_before_response_started{remote_reset}' },
+  'connection-termination': { flag: ResponseFlag.UC, details: 'upstream_reset_before_response_started{connection_termination}' },
+  'protocol-error': { flag: ResponseFlag.UPE, details: 'upstream_reset_before_response_started{protocol_error}' },
+};
+
+/** The response of an HTTP/2 stream, as the fields the HTTP/1.1 path keeps of a response head. */
+function http2Response(status: number, headers: HeaderList): ResponseHead {
+  return { status, reason: statusText(status), headers, contentLength: -1, chunked: false, keepAlive: true, minorVersion: 1 };
+}
+
 /**
- * envoy.filters.http.router for one request: picks the cluster and host, borrows a pooled
- * HTTP/1.1 connection, streams the request up and the response down, then gives the
- * connection back for reuse.
+ * envoy.filters.http.router for one request: picks the cluster and host, then streams the
+ * request up and the response down over one of two codecs: a pooled HTTP/1.1 connection
+ * (given back for reuse at the end), or a stream on a multiplexed HTTP/2 session. Retries,
+ * timeouts, outlier reports and response flags are the same for both.
  */
-export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHandler, BodySink {
+export class UpstreamRequest implements HttpFilter, PoolCallbacks, StreamCallbacks, ConnectionHandler, BodySink {
   private readonly config: RouterConfig;
   private readonly clusters: ClusterManager;
   private stream: HttpStream | undefined;
@@ -124,8 +140,16 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
   private lbContext: LoadBalancerContext | undefined;
   private mirrors: RequestMirror[] = [];
   private durationTimer: NodeJS.Timeout | undefined;
+  private timeoutMs = 0;
   /** After an upgrade's 101: the downstream socket, tunnelled raw to the upstream one. */
   private tunnel: Socket | undefined;
+  /** The codec of this request: HTTP/1.1 uses `connection` and `head`, HTTP/2 `upstreamStream`. */
+  private protocol: UpstreamProtocol = 'HTTP/1.1';
+  private upstreamStream: UpstreamStream | undefined;
+  /** HTTP/2: the rewritten path and authority, and whether HEADERS carried END_STREAM. */
+  private h2Path = '';
+  private h2Authority = '';
+  private h2HeadEnded = false;
 
   constructor(config: RouterConfig, clusters: ClusterManager) {
     this.config = config;
@@ -184,7 +208,15 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
     this.responseHeaders = weighted ? [weighted.responseHeaders, ...route.responseHeaders] : route.responseHeaders;
     const requestHeaders = weighted ? [weighted.requestHeaders, ...route.requestHeaders] : route.requestHeaders;
     if (requestHeaders.length > 0) applyHeaderMutations(stream.request.headers, requestHeaders);
-    this.head = this.requestHead(stream, action, route.prefix);
+    // An upgrade (WebSocket) goes over HTTP/1.1: it needs the connection to itself.
+    this.protocol = stream.upgrade === undefined ? cluster.upstreamProtocol(stream.protocol) : 'HTTP/1.1';
+    if (this.protocol === 'HTTP/2') {
+      this.h2Path = rewritePath(stream.request.path, action, route.prefix);
+      this.h2Authority = action.hostRewrite ?? stream.authority;
+    }
+    // The HTTP/1.1 head also serves mirrors, which speak HTTP/1.1.
+    if (this.protocol === 'HTTP/1.1' || action.mirrors.length > 0) this.head = this.requestHead(stream, action, route.prefix);
+    this.timeoutMs = action.timeoutMs;
     if (action.timeoutMs > 0) this.timer = setTimeout(onTimeout, action.timeoutMs, this);
     if (action.maxStreamDurationMs > 0) this.durationTimer = setTimeout(onMaxDuration, action.maxStreamDurationMs, this);
     for (const mirror of action.mirrors) this.startMirror(mirror.cluster, mirror.share, stream, endStream);
@@ -205,7 +237,19 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
     this.startTime = performance.now();
     const perTry = this.retry?.perTryTimeoutMs ?? 0;
     if (perTry > 0) this.tryTimer = setTimeout(onTryTimeout, perTry, this);
-    this.pendingCancel = (this.cluster as UpstreamCluster).acquire(host, this);
+    const cluster = this.cluster as UpstreamCluster;
+    if (this.protocol === 'HTTP/2') this.pendingCancel = cluster.openStream(host, this.http2Head(cluster), this);
+    else this.pendingCancel = cluster.acquire(host, this);
+  }
+
+  /** This try's HTTP/2 head; the body goes with it when it is all there (a retry's replay). */
+  private http2Head(cluster: UpstreamCluster) {
+    const stream = this.stream as HttpStream;
+    const extra: HeaderList = [];
+    if (!this.config.suppressEnvoyHeaders && this.timeoutMs > 0) extra.push('x-envoy-expected-rq-timeout-ms', String(this.timeoutMs));
+    if (this.includeAttemptCount) extra.push('x-envoy-attempt-count', String(this.attempt));
+    this.h2HeadEnded = this.requestComplete && this.pending.length === 0;
+    return http2RequestHead(stream, this.h2Path, this.h2Authority, cluster.scheme, extra, this.h2HeadEnded);
   }
 
   /** Whether another try is allowed for a failure the policy covers (`covered`). */
@@ -235,6 +279,7 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
       connection.handler = undefined;
       cluster.release(connection, false);
     }
+    this.resetUpstreamStream();
     this.response = undefined;
     this.responseBuffer = undefined;
     this.attempt++;
@@ -302,6 +347,10 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
         this.retry = undefined;
         this.retained = [];
       }
+    }
+    if (this.upstreamStream !== undefined) {
+      if (!this.upstreamStream.write(data, endStream)) this.pauseDownstream(true);
+      return 'stop';
     }
     if (this.connection === undefined) {
       if (data.length > 0) {
@@ -398,10 +447,96 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
 
   onDownstreamDrain(): void {
     this.connection?.socket.resume();
+    this.upstreamStream?.readDisable(false);
+  }
+
+  // The HTTP/2 codec: a stream on a session, its events from the pool.
+
+  onStreamReady(upstream: UpstreamStream): void {
+    this.pendingCancel = undefined;
+    if (this.finished) {
+      upstream.reset();
+      return;
+    }
+    this.upstreamStream = upstream;
+    if (this.stream) this.stream.upstreamSocket = upstream.socket;
+    let ok = true;
+    if (!this.h2HeadEnded) {
+      const pending = this.pending;
+      this.pending = [];
+      this.pendingBytes = 0;
+      const last = pending.length - 1;
+      for (let i = 0; i < last; i++) ok = upstream.write(pending[i], false);
+      if (last >= 0) ok = upstream.write(pending[last], this.requestComplete);
+      else if (this.requestComplete) ok = upstream.write(EMPTY, true);
+    }
+    this.pauseDownstream(!ok);
+  }
+
+  onStreamDrain(): void {
+    this.pauseDownstream(false);
+  }
+
+  onResponseHeaders(status: number, headers: HeaderList, endStream: boolean): void {
+    if (this.finished) return;
+    if (!this.acceptResponse(status, headers)) return;
+    const stream = this.stream as HttpStream;
+    const head = http2Response(status, headers);
+    this.response = head;
+    const noBody = stream.request.method === 'HEAD' || status === 204 || status === 304;
+    let bodyLength = BODY_UNKNOWN;
+    if (noBody) bodyLength = BODY_NONE;
+    else if (endStream) bodyLength = 0;
+    else {
+      const length = getHeader(headers, 'content-length');
+      if (length !== undefined && /^\d+$/.test(length)) bodyLength = Number(length);
+    }
+    stream.encodeHeaders(status, head.reason, this.downstreamHeaders(headers, noBody), bodyLength);
+    if (endStream) this.complete(true);
+  }
+
+  onResponseData(data: Buffer): void {
+    if (this.finished || this.stream === undefined) return;
+    if (!this.stream.encodeData(data)) this.upstreamStream?.readDisable(true);
+  }
+
+  onResponseTrailers(trailers: HeaderList): void {
+    const stream = this.stream;
+    if (this.finished || stream === undefined) return;
+    this.upstreamStream = undefined;
+    stream.encodeTrailers(trailers);
+  }
+
+  onResponseEnd(): void {
+    if (!this.finished) this.complete(true);
+  }
+
+  onStreamReset(reason: StreamResetReason, detail: string): void {
+    this.upstreamStream = undefined;
+    if (this.finished) return;
+    if (this.response === undefined) {
+      this.report(LOCAL_ORIGIN_FAILURE);
+      const covered = reason === 'refused-stream' ? this.retry?.onRefusedStream : this.retry?.onReset;
+      if (this.mayRetry(covered ?? false)) {
+        this.scheduleRetry();
+        return;
+      }
+    }
+    const how = STREAM_RESETS[reason];
+    this.flag(how.flag, how.details);
+    this.upstreamFailed(detail);
+  }
+
+  /** Cancels the HTTP/2 stream of this try, if one is open. */
+  private resetUpstreamStream(): void {
+    const upstream = this.upstreamStream;
+    this.upstreamStream = undefined;
+    upstream?.reset();
   }
 
   onData(data: Buffer): void {
     if (this.tunnel !== undefined) {
+      (this.stream as HttpStream).bytesSent += data.length;
       if (!this.tunnel.write(data)) this.connection?.socket.pause();
       return;
     }
@@ -445,21 +580,22 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
     }
   }
 
-  private onResponseHead(head: ResponseHead): void {
-    const stream = this.stream as HttpStream;
-    this.report(head.status);
-    if (this.retry !== undefined && this.mayRetry(retriableResponse(this.retry, head.status, head.headers))) {
+  /** A final response head arrived: false when a retry was scheduled for it instead. */
+  private acceptResponse(status: number, headers: HeaderList): boolean {
+    this.report(status);
+    if (this.retry !== undefined && this.mayRetry(retriableResponse(this.retry, status, headers))) {
       this.scheduleRetry();
-      return;
+      return false;
     }
     clearTimeout(this.tryTimer);
-    this.response = head;
-    stream.responseCodeDetails = 'via_upstream';
-    const cluster = this.cluster as UpstreamCluster;
-    cluster.stats.upstreamRqClass[(head.status / 100) | 0]?.inc();
-    const noBody = stream.request.method === 'HEAD' || head.status === 204 || head.status === 304;
+    (this.stream as HttpStream).responseCodeDetails = 'via_upstream';
+    (this.cluster as UpstreamCluster).stats.upstreamRqClass[(status / 100) | 0]?.inc();
+    return true;
+  }
+
+  /** The response fields sent downstream: hop-by-hop ones out, the route's changes in. */
+  private downstreamHeaders(src: HeaderList, noBody: boolean): HeaderList {
     const headers: HeaderList = [];
-    const src = head.headers;
     for (let i = 0; i < src.length; i += 2) {
       const name = src[i];
       if (HOP_BY_HOP.has(name) && !(noBody && name === 'content-length')) continue;
@@ -467,6 +603,15 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
     }
     if (this.responseHeaders.length > 0) applyHeaderMutations(headers, this.responseHeaders);
     if (!this.config.suppressEnvoyHeaders) headers.push('x-envoy-upstream-service-time', String(Math.round(performance.now() - this.startTime)));
+    return headers;
+  }
+
+  private onResponseHead(head: ResponseHead): void {
+    const stream = this.stream as HttpStream;
+    if (!this.acceptResponse(head.status, head.headers)) return;
+    this.response = head;
+    const noBody = stream.request.method === 'HEAD' || head.status === 204 || head.status === 304;
+    const headers = this.downstreamHeaders(head.headers, noBody);
     let bodyLength: number;
     if (noBody) {
       this.decoder.start(0, false, false, 502);
@@ -503,9 +648,16 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
     const { socket, buffered } = stream.takeOverSocket();
     const upstream = (this.connection as PooledConnection).socket;
     this.tunnel = socket;
-    if (buffered) upstream.write(buffered);
-    if (rest.length > 0) socket.write(rest);
+    if (buffered) {
+      stream.bytesReceived += buffered.length;
+      upstream.write(buffered);
+    }
+    if (rest.length > 0) {
+      stream.bytesSent += rest.length;
+      socket.write(rest);
+    }
     socket.on('data', (data: Buffer) => {
+      stream.bytesReceived += data.length;
       if (!upstream.write(data)) socket.pause();
     });
     upstream.on('drain', () => socket.resume());
@@ -519,8 +671,11 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
     if (socket === undefined) return;
     this.tunnel = undefined;
     socket.destroy();
-    // The router's part ends with the tunnel; no stream will call onDestroy for it.
+    const stream = this.stream;
     this.onDestroy();
+    // The stream left its connection at the 101; ending it now writes its access log line,
+    // with the bytes of the whole tunnel. Both sockets are closed already.
+    stream?.reset();
   }
 
   onBodyData(data: Buffer): void {
@@ -587,7 +742,7 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
   onTimeout(): void {
     this.timer = undefined;
     this.cluster?.stats.upstreamRqTimeout.inc();
-    if (this.response === undefined && this.connection !== undefined) this.report(LOCAL_ORIGIN_FAILURE);
+    if (this.response === undefined && (this.connection !== undefined || this.upstreamStream !== undefined)) this.report(LOCAL_ORIGIN_FAILURE);
     this.flag(ResponseFlag.UT, 'upstream_response_timeout');
     this.localReply(504, 'upstream request timeout');
   }
@@ -617,6 +772,9 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
       const reusable = connectionClean && this.upstreamKeepAlive && this.requestComplete && this.pending.length === 0;
       (this.cluster as UpstreamCluster).release(connection, reusable);
     }
+    // An HTTP/2 response may end before the request body does: the rest is not wanted.
+    if (!this.requestComplete) this.resetUpstreamStream();
+    this.upstreamStream = undefined;
     this.stream?.encodeEnd();
   }
 
@@ -638,6 +796,7 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, ConnectionHan
       connection.handler = undefined;
       (this.cluster as UpstreamCluster).release(connection, false);
     }
+    this.resetUpstreamStream();
     if (this.cluster && this.host) {
       this.host.activeRequests--;
       this.cluster.stats.upstreamRqActive.dec();
