@@ -13,7 +13,7 @@ import { ProxyServer } from './proxy-server.ts';
 const HTTP_OPTIONS = 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 const UPSTREAM_TLS = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
 
-function h2Options(http2: object = {}, common?: object): object {
+function h2Options(http2: object = {}, common?: object): { [key: string]: unknown } {
   return {
     typed_extension_protocol_options: {
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
