@@ -1,12 +1,15 @@
 import type { KubeObject, Pod } from '@mizzen/config';
 import { Command } from 'commander';
 import { loadFiles } from '../analyze/load-files.ts';
+import { clusterObjects } from '../cluster/cluster-config.ts';
+import { addClusterOptions, clusterFor } from '../cluster/cluster-mesh.ts';
+import type { Cluster, ClusterFlags } from '../cluster/kube-connection.ts';
 import type { Output } from '../local/local-command.ts';
 import { defaultStateRoot, listMeshIds, meshPaths } from '../local/mesh-state.ts';
 import { describePod } from './describe-pod.ts';
 import { findPod } from './pod-lookup.ts';
 
-interface DescribeFlags {
+interface DescribeFlags extends ClusterFlags {
   file: string[];
   namespace: string;
   stateDir: string;
@@ -16,16 +19,17 @@ interface DescribeFlags {
  *  from the config of a running local mesh. */
 export function describeCommand(output: Output): Command {
   const describe = new Command('describe').description("Describe a resource's place in the mesh and the config that applies to it");
-  describe
-    .command('pod')
+  addClusterOptions(describe.command('pod'))
     .description("Describe a pod's services, the VirtualServices, DestinationRules and policies that apply to it, and the routes they make")
     .argument('<pod>', 'POD[.NAMESPACE]; a name prefix will do, and a Deployment name stands for its pods')
-    .option('-f, --file <path>', 'read config from this YAML file or folder (repeatable) instead of the local mesh', (value: string, previous: string[]) => [...previous, value], [])
+    .option('-f, --file <path>', 'read config from this YAML file or folder (repeatable) instead of the cluster or the local mesh', (value: string, previous: string[]) => [...previous, value], [])
     .option('-n, --namespace <namespace>', 'namespace of a pod named without one', 'default')
     .option('--state-dir <dir>', 'where local meshes record their state (env MIZZEN_LOCAL_STATE)', defaultStateRoot())
     .addHelpText('after', '\nExit codes: 0 described, 1 no such pod or unreadable config, 2 a bad flag.')
     .action(async (reference: string, flags: DescribeFlags) => {
-      const { pod, objects } = flags.file.length > 0 ? await fromFiles(flags.file, reference, flags.namespace) : await fromLocalMesh(flags.stateDir, reference, flags.namespace);
+      const cluster = flags.file.length > 0 ? undefined : clusterFor(flags);
+      const { pod, objects } =
+        flags.file.length > 0 ? await fromFiles(flags.file, reference, flags.namespace) : cluster ? await fromCluster(cluster, reference, flags.namespace) : await fromLocalMesh(flags.stateDir, reference, flags.namespace);
       output.out(`${describePod(pod, objects).join('\n')}\n`);
     });
   return describe;
@@ -34,6 +38,12 @@ export function describeCommand(output: Output): Command {
 async function fromFiles(paths: string[], reference: string, namespace: string): Promise<{ pod: Pod; objects: KubeObject[] }> {
   const objects = (await loadFiles(paths)).objects.map((o) => o.object);
   return { pod: findPod(objects, reference, namespace), objects };
+}
+
+/** The cluster's config as istiod reads it, pods included. */
+async function fromCluster(cluster: Cluster, reference: string, namespace: string): Promise<{ pod: Pod; objects: KubeObject[] }> {
+  const objects = await clusterObjects(cluster);
+  return { pod: findPod(objects.filter((o) => o.kind !== 'Deployment'), reference, namespace), objects };
 }
 
 /** The local mesh's config as istiod reads it: the user's folder (Services with their

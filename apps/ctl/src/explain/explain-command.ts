@@ -1,5 +1,7 @@
 import { Command, Option } from 'commander';
 import { stringify } from 'yaml';
+import { addClusterOptions, clusterFor, fetchClusterProxyAdmin } from '../cluster/cluster-mesh.ts';
+import type { ClusterFlags } from '../cluster/kube-connection.ts';
 import type { Output } from '../local/local-command.ts';
 import { defaultStateRoot } from '../local/mesh-state.ts';
 import { configDumpSections } from '../proxy-config/config-dump-sections.ts';
@@ -8,7 +10,7 @@ import { formatTable } from '../proxy-config/table.ts';
 import { explain } from './explain.ts';
 import { explainRequest } from './explain-request.ts';
 
-interface ExplainFlags {
+interface ExplainFlags extends ClusterFlags {
   header: string[];
   request: string;
   address?: string;
@@ -18,12 +20,19 @@ interface ExplainFlags {
   output: 'table' | 'json' | 'yaml';
 }
 
+/** The pod's config dump with its endpoints: from a cluster's pod, or a local mesh's. */
+function podDump(pod: string, flags: ExplainFlags, exec?: NetnsExec): Promise<unknown> {
+  const cluster = clusterFor(flags);
+  if (cluster) return fetchClusterProxyAdmin(cluster, pod, flags.namespace, '/config_dump?include_eds');
+  return fetchProxyAdmin(findLocalPod(recordedPods(flags.stateDir), pod, flags.namespace), '/config_dump?include_eds', exec);
+}
+
 /** `mizzenctl x explain POD URL`: the way a request from the pod would take through its
  *  sidecar, read from the sidecar's own config; no request is sent. */
 export function explainCommand(output: Output, exec?: NetnsExec): Command {
-  return new Command('explain')
+  return addClusterOptions(new Command('explain'))
     .description("Explain which listener, filter chain, route, cluster and endpoints a request from a pod would take through its sidecar, and which Istio resource made each step (nothing is sent)")
-    .argument('<pod>', 'POD[.NAMESPACE] of the local mesh (with --file, only a label)')
+    .argument('<pod>', 'POD[.NAMESPACE] of the cluster or the local mesh (with --file, only a label)')
     .argument('<url>', 'the request, e.g. http://reviews:9080/reviews/0')
     .option('-H, --header <name:value>', 'a request header (repeatable)', (value: string, previous: string[]) => [...previous, value], [])
     .option('-X, --request <method>', 'the request method', 'GET')
@@ -37,7 +46,7 @@ export function explainCommand(output: Output, exec?: NetnsExec): Command {
     .addHelpText('after', '\nExit codes: 0 explained, 1 a bad URL or header, an unreadable dump or an unknown pod, 2 a bad flag.')
     .action(async (pod: string, url: string, flags: ExplainFlags) => {
       const request = explainRequest(url, flags.header, flags.request);
-      const dump = flags.file ? await readDumpFile(flags.file) : await fetchProxyAdmin(findLocalPod(recordedPods(flags.stateDir), pod, flags.namespace), '/config_dump?include_eds', exec);
+      const dump = flags.file ? await readDumpFile(flags.file) : await podDump(pod, flags, exec);
       const steps = explain(configDumpSections(dump), request, flags.address);
       if (flags.output === 'json') output.out(`${JSON.stringify(steps, null, 2)}\n`);
       else if (flags.output === 'yaml') output.out(stringify(steps));

@@ -1,5 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { stringify } from 'yaml';
+import { addClusterOptions, clusterFor, fetchClusterProxyAdmin } from '../cluster/cluster-mesh.ts';
+import type { ClusterFlags } from '../cluster/kube-connection.ts';
 import { defaultStateRoot } from '../local/mesh-state.ts';
 import type { Output } from '../local/local-command.ts';
 import { clusterCells, clusterHeader, clusterRows, selectClusters, type ClusterFilter } from './clusters-view.ts';
@@ -22,17 +24,20 @@ import { formatTable } from './table.ts';
 
 type Format = 'short' | 'json' | 'yaml';
 
-interface CommonFlags {
+interface CommonFlags extends ClusterFlags {
   file?: string;
   namespace: string;
   output: Format;
   stateDir: string;
 }
 
-/** A dump read from a file or a pod: the ConfigDump, or Envoy's /clusters?format=json. */
+/** A dump read from a file or a pod (of a cluster or of the local mesh): the ConfigDump, or
+ *  Envoy's /clusters?format=json. */
 async function loadDump(pod: string | undefined, flags: CommonFlags, adminPath: string): Promise<unknown> {
   if (flags.file !== undefined) return readDumpFile(flags.file);
   if (pod === undefined) throw new Error('name a pod (POD[.NAMESPACE]) or give --file DUMP.json');
+  const cluster = clusterFor(flags);
+  if (cluster) return fetchClusterProxyAdmin(cluster, pod, flags.namespace, adminPath);
   return fetchProxyAdmin(findLocalPod(recordedPods(flags.stateDir), pod, flags.namespace), adminPath);
 }
 
@@ -132,8 +137,8 @@ const bootstrapView: View = {
 const tableViews = [clustersView, listenersView, routesView, endpointsView];
 
 function addCommon(command: Command): Command {
-  return command
-    .argument('[pod]', 'POD[.NAMESPACE] of the local mesh (namespace default); a name prefix will do')
+  return addClusterOptions(command)
+    .argument('[pod]', 'POD[.NAMESPACE] of the cluster or the local mesh (namespace default); a name prefix will do')
     .option('-n, --namespace <namespace>', 'namespace of a pod named without one', 'default')
     .option('-f, --file <dump>', 'read a saved config dump (Envoy JSON) instead of asking the pod')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['short', 'json', 'yaml']).default('short'))

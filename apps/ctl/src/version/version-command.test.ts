@@ -107,7 +107,7 @@ describe('mizzenctl version', () => {
     expect(await run(['--state-dir', stateDir])).toEqual({
       code: 0,
       err: '',
-      out: `client version: ${packageJson.version}\ncontrol plane version: none: no local mesh is running (start one with mizzenctl local up, or give --istiod-address HOST:PORT)\n`,
+      out: `client version: ${packageJson.version}\ncontrol plane version: none: no local mesh is running and no kubeconfig is found (start one with mizzenctl local up, or give --kubeconfig FILE or --istiod-address HOST:PORT)\n`,
     });
     const json = await run(['--state-dir', stateDir, '-o', 'json']);
     expect(JSON.parse(json.out)).toEqual({ clientVersion: expect.objectContaining({ version: packageJson.version }) });
