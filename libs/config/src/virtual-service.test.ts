@@ -54,7 +54,7 @@ spec:
     - destination: { host: ratings, subset: v1, port: { number: 9080 } }
       headers: { request: { set: { x-v: "1" } } }
     timeout: 1.5s
-    retries: { attempts: 3, perTryTimeout: 500ms, retryOn: "gateway-error,connect-failure,503" }
+    retries: { attempts: 3, perTryTimeout: 500ms, retryOn: "gateway-error,connect-failure,503", retryIgnorePreviousHosts: false, backoff: 25ms }
     fault:
       delay: { fixedDelay: 7s, percentage: { value: 100 } }
       abort: { httpStatus: 500, percentage: { value: 12.5 } }
@@ -84,6 +84,7 @@ spec:
     ['an uppercase header name', reviews.replace('end-user:', 'End-User:'), 'spec.http[0].match[0].headers.End-User: header names must be lowercase'],
     ['a bad timeout', reviews.replace('  - route:\n', '  - timeout: soon\n    route:\n'), 'spec.http[1].timeout: must be a duration such as "1.5s", "100ms" or "1m", got "soon"'],
     ['a bad retry condition', reviews.replace('  - route:\n', '  - retries: { attempts: 2, retryOn: "5xx,sometimes" }\n    route:\n'), 'spec.http[1].retries.retryOn: unknown retry condition "sometimes"'],
+    ['a retry back-off under 1ms', reviews.replace('  - route:\n', '  - retries: { attempts: 2, backoff: 100us }\n    route:\n'), 'spec.http[1].retries.backoff: must be at least 1ms, got "100us"'],
     ['an abort status out of range', reviews.replace('  - route:\n', '  - fault: { abort: { httpStatus: 700 } }\n    route:\n'), 'spec.http[1].fault.abort.httpStatus: must be an integer between 200 and 599, got 700'],
     ['a fault percentage above 100', reviews.replace('  - route:\n', '  - fault: { delay: { fixedDelay: 1s, percentage: { value: 101 } } }\n    route:\n'), 'spec.http[1].fault.delay.percentage.value: must be a number between 0 and 100, got 101'],
     ['a delay without duration', reviews.replace('  - route:\n', '  - fault: { delay: { percentage: { value: 1 } } }\n    route:\n'), 'spec.http[1].fault.delay: one of fixedDelay, exponentialDelay is required'],

@@ -97,6 +97,9 @@ export interface HTTPRetry {
   perTryTimeout?: string;
   retryOn?: string;
   retryRemoteLocalities?: boolean;
+  retryIgnorePreviousHosts?: boolean;
+  /** The base interval of Envoy's exponential back-off between attempts. */
+  backoff?: string;
 }
 
 export interface Percent {
@@ -268,6 +271,8 @@ const retries: Check = message({
     }
   },
   retryRemoteLocalities: bool,
+  retryIgnorePreviousHosts: bool,
+  backoff: duration(0.001),
 });
 
 const fault: Check = message(
