@@ -59,7 +59,7 @@ describe('buildRoutes without capture', () => {
   it('sends any host to the service when one service owns the port', () => {
     const [grpc] = buildRoutes(push, proxy, ['7070']);
     expect(grpc.virtual_hosts).toContainEqual(
-      expect.objectContaining({ name: 'loopback:7070', domains: ['*'], routes: [expect.objectContaining({ route: { cluster: 'outbound|7070||ratings.default.svc.cluster.local', timeout: '0s' } })] }),
+      expect.objectContaining({ name: 'loopback:7070', domains: ['*'], routes: [expect.objectContaining({ route: expect.objectContaining({ cluster: 'outbound|7070||ratings.default.svc.cluster.local', timeout: '0s' }) })] }),
     );
   });
 

@@ -7,7 +7,7 @@ import type { MeshService } from '../model/service.ts';
 import { virtualServiceFor } from '../model/virtual-services.ts';
 import { inboundClusterName, outboundClusterName, passthroughCluster, typeUrls, type JsonObject } from './envoy-json.ts';
 import { hashPolicy } from './traffic-policy.ts';
-import { virtualServiceRoutes, type RouteContext } from './virtual-service-route.ts';
+import { retryPolicy, virtualServiceRoutes, type RouteContext } from './virtual-service-route.ts';
 
 /** The outbound route configurations, one per HTTP port in the mesh (named after the port,
  *  "9080"), or only the named ones; sorted by port. */
@@ -41,7 +41,7 @@ function outboundRouteConfiguration(port: number, services: MeshService[], ctx: 
   } else if (proxy.interceptionMode === 'REDIRECT') {
     // With capture, traffic for hosts the mesh does not know still leaves, as Istio's default
     // ALLOW_ANY.
-    virtualHosts.push({ name: 'allow_any', domains: ['*'], routes: [{ ...defaultRoute(passthroughCluster), name: 'allow_any' }], include_request_attempt_count: true });
+    virtualHosts.push({ name: 'allow_any', domains: ['*'], routes: [{ ...defaultOutboundRoute(passthroughCluster, undefined), name: 'allow_any' }], include_request_attempt_count: true });
   } else if (services.length === 1) {
     // Without capture the app reaches the service on this port at 127.0.0.1:PORT, so its
     // requests carry Host values such as "127.0.0.1:9080": when one service owns the port,
@@ -61,8 +61,7 @@ function serviceRoutes(service: MeshService, ctx: RouteContext): JsonObject[] {
   if (routes.length > 0) return routes;
   const rule = destinationRuleFor(ctx.push.destinationRules, ctx.proxy.namespace, service.hostname, service.namespace);
   const hash = hashPolicy(portPolicy(rule, ctx.port).loadBalancer);
-  const route = defaultRoute(outboundClusterName(ctx.port, service.hostname));
-  return [hash ? { ...route, route: { ...(route.route as JsonObject), hash_policy: hash } } : route];
+  return [defaultOutboundRoute(outboundClusterName(ctx.port, service.hostname), hash)];
 }
 
 /** The Host values that reach a service, as Istio lists them: the FQDN, the short names that
@@ -90,4 +89,12 @@ export function inboundRouteConfiguration(inbound: InboundPort): JsonObject {
 function defaultRoute(cluster: string): JsonObject {
   // A timeout of 0s turns the route timeout off, as Istio's default.
   return { name: 'default', match: { prefix: '/' }, route: { cluster, timeout: '0s' } };
+}
+
+/** The route of a service no VirtualService routes: to its cluster, with Istio's default retry
+ *  policy (inbound routes have none) and the DestinationRule's hash key. */
+function defaultOutboundRoute(cluster: string, hash: JsonObject[] | undefined): JsonObject {
+  const route = defaultRoute(cluster);
+  const action = { ...(route.route as JsonObject), retry_policy: retryPolicy(undefined, hash !== undefined), ...(hash ? { hash_policy: hash } : {}) };
+  return { ...route, route: action };
 }

@@ -1,12 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { buildListeners } from './listener-builder.ts';
+import { normalize } from '@mizzen/xds';
 import { buildRoutes } from './http-route.ts';
+import { retryPolicy } from './virtual-service-route.ts';
 import { bookinfoPush, expectGolden, podProxy } from './test-fixtures.ts';
 
 // Istio's Bookinfo routing tasks, each as the route configuration 9080 of the proxy that calls
 // the routed service: productpage calls reviews, reviews calls ratings.
 const productpage = podProxy('productpage-v1-1', '10.244.0.10', { app: 'productpage', version: 'v1' }, 'REDIRECT');
 const reviewsV2 = podProxy('reviews-v2-1', '10.244.0.12', { app: 'reviews', version: 'v2' }, 'REDIRECT');
+
+/** Istio's default retry policy, on every outbound route that does not set its own. */
+const defaultRetry = {
+  retry_on: 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes',
+  num_retries: 2,
+  retry_host_predicate: [{ name: 'envoy.retry_host_predicates.previous_hosts', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate' } }],
+  host_selection_retry_max_attempts: '5',
+  retriable_status_codes: [503],
+};
 
 type Route = { name?: string; match: Record<string, unknown>; route?: Record<string, unknown>; typed_per_filter_config?: Record<string, unknown>; metadata?: unknown };
 type VirtualHost = { name: string; routes: Route[] };
@@ -33,7 +44,7 @@ describe('Bookinfo routing tasks', () => {
     expect(routesOf(['virtual-service-all-v1.yaml'])).toEqual([
       {
         match: { prefix: '/' },
-        route: { cluster: 'outbound|9080|v1|reviews.default.svc.cluster.local', timeout: '0s' },
+        route: { cluster: 'outbound|9080|v1|reviews.default.svc.cluster.local', timeout: '0s', retry_policy: defaultRetry },
         metadata: { filter_metadata: { istio: { config: '/apis/networking.istio.io/v1/namespaces/default/virtual-service/reviews' } } },
       },
     ]);
@@ -56,6 +67,7 @@ describe('Bookinfo routing tasks', () => {
         ],
       },
       timeout: '0s',
+      retry_policy: defaultRetry,
     });
   });
 
@@ -83,7 +95,7 @@ describe('Bookinfo routing tasks', () => {
 
   it('leaves other hosts on their default route', () => {
     expect(routesOf(['virtual-service-reviews-test-v2.yaml'], productpage, 'ratings.default.svc.cluster.local:9080')).toEqual([
-      { name: 'default', match: { prefix: '/' }, route: { cluster: 'outbound|9080||ratings.default.svc.cluster.local', timeout: '0s' } },
+      { name: 'default', match: { prefix: '/' }, route: { cluster: 'outbound|9080||ratings.default.svc.cluster.local', timeout: '0s', retry_policy: defaultRetry } },
     ]);
   });
 });
@@ -190,8 +202,43 @@ describe('virtual service routes', () => {
     expect(host?.routes.map((r) => r.route?.cluster)).toEqual(['outbound|9080|v2|reviews.default.svc.cluster.local']);
   });
 
-  it('hashes the default route of a host whose rule asks for it', () => {
+  it('hashes the default route of a host whose rule asks for it, retrying on the same host', () => {
     const ratings = routesOf(['traffic-policy.yaml'], productpage, 'ratings.default.svc.cluster.local:9080');
-    expect(ratings[0].route).toEqual({ cluster: 'outbound|9080||ratings.default.svc.cluster.local', timeout: '0s', hash_policy: [{ connection_properties: { source_ip: true } }] });
+    const { retry_host_predicate: _otherHost, ...sameHost } = defaultRetry;
+    expect(ratings[0].route).toEqual({
+      cluster: 'outbound|9080||ratings.default.svc.cluster.local',
+      timeout: '0s',
+      retry_policy: sameHost,
+      hash_policy: [{ connection_properties: { source_ip: true } }],
+    });
+  });
+});
+
+describe('retry policies', () => {
+  it('turns retries off with zero attempts, and keeps the default for a route that says nothing', () => {
+    expect(retryPolicy({ attempts: 0 }, false)).toBeUndefined();
+    expect(retryPolicy({}, false)).toBeUndefined();
+    expect(retryPolicy(undefined, false)).toEqual(defaultRetry);
+  });
+
+  it('fills what a retries block leaves out from the default, and takes the rest from it', () => {
+    const policy = retryPolicy({ attempts: 4, retryOn: '5xx, 429', retryIgnorePreviousHosts: false, retryRemoteLocalities: true, backoff: '50ms' }, false);
+    expect(policy).toEqual({
+      retry_on: '5xx,retriable-status-codes',
+      num_retries: 4,
+      retry_priority: { name: 'envoy.retry_priorities.previous_priorities', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig', update_frequency: 2 } },
+      host_selection_retry_max_attempts: '5',
+      retriable_status_codes: [429],
+      retry_back_off: { base_interval: '0.050s' },
+    });
+    // Valid Envoy JSON inside a route.
+    const config = { name: 'r', virtual_hosts: [{ name: 'v', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'c', retry_policy: policy } }] }] };
+    expect(normalize('envoy.config.route.v3.RouteConfiguration', config)).toEqual(config);
+  });
+
+  it('retries on another host unless the destination hashes, or the route asks', () => {
+    expect(retryPolicy(undefined, true)?.retry_host_predicate).toBeUndefined();
+    expect(retryPolicy({ attempts: 1 }, true)?.retry_host_predicate).toBeUndefined();
+    expect(retryPolicy({ attempts: 1, retryIgnorePreviousHosts: true }, true)?.retry_host_predicate).toEqual(defaultRetry.retry_host_predicate);
   });
 });

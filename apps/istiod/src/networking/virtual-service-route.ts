@@ -2,7 +2,7 @@
 // route per match of each HTTP route, in order, each with the route's action (weighted
 // destinations, redirect or direct response), rewrite, timeout, retries, mirror, header
 // changes and fault injection, and the VirtualService named in its metadata.
-import type { CorsPolicy, Destination, Headers, HTTPFaultInjection, HTTPMatchRequest, HTTPRoute, HTTPRouteDestination, Percent, StringMatch, VirtualService } from '@mizzen/config';
+import type { CorsPolicy, Destination, Headers, HTTPFaultInjection, HTTPMatchRequest, HTTPRetry, HTTPRoute, HTTPRouteDestination, Percent, StringMatch, VirtualService } from '@mizzen/config';
 import { destinationRuleFor, portPolicy } from '../model/destination-rules.ts';
 import { namesGateway } from '../model/gateways.ts';
 import { resolveHost } from '../model/host.ts';
@@ -183,14 +183,14 @@ function routeAction(route: HTTPRoute, namespace: string, ctx: RouteContext): Js
       : { weighted_clusters: { clusters: targets.map((t) => ({ name: t.cluster, weight: t.weight ?? 0, ...headerFields(t.headers, undefined) })) } };
   // A timeout of 0s turns the route timeout off, as Istio's default.
   out.timeout = route.timeout ? durationJson(route.timeout) : '0s';
-  const retry = retryPolicy(route.retries);
+  const hash = routeHashPolicy(destinations, namespace, ctx);
+  const retry = retryPolicy(route.retries, hash !== undefined);
   if (retry) out.retry_policy = retry;
   const mirrors = mirrorPolicies(route, namespace, ctx);
   if (mirrors.length > 0) out.request_mirror_policies = mirrors;
   if (route.rewrite?.uri !== undefined) out.prefix_rewrite = route.rewrite.uri;
   if (route.rewrite?.uriRegexRewrite) out.regex_rewrite = { pattern: { regex: route.rewrite.uriRegexRewrite.match }, substitution: route.rewrite.uriRegexRewrite.rewrite };
   if (route.rewrite?.authority) out.host_rewrite_literal = route.rewrite.authority;
-  const hash = routeHashPolicy(destinations, namespace, ctx);
   if (hash) out.hash_policy = hash;
   return out;
 }
@@ -222,23 +222,36 @@ function routeHashPolicy(destinations: HTTPRouteDestination[], namespace: string
   return policies.every((p) => JSON.stringify(p) === first) ? policies[0] : undefined;
 }
 
-function retryPolicy(retries: HTTPRoute['retries']): JsonObject | undefined {
-  // No retries block keeps the route's default; zero attempts turns retries off.
-  if (!retries || !retries.attempts) return undefined;
-  // Istio's default conditions: failures to connect, refused and cancelled streams, and 503.
-  const conditions = (retries.retryOn ?? 'connect-failure,refused-stream,unavailable,cancelled,503').split(',').map((c) => c.trim());
+/** Istio's retry conditions when a route names none: failures to connect, refused and
+ *  cancelled streams, and 503. */
+const defaultRetryOn = 'connect-failure,refused-stream,unavailable,cancelled,503';
+
+/** A route's retry policy, as Istio converts it: without a `retries` block Istio's default (two
+ *  retries on its default conditions), zero attempts none, else the default with the route's
+ *  fields. Retries go to another host than the one that failed, unless the destination hashes
+ *  requests to a host (consistent hashing), or the route says otherwise. */
+export function retryPolicy(retries: HTTPRetry | undefined, consistentHash: boolean): JsonObject | undefined {
+  if (retries && !retries.attempts) return undefined;
+  const conditions = (retries?.retryOn ?? defaultRetryOn)
+    .split(',')
+    .map((c) => c.trim())
+    .filter((c) => c !== '');
   // Istio accepts status codes among the conditions; Envoy wants them as retriable codes.
   const codes = conditions.filter((c) => /^\d+$/.test(c)).map(Number);
   const names = conditions.filter((c) => !/^\d+$/.test(c));
   if (codes.length > 0 && !names.includes('retriable-status-codes')) names.push('retriable-status-codes');
+  const otherHost = retries?.retryIgnorePreviousHosts ?? !consistentHash;
   return {
     retry_on: names.join(','),
-    num_retries: retries.attempts,
-    ...(retries.perTryTimeout ? { per_try_timeout: durationJson(retries.perTryTimeout) } : {}),
-    // Retry on another host than the one that failed, as Istio does.
-    retry_host_predicate: [{ name: 'envoy.retry_host_predicates.previous_hosts', typed_config: { '@type': typeUrls.previousHostsPredicate } }],
+    num_retries: retries?.attempts ?? 2,
+    ...(retries?.perTryTimeout ? { per_try_timeout: durationJson(retries.perTryTimeout) } : {}),
+    ...(retries?.retryRemoteLocalities
+      ? { retry_priority: { name: 'envoy.retry_priorities.previous_priorities', typed_config: { '@type': typeUrls.previousPriorities, update_frequency: 2 } } }
+      : {}),
+    ...(otherHost ? { retry_host_predicate: [{ name: 'envoy.retry_host_predicates.previous_hosts', typed_config: { '@type': typeUrls.previousHostsPredicate } }] } : {}),
     host_selection_retry_max_attempts: '5',
     ...(codes.length > 0 ? { retriable_status_codes: codes } : {}),
+    ...(retries?.backoff ? { retry_back_off: { base_interval: durationJson(retries.backoff) } } : {}),
   };
 }
 
