@@ -55,7 +55,8 @@ const SIMPLE: Record<string, Operator> = {
   REQUEST_DURATION: (i) => elapsed(i, i.requestEndTime),
   RESPONSE_DURATION: (i) => elapsed(i, i.responseStartTime),
   RESPONSE_TX_DURATION: (i) => (i.responseStartTime === 0 || i.endTime === 0 ? undefined : Math.round(i.endTime - i.responseStartTime)),
-  PROTOCOL: (i) => (i.request === undefined ? undefined : `HTTP/1.${i.request.minorVersion}`),
+  // An HTTP stream says its protocol (HTTP/2 included); a TCP session has no request.
+  PROTOCOL: (i) => (i.request === undefined ? undefined : 'protocol' in i ? String(i.protocol) : `HTTP/1.${i.request.minorVersion}`),
   UPSTREAM_HOST: (i) => (i.upstreamHost === undefined ? undefined : address(i.upstreamHost.address, i.upstreamHost.port)),
   UPSTREAM_REMOTE_ADDRESS: (i) => (i.upstreamHost === undefined ? undefined : address(i.upstreamHost.address, i.upstreamHost.port)),
   UPSTREAM_CLUSTER: (i) => i.upstreamCluster,

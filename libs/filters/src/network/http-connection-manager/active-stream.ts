@@ -5,44 +5,47 @@ import type { Socket } from 'node:net';
 import { getHeader, hasToken, removeHeader, setHeader, type HeaderList } from '../../http1/headers.ts';
 import type { RequestHead } from '../../http1/http-head.ts';
 import { statusText } from '../../http1/status-text.ts';
-import { BODY_NONE, BODY_UNKNOWN, type HttpProtocol, type HttpStream } from '../../http-stream.ts';
+import { BODY_NONE, type HttpProtocol, type HttpStream } from '../../http-stream.ts';
 import { normalizeRequestPath, type PathVerdict } from '../../path-normalization.ts';
 import type { DownstreamConnection, HttpFilter } from '../../registry.ts';
 import type { ConnectionManagerConfig } from './connection-manager-config.ts';
 import { findRoute, type RouteEntry } from './route-table.ts';
+import { ResponseFlag } from '../../response-flags.ts';
 
-/** What an active stream needs from the connection that carries it. */
+// Timer callbacks take the stream as their argument, so arming one allocates no closure.
+function streamIdleExpired(stream: ActiveStream): void {
+  stream.onStreamTimeout('idle');
+}
+function requestTimeoutExpired(stream: ActiveStream): void {
+  stream.onStreamTimeout('request');
+}
+
+/**
+ * What an active stream needs from the codec that carries it: one implementation per codec
+ * (the HTTP/1.1 connection itself; one per HTTP/2 stream). The stream decides what a response
+ * is; its owner decides how it looks on the wire.
+ */
 export interface StreamOwner {
   readonly connection: DownstreamConnection;
-  /** The connection will close after this response (client asked, or draining). */
-  willClose(): boolean;
-  /** Makes the connection close after this response. */
-  closeAfterResponse(): void;
-  write(data: Buffer | string): boolean;
+  readonly protocol: HttpProtocol;
+  /** Answers `Expect: 100-continue`. */
+  sendContinue(): void;
+  /** Starts the response. `bodyLength` as in HttpStream.encodeHeaders; with `bodyAllowed`
+   *  false (HEAD, 204, 304, BODY_NONE) no body follows. Headers carry no connection-level fields. */
+  encodeHeaders(status: number, reason: string, headers: HeaderList, bodyLength: number, bodyAllowed: boolean): void;
+  /** Returns false when the downstream buffer is full. */
+  encodeData(data: Buffer): boolean;
+  /** Ends the response, with trailers when there are any. */
+  encodeEnd(trailers: HeaderList | undefined): void;
   onResponseComplete(stream: ActiveStream): void;
   readDisable(disable: boolean): void;
-  resetConnection(): void;
+  /** Aborts the stream mid-way (HTTP/1.1: closes the connection; HTTP/2: resets the stream). */
+  resetStream(): void;
   /** Hands the socket over (an upgrade): the connection stops reading HTTP from it. */
   detach(): { socket: Socket; buffered: Buffer | undefined };
 }
 
-const CHUNK_END = Buffer.from('\r\n');
-const LAST_CHUNK = Buffer.from('0\r\n\r\n');
-
-let cachedDateSecond = 0;
-let cachedDate = '';
-/** The Date header, formatted once per second. */
-function httpDate(): string {
-  const now = Date.now();
-  const second = Math.floor(now / 1000);
-  if (second !== cachedDateSecond) {
-    cachedDateSecond = second;
-    cachedDate = new Date(now).toUTCString();
-  }
-  return cachedDate;
-}
-
-/** One request/response exchange on an HTTP/1.1 connection, driven through the HTTP filters. */
+/** One request/response exchange, on an HTTP/1.1 connection or an HTTP/2 stream, driven through the HTTP filters. */
 export class ActiveStream implements HttpStream {
   readonly request: RequestHead;
   readonly authority: string;
@@ -73,7 +76,6 @@ export class ActiveStream implements HttpStream {
   private readonly owner: StreamOwner;
   private readonly config: ConnectionManagerConfig;
   private readonly filters: HttpFilter[];
-  private chunkedResponse = false;
   private bodyAllowed = true;
   private destroyed = false;
   /** Index of the filter that stopped header iteration; body data goes up to it. */
@@ -81,6 +83,9 @@ export class ActiveStream implements HttpStream {
   private headersEndStream = false;
   /** Body that went past a stopped filter before the filters after it saw the headers. */
   private held: { data: Buffer; endStream: boolean }[] = [];
+  /** stream_idle_timeout (refreshed by activity either way) and request_timeout, when configured. */
+  private idleTimer: NodeJS.Timeout | undefined = undefined;
+  private requestTimer: NodeJS.Timeout | undefined = undefined;
 
   constructor(owner: StreamOwner, config: ConnectionManagerConfig, request: RequestHead) {
     this.owner = owner;
@@ -103,6 +108,37 @@ export class ActiveStream implements HttpStream {
     this.upgradeRefused = upgrade !== undefined && !allowed && action?.kind === 'cluster';
     this.filters = config.filters.map((f) => f.createFilter());
     this.prepareRequestHeaders();
+    if (config.streamIdleTimeoutMs > 0) this.idleTimer = setTimeout(streamIdleExpired, config.streamIdleTimeoutMs, this);
+    if (config.requestTimeoutMs > 0) this.requestTimer = setTimeout(requestTimeoutExpired, config.requestTimeoutMs, this);
+  }
+
+  /** A stream idle for stream_idle_timeout, or a request not received within request_timeout:
+   *  408 as Envoy answers, or a reset once the response started. */
+  onStreamTimeout(kind: 'idle' | 'request'): void {
+    if (this.destroyed) return;
+    const stats = this.config.stats;
+    if (kind === 'idle') {
+      this.idleTimer = undefined;
+      stats.rqIdleTimeout.inc();
+      this.responseFlags |= ResponseFlag.SI;
+    } else {
+      this.requestTimer = undefined;
+      stats.rqOverallTimeout.inc();
+    }
+    if (this.responseStarted) {
+      this.reset();
+      return;
+    }
+    this.responseCodeDetails = kind === 'idle' ? 'stream_idle_timeout' : 'request_overall_timeout';
+    this.sendLocalReply(408, kind === 'idle' ? 'stream timeout' : 'request timeout');
+  }
+
+  private requestReceived(): void {
+    this.requestComplete = true;
+    if (this.requestTimer !== undefined) {
+      clearTimeout(this.requestTimer);
+      this.requestTimer = undefined;
+    }
   }
 
   /** A proxy-style target ("GET http://host/path") becomes origin form, its host the authority. */
@@ -138,7 +174,7 @@ export class ActiveStream implements HttpStream {
   }
 
   get protocol(): HttpProtocol {
-    return this.request.minorVersion === 0 ? 'HTTP/1.0' : 'HTTP/1.1';
+    return this.owner.protocol;
   }
 
   get routeName(): string | undefined {
@@ -151,7 +187,7 @@ export class ActiveStream implements HttpStream {
     const expect = getHeader(headers, 'expect');
     if (expect !== undefined && expect.toLowerCase() === '100-continue') {
       removeHeader(headers, 'expect');
-      if (this.request.minorVersion === 1) this.owner.write('HTTP/1.1 100 Continue\r\n\r\n');
+      this.owner.sendContinue();
     }
     if (this.config.generateRequestId && getHeader(headers, 'x-request-id') === undefined) headers.push('x-request-id', randomUUID());
     // A TLS socket (the filter chain terminated TLS) says so with `encrypted`.
@@ -165,7 +201,10 @@ export class ActiveStream implements HttpStream {
 
   decodeHeaders(endStream: boolean): void {
     this.headersEndStream = endStream;
-    if (endStream && this.config.accessLogs.length !== 0) this.requestEndTime = performance.now();
+    if (endStream) {
+      this.requestReceived();
+      if (this.config.accessLogs.length !== 0) this.requestEndTime = performance.now();
+    }
     if (this.upgradeRefused) {
       this.sendLocalReply(403, '');
       return;
@@ -190,8 +229,9 @@ export class ActiveStream implements HttpStream {
 
   decodeData(data: Buffer, endStream: boolean): void {
     this.bytesReceived += data.length;
+    this.idleTimer?.refresh();
     if (endStream) {
-      this.requestComplete = true;
+      this.requestReceived();
       if (this.config.accessLogs.length !== 0) this.requestEndTime = performance.now();
     }
     this.decodeDataFrom(0, data, endStream);
@@ -227,83 +267,43 @@ export class ActiveStream implements HttpStream {
     const length = Buffer.byteLength(body);
     const headers: HeaderList = length > 0 ? ['content-type', 'text/plain', ...extra] : extra;
     this.encodeHeaders(status, statusText(status), headers, length);
-    if (length > 0 && this.bodyAllowed) {
-      this.bytesSent += length;
-      this.owner.write(body);
-    }
+    if (length > 0) this.encodeData(Buffer.from(body));
     this.encodeEnd();
   }
 
   encodeHeaders(status: number, reason: string, headers: HeaderList, bodyLength: number): void {
     this.responseStarted = true;
+    this.idleTimer?.refresh();
     for (const f of this.filters) f.encodeHeaders?.(this, status, headers);
     this.responseCode = status;
     this.responseHeaders = headers;
     if (this.config.accessLogs.length !== 0) this.responseStartTime = performance.now();
-    const config = this.config;
-    let close = this.owner.willClose();
-    const minor = this.request.minorVersion;
-    let head = `HTTP/1.${minor} ${status} ${reason}\r\n`;
-    let hasServer = false;
-    let hasDate = false;
-    for (let i = 0; i < headers.length; i += 2) {
-      const name = headers[i];
-      if (name === 'server') {
-        if (config.serverHeaderTransformation === 'OVERWRITE') continue;
-        hasServer = true;
-      } else if (name === 'date') hasDate = true;
-      head += `${name}: ${headers[i + 1]}\r\n`;
-    }
-    if (!hasServer && config.serverHeaderTransformation !== 'PASS_THROUGH') head += `server: ${config.serverName}\r\n`;
-    if (!hasDate) head += `date: ${httpDate()}\r\n`;
     this.bodyAllowed = this.request.method !== 'HEAD' && status !== 204 && status !== 304 && bodyLength !== BODY_NONE;
-    if (bodyLength >= 0) head += `content-length: ${bodyLength}\r\n`;
-    else if (bodyLength === BODY_UNKNOWN) {
-      if (minor === 1) {
-        if (this.bodyAllowed) {
-          head += 'transfer-encoding: chunked\r\n';
-          this.chunkedResponse = true;
-        }
-      } else if (this.bodyAllowed) {
-        // HTTP/1.0 has no chunked framing: the body ends when the connection closes.
-        this.owner.closeAfterResponse();
-        close = true;
-      }
-    }
-    if (close) head += 'connection: close\r\n';
-    else if (minor === 0) head += 'connection: keep-alive\r\n';
-    head += '\r\n';
-    const cls = (status / 100) | 0;
-    this.config.stats.rqClass[cls]?.inc();
-    this.owner.write(head);
+    this.config.stats.rqClass[(status / 100) | 0]?.inc();
+    this.owner.encodeHeaders(status, reason, headers, bodyLength, this.bodyAllowed);
   }
 
   encodeData(data: Buffer): boolean {
     if (!this.bodyAllowed || data.length === 0) return true;
     this.bytesSent += data.length;
-    if (!this.chunkedResponse) return this.owner.write(data);
-    this.owner.write(`${data.length.toString(16)}\r\n`);
-    this.owner.write(data);
-    return this.owner.write(CHUNK_END);
+    this.idleTimer?.refresh();
+    return this.owner.encodeData(data);
   }
 
   encodeEnd(): void {
-    if (this.responseComplete) return;
-    if (this.chunkedResponse) this.owner.write(LAST_CHUNK);
-    this.responseComplete = true;
-    this.destroy();
-    this.owner.onResponseComplete(this);
+    this.end(undefined);
   }
 
   encodeTrailers(trailers: HeaderList): void {
+    this.end(trailers.length === 0 || !this.bodyAllowed ? undefined : trailers);
+  }
+
+  private end(trailers: HeaderList | undefined): void {
     if (this.responseComplete) return;
-    if (this.chunkedResponse && trailers.length !== 0) {
-      let last = '0\r\n';
-      for (let i = 0; i < trailers.length; i += 2) last += `${trailers[i]}: ${trailers[i + 1]}\r\n`;
-      this.owner.write(`${last}\r\n`);
-      this.chunkedResponse = false;
-    }
-    this.encodeEnd();
+    this.owner.encodeEnd(trailers);
+    this.responseComplete = true;
+    this.destroy();
+    this.owner.onResponseComplete(this);
   }
 
   readDisable(disable: boolean): void {
@@ -312,13 +312,15 @@ export class ActiveStream implements HttpStream {
 
   reset(): void {
     this.destroy();
-    this.owner.resetConnection();
+    this.owner.resetStream();
   }
 
   /** Tells every filter the stream is over; safe to call more than once. */
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    if (this.requestTimer !== undefined) clearTimeout(this.requestTimer);
     for (const f of this.filters) f.onDestroy(this);
     const logs = this.config.accessLogs;
     if (logs.length !== 0) {

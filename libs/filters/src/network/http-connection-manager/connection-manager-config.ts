@@ -8,11 +8,15 @@ import {
 import { createHttpFilterConfig, type FilterFactoryContext, type HttpFilterConfig } from '../../registry.ts';
 import { statusClassCounters, type Counter, type Gauge } from '../../stats.ts';
 import type { RouteConfigHandle } from './route-config-provider.ts';
+import { compileHttp2Options, type Http2Options } from './http2-protocol-options.ts';
 import { compileRouteTable } from './route-table.ts';
 import { compileUpgradeConfigs } from './upgrade-config.ts';
 
 export const HTTP_CONNECTION_MANAGER_TYPE_URL =
   'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+
+/** Which codec a connection speaks: AUTO picks HTTP/2 on ALPN `h2` or the connection preface. */
+export type CodecType = 'AUTO' | 'HTTP1' | 'HTTP2';
 
 export type ServerHeaderTransformation = 'OVERWRITE' | 'APPEND_IF_ABSENT' | 'PASS_THROUGH';
 
@@ -20,10 +24,19 @@ export interface ConnectionManagerStats {
   readonly cxTotal: Counter;
   readonly cxActive: Gauge;
   readonly cxHttp1Total: Counter;
+  readonly cxHttp2Total: Counter;
+  readonly cxHttp2Active: Gauge;
   readonly cxProtocolError: Counter;
   readonly cxDrainClose: Counter;
   readonly rqTotal: Counter;
   readonly rqHttp1Total: Counter;
+  readonly rqHttp2Total: Counter;
+  /** HTTP/2 connections closed because most of their streams were reset by the client at once. */
+  readonly rqTooManyPrematureResets: Counter;
+  readonly rqIdleTimeout: Counter;
+  readonly rqOverallTimeout: Counter;
+  /** HTTP/2 connections closed because frames piled up for a peer that does not read. */
+  readonly http2OutboundFlood: Counter;
   readonly rqActive: Gauge;
   readonly rqClass: Counter[];
   readonly rqCompleted: Counter;
@@ -32,6 +45,8 @@ export interface ConnectionManagerStats {
 
 export interface ConnectionManagerConfig {
   readonly statPrefix: string;
+  readonly codecType: CodecType;
+  readonly http2: Http2Options;
   readonly routes: RouteConfigHandle;
   readonly filters: HttpFilterConfig[];
   readonly serverName: string;
@@ -40,6 +55,9 @@ export interface ConnectionManagerConfig {
   readonly useRemoteAddress: boolean;
   /** 0 disables. */
   readonly idleTimeoutMs: number;
+  /** stream_idle_timeout and request_timeout, per stream; 0 disables. */
+  readonly streamIdleTimeoutMs: number;
+  readonly requestTimeoutMs: number;
   /** request_headers_timeout: 0 (Envoy's default) disables. */
   readonly requestHeadersTimeoutMs: number;
   readonly maxRequestHeadersBytes: number;
@@ -97,8 +115,8 @@ export function compileConnectionManagerConfig(obj: JsonObject, context: FilterF
   onlyFields(obj, path, ['@type', 'stat_prefix', 'codec_type', 'route_config', 'rds', 'http_filters', 'server_name',
     'server_header_transformation', 'generate_request_id', 'use_remote_address', 'common_http_protocol_options',
     'max_request_headers_kb', 'upgrade_configs', 'access_log', 'normalize_path', 'merge_slashes', 'path_with_escaped_slashes_action',
-    'request_headers_timeout', 'http_protocol_options']);
-  oneOf(obj, 'codec_type', path, ['AUTO', 'HTTP1'], 'AUTO');
+    'request_headers_timeout', 'http_protocol_options', 'http2_protocol_options', 'stream_idle_timeout', 'request_timeout']);
+  const codecType = oneOf<CodecType>(obj, 'codec_type', path, ['AUTO', 'HTTP1', 'HTTP2'], 'AUTO');
   let idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS;
   const common = optionalObject(obj, 'common_http_protocol_options', path);
   if (common) {
@@ -113,6 +131,8 @@ export function compileConnectionManagerConfig(obj: JsonObject, context: FilterF
   const stats = context.stats;
   return {
     statPrefix,
+    codecType,
+    http2: compileHttp2Options(optionalObject(obj, 'http2_protocol_options', path), `${path}.http2_protocol_options`),
     routes: routeSource(obj, path, context),
     filters: httpFilters(obj, path, context, statPrefix),
     serverName: optionalString(obj, 'server_name', path) ?? 'envoy',
@@ -120,6 +140,8 @@ export function compileConnectionManagerConfig(obj: JsonObject, context: FilterF
     generateRequestId: optionalBoolean(obj, 'generate_request_id', path) ?? true,
     useRemoteAddress: optionalBoolean(obj, 'use_remote_address', path) ?? false,
     idleTimeoutMs,
+    streamIdleTimeoutMs: optionalDurationMs(obj, 'stream_idle_timeout', path) ?? 0,
+    requestTimeoutMs: optionalDurationMs(obj, 'request_timeout', path) ?? 0,
     requestHeadersTimeoutMs: optionalDurationMs(obj, 'request_headers_timeout', path) ?? 0,
     maxRequestHeadersBytes: (optionalInteger(obj, 'max_request_headers_kb', path, 1, 8192) ?? DEFAULT_MAX_HEADERS_KB) * 1024,
     http10: { accept: optionalBoolean(http1, 'accept_http_10', http1Path) ?? false, defaultHost: optionalString(http1, 'default_host_for_http_10', http1Path) || undefined },
@@ -130,10 +152,17 @@ export function compileConnectionManagerConfig(obj: JsonObject, context: FilterF
       cxTotal: stats.counter(`${p}downstream_cx_total`),
       cxActive: stats.gauge(`${p}downstream_cx_active`),
       cxHttp1Total: stats.counter(`${p}downstream_cx_http1_total`),
+      cxHttp2Total: stats.counter(`${p}downstream_cx_http2_total`),
+      cxHttp2Active: stats.gauge(`${p}downstream_cx_http2_active`),
       cxProtocolError: stats.counter(`${p}downstream_cx_protocol_error`),
       cxDrainClose: stats.counter(`${p}downstream_cx_drain_close`),
       rqTotal: stats.counter(`${p}downstream_rq_total`),
       rqHttp1Total: stats.counter(`${p}downstream_rq_http1_total`),
+      rqHttp2Total: stats.counter(`${p}downstream_rq_http2_total`),
+      rqTooManyPrematureResets: stats.counter(`${p}downstream_rq_too_many_premature_resets`),
+      rqIdleTimeout: stats.counter(`${p}downstream_rq_idle_timeout`),
+      rqOverallTimeout: stats.counter(`${p}downstream_rq_overall_timeout`),
+      http2OutboundFlood: stats.counter('http2.outbound_flood'),
       rqActive: stats.gauge(`${p}downstream_rq_active`),
       rqClass: statusClassCounters(stats, `${p}downstream_rq`),
       rqCompleted: stats.counter(`${p}downstream_rq_completed`),

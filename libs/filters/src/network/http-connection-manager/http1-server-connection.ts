@@ -1,15 +1,20 @@
 import type { Socket } from 'node:net';
 import { logCodecError } from '../../access-log/access-log-config.ts';
 import { BodyDecoder, type BodySink } from '../../http1/body-decoder.ts';
-import { getHeader } from '../../http1/headers.ts';
+import { getHeader, type HeaderList } from '../../http1/headers.ts';
 import { CRLFCRLF, HttpParseError, parseRequestHead, type RequestHead } from '../../http1/http-head.ts';
 import { statusText } from '../../http1/status-text.ts';
+import { BODY_UNKNOWN, type HttpProtocol } from '../../http-stream.ts';
 import type { DownstreamConnection, Logger } from '../../registry.ts';
 import { ResponseFlag } from '../../response-flags.ts';
 import { ActiveStream, type StreamOwner } from './active-stream.ts';
 import type { ConnectionManagerConfig } from './connection-manager-config.ts';
+import { httpDate } from './http-date.ts';
 
 const EMPTY = Buffer.alloc(0);
+const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+const CHUNK_END = Buffer.from('\r\n');
+const LAST_CHUNK = Buffer.from('0\r\n\r\n');
 // Past this many bytes a response's pieces are handed to the socket as they are (one writev),
 // not copied into one buffer, and a writer is told to wait for 'drain' (the socket's default).
 const COALESCE_LIMIT = 16384;
@@ -19,13 +24,13 @@ export interface ConnectionRegistry {
   readonly config: ConnectionManagerConfig;
   readonly draining: boolean;
   readonly log: Logger;
-  remove(connection: Http1ServerConnection): void;
+  remove(connection: { drain(): void }): void;
 }
 
 /**
  * The server side of one downstream HTTP/1.1 connection: frames requests out of the byte
  * stream, runs one stream at a time (pipelined requests wait in the buffer, unread), and
- * writes responses in order.
+ * encodes responses in order. It is the owner of each of its streams in turn.
  */
 export class Http1ServerConnection implements StreamOwner, BodySink {
   readonly connection: DownstreamConnection;
@@ -49,6 +54,10 @@ export class Http1ServerConnection implements StreamOwner, BodySink {
     this.flush();
   };
   private pipelinePaused = false;
+  /** The current response is chunked (HTTP/1.1 with a body of unknown length). */
+  private chunkedResponse = false;
+  /** The HTTP/1.x minor version of the current request, which its response speaks. */
+  private minorVersion = 1;
   /** Runs from the first byte of a request head to its last (request_headers_timeout). */
   private headersTimer: NodeJS.Timeout | undefined;
 
@@ -76,12 +85,9 @@ export class Http1ServerConnection implements StreamOwner, BodySink {
    *  request right now; the listener closes whatever is left when the drain time ends. */
   drain(): void {}
 
+  /** The connection closes after this response (the client asked, or draining). */
   willClose(): boolean {
     return this.closing || this.registry.draining;
-  }
-
-  closeAfterResponse(): void {
-    this.closing = true;
   }
 
   /**
@@ -100,6 +106,73 @@ export class Http1ServerConnection implements StreamOwner, BodySink {
       queueMicrotask(this.flushAtTickEnd);
     }
     return true;
+  }
+
+  get protocol(): HttpProtocol {
+    return this.minorVersion === 0 ? 'HTTP/1.0' : 'HTTP/1.1';
+  }
+
+  sendContinue(): void {
+    if (this.minorVersion === 1) this.write(CONTINUE);
+  }
+
+  encodeHeaders(status: number, reason: string, headers: HeaderList, bodyLength: number, bodyAllowed: boolean): void {
+    const config = this.config;
+    let close = this.willClose();
+    const minor = this.minorVersion;
+    let head = `HTTP/1.${minor} ${status} ${reason}\r\n`;
+    let hasServer = false;
+    let hasDate = false;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i];
+      if (name === 'server') {
+        if (config.serverHeaderTransformation === 'OVERWRITE') continue;
+        hasServer = true;
+      } else if (name === 'date') hasDate = true;
+      head += `${name}: ${headers[i + 1]}\r\n`;
+    }
+    if (!hasServer && config.serverHeaderTransformation !== 'PASS_THROUGH') head += `server: ${config.serverName}\r\n`;
+    if (!hasDate) head += `date: ${httpDate()}\r\n`;
+    this.chunkedResponse = false;
+    if (bodyLength >= 0) head += `content-length: ${bodyLength}\r\n`;
+    else if (bodyLength === BODY_UNKNOWN && bodyAllowed) {
+      if (minor === 1) {
+        head += 'transfer-encoding: chunked\r\n';
+        this.chunkedResponse = true;
+      } else {
+        // HTTP/1.0 has no chunked framing: the body ends when the connection closes.
+        this.closing = true;
+        close = true;
+      }
+    }
+    if (close) head += 'connection: close\r\n';
+    else if (minor === 0) head += 'connection: keep-alive\r\n';
+    this.write(head + '\r\n');
+  }
+
+  encodeData(data: Buffer): boolean {
+    if (!this.chunkedResponse) return this.write(data);
+    this.write(`${data.length.toString(16)}\r\n`);
+    this.write(data);
+    return this.write(CHUNK_END);
+  }
+
+  /** A chunked response ends with its last chunk, which carries the trailers; a response of
+   *  known length has nowhere to put them. */
+  encodeEnd(trailers: HeaderList | undefined): void {
+    if (!this.chunkedResponse) return;
+    this.chunkedResponse = false;
+    if (trailers === undefined) {
+      this.write(LAST_CHUNK);
+      return;
+    }
+    let last = '0\r\n';
+    for (let i = 0; i < trailers.length; i += 2) last += `${trailers[i]}: ${trailers[i + 1]}\r\n`;
+    this.write(`${last}\r\n`);
+  }
+
+  resetStream(): void {
+    this.resetConnection();
   }
 
   /** Hands the queued bytes to the socket; returns what the socket's write returned. */
@@ -282,6 +355,7 @@ export class Http1ServerConnection implements StreamOwner, BodySink {
     }
     const head: RequestHead = parseRequestHead(buffer, 0, end);
     this.consume(end + 4);
+    this.minorVersion = head.minorVersion;
     if (head.minorVersion === 0) this.admitHttp10(head);
     if (!head.keepAlive) this.closing = true;
     const stats = this.config.stats;
