@@ -12,12 +12,12 @@ export function appliesToSidecar(vs: VirtualService, proxy: Proxy): boolean {
   return gateways.includes(meshGateway) && isExportedTo(vs.spec.exportTo, vs.metadata.namespace ?? 'default', proxy.namespace);
 }
 
-/** The VirtualService that routes a host (its HTTP or its TCP traffic) for a sidecar. When several claim the host, as in
+/** The VirtualService that routes a host (its HTTP, TCP or TLS traffic) for a sidecar. When several claim the host, as in
  *  Istio, one wins: those of the proxy's own namespace first, an exact host before a wildcard,
  *  then by namespace and name. */
 const chosenByList = new WeakMap<readonly VirtualService[], Map<string, VirtualService | undefined>>();
 
-export function virtualServiceFor(services: readonly VirtualService[], proxy: Proxy, hostname: string, routes: 'http' | 'tcp' = 'http'): VirtualService | undefined {
+export function virtualServiceFor(services: readonly VirtualService[], proxy: Proxy, hostname: string, routes: 'http' | 'tcp' | 'tls' = 'http'): VirtualService | undefined {
   // The choice depends on the proxy's namespace only, so it is made once per push for each.
   let chosen = chosenByList.get(services);
   if (!chosen) {
@@ -31,7 +31,7 @@ export function virtualServiceFor(services: readonly VirtualService[], proxy: Pr
   return vs;
 }
 
-function chooseVirtualService(services: readonly VirtualService[], proxy: Proxy, hostname: string, routes: 'http' | 'tcp'): VirtualService | undefined {
+function chooseVirtualService(services: readonly VirtualService[], proxy: Proxy, hostname: string, routes: 'http' | 'tcp' | 'tls'): VirtualService | undefined {
   let best: { vs: VirtualService; rank: number } | undefined;
   for (const vs of services) {
     if (!appliesToSidecar(vs, proxy) || !vs.spec[routes]?.length) continue;
