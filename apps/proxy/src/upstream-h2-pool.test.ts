@@ -72,8 +72,11 @@ beforeAll(async () => {
     { match: { prefix: '/refused-retried' }, route: { cluster: 'h2c', retry_policy: retry('refused-stream') } },
     { match: { prefix: '/goaway-retried' }, route: { cluster: 'h2c', retry_policy: retry('refused-stream') } },
     { match: { prefix: '/limited' }, route: { cluster: 'limited' } },
+    { match: { prefix: '/mirrored' }, route: { cluster: 'h2c', request_mirror_policies: [{ cluster: 'h2c' }] } },
     { match: { prefix: '/tls' }, route: { cluster: 'tls' } },
     { match: { prefix: '/few' }, route: { cluster: 'few' } },
+    { match: { prefix: '/guarded' }, route: { cluster: 'guarded' } },
+    { match: { prefix: '/idle' }, route: { cluster: 'idle' } },
     { match: { prefix: '/' }, route: { cluster: 'h2c' } },
   ] }] };
   proxy = new ProxyServer(compileBootstrap({
@@ -83,6 +86,8 @@ beforeAll(async () => {
         staticCluster('h2c', [{ port: plainPort }], h2Options()),
         staticCluster('limited', [{ port: limitedPort }], h2Options()),
         staticCluster('few', [{ port: plainPort }], h2Options({}, { max_requests_per_connection: 2 })),
+        staticCluster('guarded', [{ port: plainPort }], { ...h2Options(), circuit_breakers: { thresholds: [{ max_requests: 2, max_connections: 1 }] } }),
+        staticCluster('idle', [{ port: limitedPort }], h2Options({}, { idle_timeout: '0.05s' })),
         staticCluster('tls', [{ port: securePort }], {
           ...h2Options(),
           transport_socket: { name: 'envoy.transport_sockets.tls', typed_config: { '@type': UPSTREAM_TLS, sni: 'backend.local' } },
@@ -171,6 +176,49 @@ describe('HTTP/2 upstreams', () => {
     expect(counter('cluster.limited.upstream_cx_http2_total')).toBe(3);
   });
 
+  it('counts requests, not connections, against the circuit breakers', async () => {
+    const held = holdStreams(plain, 2);
+    const first = [get('/guarded/1'), get('/guarded/2')];
+    const streams = await held;
+    const refused = await get('/guarded/3');
+    expect(refused.status).toBe(503);
+    expect(header(refused, 'x-envoy-overloaded')).toBe('true');
+    for (const stream of streams) {
+      stream.respond({ ':status': 200 });
+      stream.end();
+    }
+    expect((await Promise.all(first)).map((r) => r.status)).toEqual([200, 200]);
+    expect(counter('cluster.guarded.upstream_cx_http2_total')).toBe(1);
+    expect(counter('cluster.guarded.upstream_rq_pending_overflow')).toBe(1);
+  });
+
+  it('closes a session idle for the idle_timeout', async () => {
+    let session: Http2Session | undefined;
+    limited.handler = (stream, _headers, s) => {
+      session = s;
+      stream.respond({ ':status': 200 });
+      stream.end();
+    };
+    expect((await get('/idle')).status).toBe(200);
+    await once(session as Http2Session, 'close');
+    expect(counter('cluster.idle.upstream_cx_idle_timeout')).toBe(1);
+  });
+
+  it('streams a large body both ways under flow control', async () => {
+    const size = 3 << 20;
+    plain.handler = (stream) => {
+      let received = 0;
+      stream.on('data', (c: Buffer) => (received += c.length));
+      stream.on('end', () => {
+        stream.respond({ ':status': 200, 'x-received': String(received) });
+        stream.end(Buffer.alloc(size, 'b'));
+      });
+    };
+    const res = await request(Buffer.concat([Buffer.from(`POST /large HTTP/1.1\r\nHost: x\r\nContent-Length: ${size}\r\n\r\n`), Buffer.alloc(size, 'a')]).toString('latin1'));
+    expect(header(res, 'x-received')).toBe(String(size));
+    expect(res.body.length).toBe(size);
+  });
+
   it('retires a session after max_requests_per_connection streams', async () => {
     plain.handler = (stream) => {
       stream.respond({ ':status': 200 });
@@ -248,6 +296,26 @@ describe('HTTP/2 upstreams', () => {
     expect(b.body.toString()).toBe('b after 2 tries');
     expect(plain.sessions - sessionsBefore).toBe(1);
     expect(counter('cluster.h2c.upstream_cx_close_notify')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('mirrors a request to an HTTP/2 cluster with its body and a -shadow authority', async () => {
+    const seen: string[] = [];
+    const both = new Promise<void>((resolve) => {
+      plain.handler = (stream, headers) => {
+        let body = '';
+        stream.on('data', (c: Buffer) => (body += c.toString()));
+        stream.on('end', () => {
+          seen.push(`${String(headers[':authority'])} ${body}`);
+          stream.respond({ ':status': 200 });
+          stream.end();
+          if (seen.length === 2) resolve();
+        });
+      };
+    });
+    const res = await request('POST /mirrored HTTP/1.1\r\nHost: svc.local\r\nContent-Length: 4\r\n\r\nbody');
+    expect(res.status).toBe(200);
+    await both;
+    expect(seen.sort()).toEqual(['svc.local body', 'svc.local-shadow body']);
   });
 
   it('speaks h2 over TLS, offering ALPN h2 when the TLS context names none', async () => {

@@ -1,4 +1,6 @@
-import type { ConnectionHandler, PoolCallbacks, PooledConnection, UpstreamCluster, UpstreamHost } from '../../cluster-manager.ts';
+import type {
+  ConnectionHandler, Http2RequestHead, PoolCallbacks, PooledConnection, StreamCallbacks, UpstreamCluster, UpstreamHost, UpstreamStream,
+} from '../../cluster-manager.ts';
 import type { HttpStream } from '../../http-stream.ts';
 
 /** The most request body a mirror keeps while its connection opens; past it the copy is dropped. */
@@ -10,17 +12,21 @@ function onMirrorTimeout(mirror: RequestMirror): void {
   mirror.abandon();
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /**
  * A copy of one request sent to a mirror cluster (request_mirror_policies). Fire and forget:
- * its answer is read and thrown away, and nothing that happens to it reaches the main request.
- * As Envoy does, the copy's Host gets a "-shadow" suffix.
+ * its answer is not wanted, and nothing that happens to it reaches the main request. As Envoy
+ * does, the copy's Host gets a "-shadow" suffix. It goes over HTTP/1.1 (`head` is the request
+ * head's text) or as an HTTP/2 stream (`head` is its header block), as the mirror cluster speaks.
  */
-export class RequestMirror implements PoolCallbacks, ConnectionHandler {
+export class RequestMirror implements PoolCallbacks, StreamCallbacks, ConnectionHandler {
   private readonly cluster: UpstreamCluster;
   private readonly host: UpstreamHost;
-  private readonly head: string;
+  private readonly head: string | Http2RequestHead;
   private readonly chunked: boolean;
   private connection: PooledConnection | undefined;
+  private upstream: UpstreamStream | undefined;
   private pending: { cancel(): void } | undefined;
   private buffered: Buffer[] = [];
   private bufferedBytes = 0;
@@ -28,7 +34,7 @@ export class RequestMirror implements PoolCallbacks, ConnectionHandler {
   private done = false;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(cluster: UpstreamCluster, host: UpstreamHost, head: string, chunked: boolean, endStream: boolean) {
+  constructor(cluster: UpstreamCluster, host: UpstreamHost, head: string | Http2RequestHead, chunked: boolean, endStream: boolean) {
     this.cluster = cluster;
     this.host = host;
     this.head = head;
@@ -37,11 +43,11 @@ export class RequestMirror implements PoolCallbacks, ConnectionHandler {
     cluster.stats.upstreamRqTotal.inc();
     this.timer = setTimeout(onMirrorTimeout, MIRROR_TIMEOUT_MS, this);
     this.timer.unref();
-    this.pending = cluster.acquire(host, this);
+    this.pending = typeof head === 'string' ? cluster.acquire(host, this) : cluster.openStream(host, head, this);
   }
 
   /** Starts a mirror of `stream` to `cluster`, or nothing when the cluster has no host. */
-  static start(cluster: UpstreamCluster, stream: HttpStream, head: string, chunked: boolean, endStream: boolean): RequestMirror | undefined {
+  static start(cluster: UpstreamCluster, stream: HttpStream, head: string | Http2RequestHead, chunked: boolean, endStream: boolean): RequestMirror | undefined {
     const host = cluster.chooseHost(stream.connection);
     if (host === undefined) {
       cluster.stats.upstreamCxNoneHealthy.inc();
@@ -54,6 +60,10 @@ export class RequestMirror implements PoolCallbacks, ConnectionHandler {
   data(data: Buffer, endStream: boolean): void {
     if (this.done) return;
     if (endStream) this.ended = true;
+    if (this.upstream) {
+      this.upstream.write(data, endStream);
+      return;
+    }
     if (this.connection) {
       this.write(data, endStream);
       return;
@@ -82,6 +92,44 @@ export class RequestMirror implements PoolCallbacks, ConnectionHandler {
     this.buffered = [];
     for (const chunk of buffered) this.write(chunk, false);
     if (this.ended) this.write(Buffer.alloc(0), true);
+  }
+
+  onStreamReady(upstream: UpstreamStream): void {
+    this.pending = undefined;
+    if (this.done) {
+      upstream.reset();
+      return;
+    }
+    this.upstream = upstream;
+    if ((this.head as Http2RequestHead).endStream) return;
+    const buffered = this.buffered;
+    this.buffered = [];
+    for (const chunk of buffered) upstream.write(chunk, false);
+    if (this.ended) upstream.write(EMPTY, true);
+  }
+
+  // Any sign of an answer ends the copy; the stream is cancelled if still open.
+  onResponseHeaders(): void {
+    this.finish();
+  }
+
+  onResponseData(): void {
+    this.finish();
+  }
+
+  onResponseTrailers(): void {
+    this.finish();
+  }
+
+  onResponseEnd(): void {
+    this.finish();
+  }
+
+  onStreamDrain(): void {}
+
+  onStreamReset(): void {
+    this.upstream = undefined;
+    this.finish();
   }
 
   onPoolFailure(): void {
@@ -116,6 +164,9 @@ export class RequestMirror implements PoolCallbacks, ConnectionHandler {
     clearTimeout(this.timer);
     this.pending?.cancel();
     this.pending = undefined;
+    const upstream = this.upstream;
+    this.upstream = undefined;
+    upstream?.reset();
     const connection = this.connection;
     this.connection = undefined;
     if (connection) {

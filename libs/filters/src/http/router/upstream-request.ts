@@ -219,15 +219,17 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, StreamCallbac
     this.timeoutMs = action.timeoutMs;
     if (action.timeoutMs > 0) this.timer = setTimeout(onTimeout, action.timeoutMs, this);
     if (action.maxStreamDurationMs > 0) this.durationTimer = setTimeout(onMaxDuration, action.maxStreamDurationMs, this);
-    for (const mirror of action.mirrors) this.startMirror(mirror.cluster, mirror.share, stream, endStream);
+    for (const mirror of action.mirrors) this.startMirror(mirror.cluster, mirror.share, stream, endStream, action, route.prefix);
     this.connectAttempt(host);
     return 'stop';
   }
 
-  private startMirror(name: string, share: number, stream: HttpStream, endStream: boolean): void {
+  private startMirror(name: string, share: number, stream: HttpStream, endStream: boolean, action: ClusterAction, prefix: string | undefined): void {
     const cluster = this.clusters.getCluster(name);
     if (cluster === undefined || Math.random() >= share) return;
-    const head = this.head.replace(/^host: (.*)$/m, (_, authority: string) => `host: ${shadowHost(authority)}`);
+    const head = cluster.upstreamProtocol(stream.protocol) === 'HTTP/2'
+      ? http2RequestHead(stream, rewritePath(stream.request.path, action, prefix), shadowHost(action.hostRewrite ?? stream.authority), cluster.scheme, [], endStream)
+      : this.head.replace(/^host: (.*)$/m, (_, authority: string) => `host: ${shadowHost(authority)}`);
     const mirror = RequestMirror.start(cluster, stream, head, this.chunkedRequest, endStream);
     if (mirror) this.mirrors.push(mirror);
   }
