@@ -5,7 +5,7 @@ import { defaultStateRoot, listMeshIds, loadRecord, meshPaths, type MeshPaths, t
 import { fetchIstiodJson } from '../proxy-status/istiod-client.ts';
 import { syncRows, type SyncRow } from '../proxy-status/sync-rows.ts';
 import { agentStatusPort, istiodHttpPort, runnerAlive, tearDown, upMesh } from './mesh-runner.ts';
-import { containerSummary, syncSummary } from './pod-status.ts';
+import { containerSummary, istiodSummary, syncSummary } from './pod-status.ts';
 import { isRunning } from './process-group.ts';
 import { missingPrerequisite } from './prerequisites.ts';
 import { probe } from './readiness.ts';
@@ -25,8 +25,9 @@ export function localCommand(output: Output, setExitCode: (code: number) => void
     .argument('<dir>', 'folder of Kubernetes manifests (*.yaml)')
     .option('--state-dir <dir>', 'where meshes record what they made (env MIZZEN_LOCAL_STATE)', defaultStateRoot())
     .option('--timeout <seconds>', 'how long to wait for every pod to be ready', seconds, 90)
+    .option('--resolv-conf <file>', "the resolvers that names outside the mesh go to, as the kubelet's flag", '/etc/resolv.conf')
     .addHelpText('after', '\nExit codes:\n  0  the mesh ran and was stopped and removed\n  1  it could not start (missing root or tools, a failure on the way), or parts of it remain\n  2  a bad flag, or a mesh already runs from this state folder\n')
-    .action(async (dir: string, flags: { stateDir: string; timeout: number }) => setExitCode(await up(dir, flags, output)));
+    .action(async (dir: string, flags: UpFlags) => setExitCode(await up(dir, flags, output)));
   local
     .command('down')
     .description('Stop meshes and remove what they made (all recorded meshes unless named)')
@@ -50,7 +51,13 @@ function seconds(text: string): number {
   return value;
 }
 
-async function up(dir: string, flags: { stateDir: string; timeout: number }, output: Output): Promise<number> {
+interface UpFlags {
+  stateDir: string;
+  timeout: number;
+  resolvConf: string;
+}
+
+async function up(dir: string, flags: UpFlags, output: Output): Promise<number> {
   const missing = missingPrerequisite(process.getuid?.(), process.env.PATH);
   if (missing) {
     output.err(`error: ${missing}\n`);
@@ -82,7 +89,7 @@ async function up(dir: string, flags: { stateDir: string; timeout: number }, out
   });
   let made: { record: MeshRecord; paths: MeshPaths } | undefined;
   try {
-    const mesh = await upMesh({ configDir: dir, stateRoot: flags.stateDir, readyTimeoutMs: flags.timeout * 1000, signal: abort.signal, progress: (line) => output.err(`${line}\n`) }, (record, paths) => {
+    const mesh = await upMesh({ configDir: dir, stateRoot: flags.stateDir, readyTimeoutMs: flags.timeout * 1000, resolvConf: flags.resolvConf, signal: abort.signal, progress: (line) => output.err(`${line}\n`) }, (record, paths) => {
       made = { record, paths };
     });
     output.out(podTable(mesh.record.pods.map((pod) => [pod.name, pod.namespace, pod.ip, String(mesh.notReady.get(pod.name) === undefined)])));
@@ -140,6 +147,8 @@ interface MeshStatus {
   podRange: string | undefined;
   serviceRange: string | undefined;
   runner: 'running' | 'gone';
+  /** istiod's process as the runner supervises it ('?' when no runner keeps it current). */
+  istiodState: string;
   /** Why the sidecars' sync state is unknown, when it is. */
   istiod: string | undefined;
   pods: { name: string; namespace: string; ip: string; ready: string; sync: string; containers: string }[];
@@ -155,6 +164,7 @@ async function status(stateRoot: string, output: Output, format?: 'json' | 'yaml
   if (meshes.length === 0) output.out('no local mesh\n');
   for (const mesh of meshes) {
     output.out(`mesh ${mesh.id} (${mesh.configDir}) on ${mesh.podRange ?? '?'}, services on ${mesh.serviceRange ?? '?'}: runner ${mesh.runner}\n`);
+    output.out(`  istiod: ${mesh.istiodState}\n`);
     if (mesh.istiod) output.out(`  ${mesh.istiod}\n`);
     const rows = mesh.pods.map((pod) => [pod.name, pod.namespace, pod.ip, pod.ready, pod.sync, pod.containers]);
     output.out(podTable(rows, ['NAME', 'NAMESPACE', 'IP', 'READY', 'SYNC', 'CONTAINERS']));
@@ -176,7 +186,7 @@ async function meshStatus(record: MeshRecord, namespaces: Set<string>): Promise<
       return { ...base, ready, sync: syncState, containers };
     }),
   );
-  return { id: record.id, configDir: record.configDir, podRange: record.subnet, serviceRange: record.serviceRange, runner: running ? 'running' : 'gone', istiod: typeof sync === 'string' ? sync : undefined, pods };
+  return { id: record.id, configDir: record.configDir, podRange: record.subnet, serviceRange: record.serviceRange, runner: running ? 'running' : 'gone', istiodState: running ? istiodSummary(record.processes) : '?', istiod: typeof sync === 'string' ? sync : undefined, pods };
 }
 
 /** Each sidecar's sync state from the mesh's istiod, by POD.NAMESPACE, or why it is unknown. */

@@ -47,6 +47,7 @@ describe('mizzenctl local status', () => {
           podRange: '10.244.7.0/24',
           serviceRange: '10.245.7.0/24',
           runner: 'gone',
+          istiodState: '?',
           istiod: 'istiod: not started',
           pods: [{ name: 'hello-backend-5d4f-x7k2p', namespace: 'default', ip: '10.244.7.2', ready: 'no netns', sync: '-', containers: '-' }],
         },
@@ -60,7 +61,7 @@ describe('mizzenctl local status', () => {
 
   it('prints the same as a table by default, and an empty list as data when no mesh is recorded', async () => {
     const table = await status(['--state-dir', stateWithOneMesh()]);
-    expect(table.out).toContain('mesh abc123 (/srv/manifests) on 10.244.7.0/24, services on 10.245.7.0/24: runner gone');
+    expect(table.out).toContain('mesh abc123 (/srv/manifests) on 10.244.7.0/24, services on 10.245.7.0/24: runner gone\n  istiod: ?\n');
     expect(table.out).toMatch(/hello-backend-5d4f-x7k2p\s+default\s+10\.244\.7\.2\s+no netns\s+-\s+-/);
     const empty = mkdtempSync(join(tmpdir(), 'mz-status-'));
     made.push(empty);

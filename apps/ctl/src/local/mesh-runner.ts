@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { appendFile } from 'node:fs/promises';
 import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, parse, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +23,8 @@ import { isRunning, processStartTime, startProcess, stopGroups } from './process
 import { Supervisor } from './process-supervisor.ts';
 import { waitUntilReady } from './readiness.ts';
 import { waitForContainerPorts } from './container-ports.ts';
+import { compileCacheEnv, warmUp, warmUpArgv } from './compile-cache.ts';
+import { DnsForwarder, upstreamsOf } from './dns-forwarder.ts';
 
 /** The repository, and its own executables (istiod, pilot-agent, mizzen-proxy, node). */
 const repository = fileURLToPath(new URL('../../../..', import.meta.url)).replace(/\/$/, '');
@@ -34,11 +37,18 @@ export const agentStatusPort = 15021;
 const upstreamResolvConf = 'upstream-resolv.conf';
 /** The sidecar's user and group, as Istio's injector sets them. */
 const proxyUid = 1337;
+/** What a sidecar (pilot-agent, then the proxy it starts) and an init container (iptables-init)
+ *  load, warmed into the compile cache before the pods start them all at once. */
+const sidecarModules = ['apps/pilot-agent/src/agent.ts', 'apps/pilot-agent/src/cli/command-line.ts', 'apps/proxy/src/proxy-server.ts', 'apps/proxy/src/bootstrap/bootstrap-config.ts'];
+const initModules = ['apps/iptables-init/src/cli/command-line.ts', 'apps/iptables-init/src/run.ts'];
 
 export interface UpOptions {
   configDir: string;
   stateRoot: string;
   readyTimeoutMs: number;
+  /** The machine's resolvers, which names outside the mesh go to (as the kubelet's
+   *  --resolv-conf); /etc/resolv.conf unless told. */
+  resolvConf?: string;
   /** Aborting stops the start-up; the caller then tears down. */
   signal: AbortSignal;
   progress: (line: string) => void;
@@ -111,8 +121,10 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
   });
 
   let supervisor: Supervisor | undefined;
+  let forwarder: DnsForwarder | undefined;
   try {
     const gateway = subnet.gateway;
+    forwarder = await startDnsForwarder(gateway, options.resolvConf ?? '/etc/resolv.conf', join(paths.logs, 'dns-forwarder.log'), options.progress);
     // Istio's DNS capture: the agent answers the mesh's names from istiod's name table.
     const dnsCapture = true;
     // The one injector that kube-inject and istiod's webhook use, with the agent dialling
@@ -130,16 +142,26 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
     type ExitListener = (process: ProcessRecord, code: number | null, signal: string | null, restartInMs: number | undefined) => void;
     const exitListeners: ExitListener[] = [];
     supervisor = new Supervisor({ save: () => saveRecord(paths, record), onExit: (...args) => exitListeners.forEach((listener) => listener(...args)) });
-    // Pod containers restart as the kubelet restarts them; istiod does not (the mesh reports it).
+    // Pod containers restart as the kubelet restarts them, and istiod as the kubelet would restart
+    // its pod: the sidecars serve on their last config meanwhile and reconnect on their own.
     const start = (entry: Omit<ProcessRecord, 'pid' | 'startTime'>, argv: string[], env: NodeJS.ProcessEnv, netns?: string): void => {
       const processRecord: ProcessRecord = { ...entry, pid: 0, startTime: null };
       record.processes.push(processRecord);
       const spawn = (): ChildProcess => startProcess({ netns, argv: argv.map(view), env: { ...env, PATH: `${view(binDir)}:${process.env.PATH ?? ''}` }, cwd: view(workDir(configDir)), logFile: entry.log });
-      supervisor!.start(processRecord, spawn, entry.role !== 'istiod');
+      supervisor!.start(processRecord, spawn, true);
     };
 
+    const cacheEnv = (uid: number | undefined): NodeJS.ProcessEnv => compileCacheEnv(options.stateRoot, uid ?? 0);
     options.progress(`starting istiod on ${gateway}:${xdsPort}`);
-    start({ role: 'istiod', log: join(paths.logs, 'istiod.log') }, [join(binDir, 'istiod'), '--config-dir', paths.config, '--config-dir', paths.pods, '--xds-address', `${gateway}:${xdsPort}`, '--http-address', `${gateway}:${istiodHttpPort}`], baseEnv());
+    start({ role: 'istiod', log: join(paths.logs, 'istiod.log') }, [join(binDir, 'istiod'), '--config-dir', paths.config, '--config-dir', paths.pods, '--xds-address', `${gateway}:${xdsPort}`, '--http-address', `${gateway}:${istiodHttpPort}`], { ...baseEnv(), ...cacheEnv(0) });
+    // While istiod starts: fill the compile caches the pods' processes will read.
+    const node = view(join(binDir, 'node'));
+    const warmed = (uid: number, modules: string[]): Promise<void> =>
+      warmUp(asUser(uid === 0 ? undefined : { uid, gid: uid }, warmUpArgv(node, modules.map((m) => view(join(repository, m))))), { ...baseEnv(), ...cacheEnv(uid) }).then((failure) => {
+        if (failure) options.progress(`warning: warming the compile cache of uid ${uid}: ${failure}`);
+      });
+    const initsWarm = warmed(0, initModules);
+    const sidecarsWarm = warmed(proxyUid, sidecarModules);
 
     // Each pod: its sandbox, its names, its capture rules (the init containers), then its
     // containers. Pods are independent, so they start side by side.
@@ -155,17 +177,20 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
         const agentDir = join(paths.agents, `${pod.namespace}.${pod.name}`);
         mkdirSync(agentDir, { recursive: true });
         // The agent's DNS proxy forwards names outside the mesh to the resolvers this names:
-        // none, as a pod has no route to any (such names fail at once).
-        writeFileSync(join(agentDir, upstreamResolvConf), resolvConf(pod.namespace, undefined));
+        // the runner's forwarder on the bridge, as a pod has no route off the machine.
+        writeFileSync(join(agentDir, upstreamResolvConf), resolvConf(pod.namespace, forwarder ? gateway : undefined));
         chownSync(agentDir, proxyUid, proxyUid);
+        await initsWarm;
         for (const init of pod.initContainers) {
           options.signal.throwIfAborted();
-          await runInitContainer(netns, pod.name, { ...init, argv: [...init.argv] }, { ...baseEnv(), PATH: `${binDir}:${process.env.PATH ?? ''}` }, join(paths.logs, `${pod.name}.${init.name}.log`));
+          await runInitContainer(netns, pod.name, { ...init, argv: [...init.argv] }, { ...baseEnv(), ...cacheEnv(init.user?.uid), PATH: `${binDir}:${process.env.PATH ?? ''}` }, join(paths.logs, `${pod.name}.${init.name}.log`));
         }
         writeFileSync(join(paths.pods, `${pod.namespace}.${pod.name}.yaml`), stringify(pod.pod));
+        await sidecarsWarm;
+        options.signal.throwIfAborted();
         for (const container of pod.containers) {
           const role = container.name === PROXY_CONTAINER_NAME ? 'agent' : 'app';
-          start({ role, pod: pod.name, container: container.name, log: join(paths.logs, `${pod.name}.${container.name}.log`) }, asUser(container.user, container.argv), { ...baseEnv(), ...container.env }, netns);
+          start({ role, pod: pod.name, container: container.name, log: join(paths.logs, `${pod.name}.${container.name}.log`) }, asUser(container.user, container.argv), { ...baseEnv(), ...cacheEnv(container.user?.uid), ...container.env }, netns);
         }
       }),
     );
@@ -219,12 +244,14 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
       closed = true;
       supervisor?.stop();
       mirror.close();
+      void forwarder?.close();
       for (const { server } of exposures) server.close();
     };
     return { record, paths, pods, notReady: appsReady, services: manifests.services, exposed: exposures.map((e) => e.exposed), serviceAddresses: () => services, close };
   } catch (error) {
     supervisor?.stop();
     mirror.close();
+    await forwarder?.close();
     throw error;
   }
 }
@@ -243,6 +270,21 @@ function entrypoint(container: Container, pod: Pod, paths: MeshPaths, discoveryA
     return [join(binDir, 'pilot-agent'), ...args, '--discovery-address', discoveryAddress, '--config-path', configPath, '--resolv-conf', join(configPath, upstreamResolvConf), '--concurrency', '1', '--drain-duration', '2s'];
   }
   return undefined;
+}
+
+/** The forwarder for names outside the mesh, on the bridge address, to the machine's
+ *  resolvers; without it (no resolvers, or the port taken) such names fail in the pods, and
+ *  the mesh runs on. Questions nobody answered go to its log. */
+async function startDnsForwarder(address: string, resolvConfFile: string, log: string, progress: (line: string) => void): Promise<DnsForwarder | undefined> {
+  try {
+    const upstreams = upstreamsOf(readFileSync(resolvConfFile, 'utf8'));
+    const forwarder = await DnsForwarder.listen({ address, upstreams, onError: (message) => void appendFile(log, `${new Date().toISOString()} ${message}\n`).catch(() => undefined) });
+    progress(`names outside the mesh: through ${address}:53 to ${upstreams.map((u) => u.host).join(', ')} (from ${resolvConfFile})`);
+    return forwarder;
+  } catch (error) {
+    progress(`warning: names outside the mesh will not resolve in the pods: ${resolvConfFile}: ${(error as Error).message}`);
+    return undefined;
+  }
 }
 
 /** The sidecar runs as its own user and must reach its folder: a state folder only root may

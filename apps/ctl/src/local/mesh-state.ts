@@ -83,11 +83,12 @@ export function loadRecord(paths: MeshPaths): MeshRecord {
   }
 }
 
-/** The ids of the meshes recorded under a state root. */
+/** The ids of the meshes recorded under a state root (hidden folders, such as the compile
+ *  cache, are not meshes). */
 export function listMeshIds(root: string): string[] {
   try {
     return readdirSync(root, { withFileTypes: true })
-      .filter((entry) => entry.isDirectory())
+      .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
       .map((entry) => entry.name)
       .sort();
   } catch {

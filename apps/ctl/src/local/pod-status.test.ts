@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ProcessRecord } from './mesh-state.ts';
-import { containerSummary, syncSummary } from './pod-status.ts';
+import { containerSummary, istiodSummary, syncSummary } from './pod-status.ts';
 
 const proc = (container: string, extra: Partial<ProcessRecord> = {}): ProcessRecord => ({ role: 'app', pod: 'p', container, pid: 1, startTime: '1', log: '/l', state: 'running', ...extra });
 const row = (states: Partial<Record<'cds' | 'lds' | 'eds' | 'rds', string>>) => ({ name: 'p.default', cluster: 'Kubernetes', cds: 'SYNCED', lds: 'SYNCED', eds: 'SYNCED', rds: 'SYNCED', ecds: 'NOT SENT', istiod: 'x', version: '1', ...states });
@@ -14,6 +14,14 @@ describe('pod status', () => {
     const waiting = proc('app', { state: 'waiting', restarts: 3, lastExit: { code: 127, signal: null, at: '' } });
     expect(containerSummary([waiting, proc('istio-proxy')])).toBe('app: CrashLoopBackOff (3 restarts, last exit code 127)');
     expect(containerSummary([proc('app', { restarts: 1, lastExit: { code: null, signal: 'SIGKILL', at: '' } })])).toBe('app: Running (1 restarts, last exit SIGKILL)');
+  });
+
+  it('says how istiod runs under the runner: its pid, restarts and last exit', () => {
+    expect(istiodSummary([proc('app')])).toBe('not started');
+    const istiod: ProcessRecord = { role: 'istiod', pid: 42, startTime: '1', log: '/l', state: 'running' };
+    expect(istiodSummary([proc('app'), istiod])).toBe('Running (pid 42, 0 restarts)');
+    const restarting = { ...istiod, state: 'waiting', restarts: 2, lastExit: { code: null, signal: 'SIGKILL', at: '2026-11-25T18:00:00.000Z' } };
+    expect(istiodSummary([restarting])).toBe('CrashLoopBackOff (pid 42, 2 restarts, last exit SIGKILL at 2026-11-25T18:00:00.000Z)');
   });
 
   it('sums up a sidecar sync state, with the reason of a NACK', () => {

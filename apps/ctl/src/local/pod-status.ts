@@ -9,10 +9,22 @@ export function containerSummary(processes: ProcessRecord[]): string {
   return troubled
     .map((p) => {
       const exit = p.lastExit ? `, last exit ${p.lastExit.signal ?? `code ${p.lastExit.code}`}` : '';
-      const state = p.state === 'waiting' ? 'CrashLoopBackOff' : p.state === undefined || p.state === 'running' ? 'Running' : p.state;
-      return `${p.container}: ${state} (${p.restarts ?? 0} restarts${exit})`;
+      return `${p.container}: ${stateWord(p)} (${p.restarts ?? 0} restarts${exit})`;
     })
     .join('; ');
+}
+
+/** istiod as the runner supervises it: its state, pid, restarts and last exit. */
+export function istiodSummary(processes: ProcessRecord[]): string {
+  const istiod = processes.find((p) => p.role === 'istiod');
+  if (!istiod) return 'not started';
+  const exit = istiod.lastExit ? `, last exit ${istiod.lastExit.signal ?? `code ${istiod.lastExit.code}`} at ${istiod.lastExit.at}` : '';
+  return `${stateWord(istiod)} (pid ${istiod.pid}, ${istiod.restarts ?? 0} restarts${exit})`;
+}
+
+/** The kubelet's words: waiting to restart after exits is CrashLoopBackOff. */
+function stateWord(p: ProcessRecord): string {
+  return p.state === 'waiting' ? 'CrashLoopBackOff' : p.state === undefined || p.state === 'running' ? 'Running' : p.state;
 }
 
 /** One word for a sidecar's config from istiod: SYNCED when every type it was sent is
