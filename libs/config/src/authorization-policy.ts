@@ -3,6 +3,7 @@
 // (`from`), what they ask for (`to`) and further conditions (`when`). Checked as Istio checks
 // it, condition keys and their values included; istiod does not apply it yet.
 import { list, message, oneOfValues, string, type Check, type Fail } from './istio-schema.ts';
+import { checkIpOrCidr } from './ip-address.ts';
 import type { KubeObject } from './kubernetes-types.ts';
 import { checkPolicyTarget, targetRefFields, type PolicyTargetReference, type WorkloadSelector } from './policy-target.ts';
 
@@ -58,34 +59,6 @@ export interface AuthorizationPolicySpec {
 export interface AuthorizationPolicy extends KubeObject {
   kind: 'AuthorizationPolicy';
   spec: AuthorizationPolicySpec;
-}
-
-const ipv4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-
-function isIpAddress(text: string): boolean {
-  if (ipv4.test(text)) return true;
-  // IPv6: eight groups, or fewer around one "::", the last two may be an IPv4 address.
-  if (!/^[0-9A-Fa-f:.]+$/.test(text) || !text.includes(':')) return false;
-  const halves = text.split('::');
-  if (halves.length > 2) return false;
-  const groups = halves.flatMap((half) => (half === '' ? [] : half.split(':')));
-  const last = groups.at(-1);
-  const v4 = last !== undefined && last.includes('.');
-  if (v4 && !ipv4.test(last)) return false;
-  const count = groups.length + (v4 ? 1 : 0);
-  if (groups.slice(0, v4 ? -1 : undefined).some((g) => !/^[0-9A-Fa-f]{1,4}$/.test(g))) return false;
-  return halves.length === 2 ? count < 8 : count === 8;
-}
-
-/** An address or a CIDR range, as Istio's ipBlocks and IP conditions take them. */
-function checkIpOrCidr(value: string, at: string, fail: Fail): void {
-  const [address, bits, extra] = value.split('/');
-  if (bits === undefined) {
-    if (!isIpAddress(address)) fail(at, `bad IP address (${value})`);
-    return;
-  }
-  const max = address.includes(':') ? 128 : 32;
-  if (extra !== undefined || !isIpAddress(address) || !/^\d{1,3}$/.test(bits) || Number(bits) > max) fail(at, `bad CIDR range (${value})`);
 }
 
 function checkPortText(value: string, at: string, fail: Fail): void {

@@ -84,6 +84,7 @@ spec:
     ['an uppercase header name', reviews.replace('end-user:', 'End-User:'), 'spec.http[0].match[0].headers.End-User: header names must be lowercase'],
     ['a bad timeout', reviews.replace('  - route:\n', '  - timeout: soon\n    route:\n'), 'spec.http[1].timeout: must be a duration such as "1.5s", "100ms" or "1m", got "soon"'],
     ['a bad retry condition', reviews.replace('  - route:\n', '  - retries: { attempts: 2, retryOn: "5xx,sometimes" }\n    route:\n'), 'spec.http[1].retries.retryOn: unknown retry condition "sometimes"'],
+    ['a destination subnet that is no address', reviews.replace('  http:\n', '  tcp:\n  - match: [{ destinationSubnets: [10.0.0.0/33] }]\n    route: [{ destination: { host: mongodb } }]\n  http:\n'), 'spec.tcp[0].match[0].destinationSubnets[0]: bad CIDR range (10.0.0.0/33)'],
     ['a retry back-off under 1ms', reviews.replace('  - route:\n', '  - retries: { attempts: 2, backoff: 100us }\n    route:\n'), 'spec.http[1].retries.backoff: must be at least 1ms, got "100us"'],
     ['an abort status out of range', reviews.replace('  - route:\n', '  - fault: { abort: { httpStatus: 700 } }\n    route:\n'), 'spec.http[1].fault.abort.httpStatus: must be an integer between 200 and 599, got 700'],
     ['a fault percentage above 100', reviews.replace('  - route:\n', '  - fault: { delay: { fixedDelay: 1s, percentage: { value: 101 } } }\n    route:\n'), 'spec.http[1].fault.delay.percentage.value: must be a number between 0 and 100, got 101'],

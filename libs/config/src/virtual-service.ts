@@ -20,6 +20,7 @@ import {
   type Check,
   type Fail,
 } from './istio-schema.ts';
+import { checkIpOrCidr } from './ip-address.ts';
 import type { KubeObject } from './kubernetes-types.ts';
 
 export interface StringMatch {
@@ -352,7 +353,12 @@ const httpRoute: Check = message(
   },
 );
 
-const l4Match = { destinationSubnets: list(string), port: portNumber, sourceLabels: stringMap, gateways: list(string), sourceNamespace: string };
+const subnet: Check = (value: unknown, at: string, fail: Fail) => {
+  string(value, at, fail);
+  checkIpOrCidr(value as string, at, fail);
+};
+
+const l4Match = { destinationSubnets: list(subnet), port: portNumber, sourceLabels: stringMap, gateways: list(string), sourceNamespace: string };
 
 const tcpRoute: Check = message({ match: list(message(l4Match)), route: list(routeDestination) }, (value: Record<string, unknown>, at: string, fail: Fail) => {
   if (!Array.isArray(value.route) || value.route.length === 0) fail(`${at}.route`, 'required: a TCP route needs at least one destination');
