@@ -67,6 +67,7 @@ beforeAll(async () => {
   secure = new H2Upstream(createSecureServer({ ...cert }));
   const [plainPort, limitedPort, securePort] = [await plain.listen(), await limited.listen(), await secure.listen()];
   port = await freePort();
+  const deadPort = await freePort();
   const retry = (on: string) => ({ retry_on: on, num_retries: 2, retry_back_off: { base_interval: '0.001s' } });
   const routes = { name: 'r', virtual_hosts: [{ name: 'all', domains: ['*'], include_request_attempt_count: true, routes: [
     { match: { prefix: '/refused-retried' }, route: { cluster: 'h2c', retry_policy: retry('refused-stream') } },
@@ -77,6 +78,9 @@ beforeAll(async () => {
     { match: { prefix: '/few' }, route: { cluster: 'few' } },
     { match: { prefix: '/guarded' }, route: { cluster: 'guarded' } },
     { match: { prefix: '/idle' }, route: { cluster: 'idle' } },
+    { match: { prefix: '/dead' }, route: { cluster: 'dead' } },
+    { match: { prefix: '/slow' }, route: { cluster: 'h2c', retry_policy: { retry_on: 'reset', num_retries: 3, per_try_timeout: '0.2s', retry_back_off: { base_interval: '0.001s' } } } },
+    { match: { prefix: '/ping' }, route: { cluster: 'pinged' } },
     { match: { prefix: '/' }, route: { cluster: 'h2c' } },
   ] }] };
   proxy = new ProxyServer(compileBootstrap({
@@ -88,6 +92,8 @@ beforeAll(async () => {
         staticCluster('few', [{ port: plainPort }], h2Options({}, { max_requests_per_connection: 2 })),
         staticCluster('guarded', [{ port: plainPort }], { ...h2Options(), circuit_breakers: { thresholds: [{ max_requests: 2, max_connections: 1 }] } }),
         staticCluster('idle', [{ port: limitedPort }], h2Options({}, { idle_timeout: '0.05s' })),
+        staticCluster('dead', [{ port: deadPort }], h2Options()),
+        staticCluster('pinged', [{ port: limitedPort }], h2Options({ connection_keepalive: { interval: '0.05s', timeout: '1s' } })),
         staticCluster('tls', [{ port: securePort }], {
           ...h2Options(),
           transport_socket: { name: 'envoy.transport_sockets.tls', typed_config: { '@type': UPSTREAM_TLS, sni: 'backend.local' } },
@@ -202,6 +208,42 @@ describe('HTTP/2 upstreams', () => {
     expect((await get('/idle')).status).toBe(200);
     await once(session as Http2Session, 'close');
     expect(counter('cluster.idle.upstream_cx_idle_timeout')).toBe(1);
+  });
+
+  it('answers 503 UF when no session can be made', async () => {
+    const res = await get('/dead');
+    expect(res.status).toBe(503);
+    expect(res.body.toString()).toContain('reset reason: connection failure');
+    expect(counter('cluster.dead.upstream_cx_connect_fail')).toBe(1);
+  });
+
+  it('cancels a stream past its per-try timeout and retries it', async () => {
+    let tries = 0;
+    let cancelled: Promise<unknown> | undefined;
+    plain.handler = (stream) => {
+      if (++tries === 1) {
+        cancelled = once(stream, 'close');
+        return;
+      }
+      stream.respond({ ':status': 200 });
+      stream.end('in time');
+    };
+    const res = await get('/slow');
+    expect(res.body.toString()).toBe('in time');
+    await cancelled;
+    expect(counter('cluster.h2c.upstream_rq_per_try_timeout')).toBeGreaterThanOrEqual(1);
+    expect(counter('cluster.h2c.upstream_rq_tx_reset')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('pings a session every connection_keepalive interval', async () => {
+    let pinged: Promise<unknown> | undefined;
+    limited.handler = (stream, _headers, session) => {
+      pinged = once(session, 'ping');
+      stream.respond({ ':status': 200 });
+      stream.end();
+    };
+    expect((await get('/ping')).status).toBe(200);
+    await pinged;
   });
 
   it('streams a large body both ways under flow control', async () => {

@@ -22,7 +22,7 @@ export interface Http2ClientEvents {
   onReady(client: Http2Client): void;
   /** The connection could not be made; pending streams fail with `reason`. */
   onConnectFailure(client: Http2Client, reason: string): void;
-  /** A stream ended: the session has room again. */
+  /** A stream ended, or the peer's settings changed: the session may have room again. */
   onStreamClosed(client: Http2Client): void;
   /** The session is gone (closed, failed, or drained after a GOAWAY). */
   onClosed(client: Http2Client): void;
@@ -241,7 +241,12 @@ export class Http2Client implements ConnectionHandler {
     session.on('error', (err: Error) => {
       this.sessionError = err;
     });
-    session.once('remoteSettings', () => {
+    session.on('remoteSettings', () => {
+      // Later SETTINGS may raise the peer's stream limit: waiting requests get the room.
+      if (this.ready) {
+        this.events.onStreamClosed(this);
+        return;
+      }
       if (settings.initialConnectionWindowSize !== undefined) session.setLocalWindowSize(settings.initialConnectionWindowSize);
       this.ready = true;
       this.startTimers();
