@@ -150,10 +150,9 @@ export class Http2ServerConnection implements Http2StreamParent {
       stream.responseFlags |= ResponseFlag.DC;
       stream.destroy();
       if (!owner.resetLocally && performance.now() - owner.startTime < PREMATURE_LIFETIME_MS) this.prematureResets++;
-      if (this.tooManyPrematureResets()) {
+      if (!this.closed && this.tooManyPrematureResets()) {
         this.config.stats.rqTooManyPrematureResets.inc();
-        this.registry.log.debug(`HTTP/2 connection ${this.config.statPrefix}: too many streams reset by the client, closing`);
-        this.terminate(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+        this.terminate(constants.NGHTTP2_ENHANCE_YOUR_CALM, 'too many streams reset by the client');
       }
     }
   }
@@ -168,15 +167,15 @@ export class Http2ServerConnection implements Http2StreamParent {
   /** Frames pile up for a peer that does not read them (max_outbound_frames). */
   private outboundFlood(): void {
     this.config.stats.http2OutboundFlood.inc();
-    this.registry.log.debug(`HTTP/2 connection ${this.config.statPrefix}: outbound frames above max_outbound_frames, closing`);
-    this.terminate(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    this.terminate(constants.NGHTTP2_ENHANCE_YOUR_CALM, 'outbound frames above max_outbound_frames');
   }
 
   /** GOAWAY with `code`, then the connection closes at once. */
-  private terminate(code: number): void {
+  private terminate(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
-    this.session.destroy(undefined, code);
+    // With no error node's destroy sends NO_ERROR whatever the code.
+    this.session.destroy(new Error(reason), code);
   }
 
   private readonly onIdleTimeout = (): void => {
