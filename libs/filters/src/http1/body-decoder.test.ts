@@ -53,4 +53,19 @@ describe('BodyDecoder', () => {
     d.start(-1, true, false, 400);
     expect(() => decode(d, [wire])).toThrow(HttpParseError);
   });
+  it('keeps the trailers of a chunked body, and refuses malformed ones', () => {
+    const d = new BodyDecoder();
+    d.start(-1, true, false, 502);
+    const { body } = decode(d, ['3\r\nabc\r\n0\r\nGrpc-Status: 0\r\n', 'grpc-message:  all good \r\n\r\n']);
+    expect(body).toBe('abc');
+    expect(d.trailers).toEqual(['grpc-status', '0', 'grpc-message', 'all good']);
+    d.start(-1, true, false, 502);
+    expect(d.trailers).toBeUndefined();
+    decode(d, ['0\r\n\r\n']);
+    expect(d.trailers).toBeUndefined();
+    d.start(-1, true, false, 502);
+    expect(() => decode(d, ['0\r\nno colon here\r\n\r\n'])).toThrow(HttpParseError);
+    d.start(-1, true, false, 502);
+    expect(() => decode(d, ['0\r\nx: a\x00b\r\n\r\n'])).toThrow('invalid trailer line');
+  });
 });

@@ -1,3 +1,4 @@
+import type { HeaderList } from './headers.ts';
 import { HttpParseError } from './http-head.ts';
 
 /** Receives the payload of a message body as it is decoded. */
@@ -11,28 +12,35 @@ const Step = {
 type State = (typeof Step)[keyof typeof Step];
 
 const MAX_LINE = 4096;
+const MAX_TRAILERS = 100;
 
 /**
  * Streams a message body out of the bytes that follow its head: Content-Length, chunked
- * (chunk extensions and trailers are read and dropped) or delimited by connection close.
+ * (chunk extensions are read and dropped, trailers kept in `trailers`) or delimited by
+ * connection close.
  * One decoder per connection is reused across messages (`start` resets it).
  */
 // RFC 9112 7.1.1: chunk-ext = *( BWS ";" BWS token [ BWS "=" BWS ( token / quoted-string ) ] ).
 const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
 const QUOTED = '"(?:[\\t !#-\\[\\]-~\\x80-\\xff]|\\\\[\\t -~\\x80-\\xff])*"';
 const CHUNK_EXTENSIONS = new RegExp(`^(?:[ \\t]*;[ \\t]*${TOKEN}(?:[ \\t]*=[ \\t]*(?:${TOKEN}|${QUOTED}))?)+[ \\t]*$`);
+// A trailer field: token, colon, a value of visible characters, spaces, tabs and obs-text.
+const TRAILER_FIELD = new RegExp(`^(${TOKEN}):[ \\t]*([\\t\\x20-\\x7e\\x80-\\xff]*?)[ \\t]*$`);
 
 export class BodyDecoder {
   private state: State = Step.done;
   private remaining = 0;
   private line = '';
   private status = 400;
+  /** The trailer fields of the last chunked body (lowercased names), once it is done. */
+  trailers: HeaderList | undefined = undefined;
 
   /** length >= 0: Content-Length; chunked; or neither: the body runs until close
    *  (responses) or is empty (requests). `errorStatus` is what malformed framing maps to. */
   start(contentLength: number, chunked: boolean, untilClose: boolean, errorStatus = 400): void {
     this.status = errorStatus;
     this.line = '';
+    this.trailers = undefined;
     if (chunked) this.state = Step.chunkSize;
     else if (contentLength > 0) {
       this.state = Step.length;
@@ -106,5 +114,14 @@ export class BodyDecoder {
         this.state = Step.chunkData;
       }
     } else if (text === '') this.state = Step.done;
+    else this.addTrailer(text);
+  }
+
+  private addTrailer(line: string): void {
+    const field = TRAILER_FIELD.exec(line);
+    if (field === null) throw new HttpParseError(this.status, `invalid trailer line "${line.slice(0, 64)}"`);
+    const trailers = (this.trailers ??= []);
+    if (trailers.length >= 2 * MAX_TRAILERS) throw new HttpParseError(this.status, `more than ${MAX_TRAILERS} trailers`);
+    trailers.push(field[1].toLowerCase(), field[2]);
   }
 }
