@@ -17,7 +17,7 @@ import {
 import { appliesToSidecar } from '../model/virtual-services.ts';
 import { accessLogField, type MeshAccessLog } from './access-log.ts';
 import { inboundRouteConfiguration } from './http-route.ts';
-import { tcpProxyTarget } from './tcp-route.ts';
+import { tcpProxyTarget, tlsRouteChains } from './tcp-route.ts';
 import { corsFilterName, faultFilterName, injectsFaults, setsCors } from './virtual-service-route.ts';
 
 export const virtualOutboundPort = 15001;
@@ -63,12 +63,11 @@ function capturedListeners(push: PushContext, proxy: Proxy): JsonObject[] {
     if (auto.length > 0) listeners.push(sniffingListener(push, proxy, port, http, auto, filters));
     else if (http.length > 0) listeners.push(listener(`0.0.0.0_${port}`, '0.0.0.0', port, false, 'OUTBOUND', [httpOutboundChain('0.0.0.0', port, filters, log)]));
     for (const service of tcp) {
-      const cluster = outboundClusterName(port, service.hostname);
       if (service.clusterIP) {
-        listeners.push(listener(`${service.clusterIP}_${port}`, service.clusterIP, port, false, 'OUTBOUND', [tcpChain(cluster, tcpProxyTarget(service, { push, proxy, port }), log)]));
+        listeners.push(tcpListener(`${service.clusterIP}_${port}`, service.clusterIP, port, false, tcpServiceChains(push, proxy, service, port)));
       } else if (http.length === 0 && auto.length === 0 && tcp.length === 1) {
         // A headless TCP service alone on its port can still own the wildcard listener.
-        listeners.push(listener(`0.0.0.0_${port}`, '0.0.0.0', port, false, 'OUTBOUND', [tcpChain(cluster, tcpProxyTarget(service, { push, proxy, port }), log)]));
+        listeners.push(tcpListener(`0.0.0.0_${port}`, '0.0.0.0', port, false, tcpServiceChains(push, proxy, service, port)));
       }
     }
   }
@@ -142,8 +141,7 @@ function uncapturedListeners(push: PushContext, proxy: Proxy): JsonObject[] {
       listeners.push(listener(name, '127.0.0.1', port, true, 'OUTBOUND', [httpOutboundChain('127.0.0.1', port, filters, log)]));
     } else {
       // One address and port can carry one TCP service: the first by name.
-      const cluster = outboundClusterName(port, tcp[0].hostname);
-      listeners.push(listener(name, '127.0.0.1', port, true, 'OUTBOUND', [tcpChain(cluster, tcpProxyTarget(tcp[0], { push, proxy, port }), log)]));
+      listeners.push(tcpListener(name, '127.0.0.1', port, true, tcpServiceChains(push, proxy, tcp[0], port)));
     }
   }
   const podIp = proxy.ipAddresses[0];
@@ -152,6 +150,31 @@ function uncapturedListeners(push: PushContext, proxy: Proxy): JsonObject[] {
     listeners.push({ ...listener(`${podIp}_${port.targetPort}`, podIp, port.targetPort, true, 'INBOUND', chains), ...inboundListenerFilters(chains, []) });
   }
   return listeners;
+}
+
+/** The chains of a TCP service port: to the service (or where its VirtualService's tcp route
+ *  sends it), or for a TLS port that a VirtualService routes by SNI, a chain per `tls` match. As
+ *  in Istio, a connection whose SNI no route names then matches no chain and is closed. */
+function tcpServiceChains(push: PushContext, proxy: Proxy, service: MeshService, port: number): JsonObject[] {
+  const ctx = { push, proxy, port };
+  const protocol = service.ports.find((p) => p.port === port)?.protocol;
+  const tls = protocol && isTls(protocol) ? tlsRouteChains(service, ctx) : [];
+  if (tls.length > 0) {
+    return tls.map(({ match, target }) => ({ filter_chain_match: match, ...tcpChain(statPrefixOf(target, port), target, push.accessLog) }));
+  }
+  return [tcpChain(outboundClusterName(port, service.hostname), tcpProxyTarget(service, ctx), push.accessLog)];
+}
+
+/** The cluster a tcp_proxy names, or for weighted clusters the port. */
+function statPrefixOf(target: JsonObject, port: number): string {
+  return typeof target.cluster === 'string' ? target.cluster : String(port);
+}
+
+/** An outbound TCP listener, with the tls_inspector when a chain matches by SNI. */
+function tcpListener(name: string, address: string, port: number, bind: boolean, chains: JsonObject[]): JsonObject {
+  const l = listener(name, address, port, bind, 'OUTBOUND', chains);
+  const bySni = chains.some((c) => (c.filter_chain_match as JsonObject | undefined)?.server_names);
+  return bySni ? { ...l, listener_filters: [{ name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': typeUrls.tlsInspector } }] } : l;
 }
 
 export function listener(name: string, address: string, port: number, bind: boolean, direction: 'INBOUND' | 'OUTBOUND', filterChains: JsonObject[]): JsonObject {
