@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { analyzeCommand } from './analyze/analyze-command.ts';
+import { completeCommand } from './completion/complete-command.ts';
 import { completionCommand } from './completion/completion-command.ts';
 import { kubeInjectCommand } from './kube-inject/kube-inject-command.ts';
 import { localCommand, type Output } from './local/local-command.ts';
@@ -23,6 +24,7 @@ export function mizzenctlProgram(output: Output, setExitCode: (code: number) => 
   program.addCommand(experimentalCommand(output));
   program.addCommand(versionCommand(output, setExitCode));
   program.addCommand(completionCommand(output));
+  program.addCommand(completeCommand(output, setExitCode), { hidden: true });
   // Subcommands inherit neither the output nor the exit override from their parent.
   const configure = (command: Command): void => {
     command.configureOutput({ writeOut: output.out, writeErr: output.err }).exitOverride();

@@ -7,6 +7,8 @@ export interface CompletionOption {
   takesValue: boolean;
   choices: string[];
   description: string;
+  /** The option's name without dashes, camel-cased (`namespace`, `stateDir`). */
+  name: string;
 }
 
 /** A command as completion sees it: the names it answers to, and what may follow it. */
@@ -16,6 +18,8 @@ export interface CompletionNode {
   names: string[];
   description: string;
   options: CompletionOption[];
+  /** The names of its positional arguments, in order: `['pod', 'url']`. */
+  arguments: string[];
   children: CompletionNode[];
 }
 
@@ -32,6 +36,7 @@ function node(command: Command, path: string[]): CompletionNode {
     names: [command.name(), ...command.aliases()],
     description: command.summary() || command.description(),
     options: help.visibleOptions(command).map(option),
+    arguments: command.registeredArguments.map((argument) => argument.name()),
     children: help.visibleCommands(command).map((child) => node(child, [...path, child.name()])),
   };
 }
@@ -43,6 +48,7 @@ function option(o: Option): CompletionOption {
     takesValue: o.required,
     choices: o.argChoices ?? [],
     description: o.description,
+    name: o.attributeName(),
   };
 }
 

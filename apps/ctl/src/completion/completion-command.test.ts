@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -96,25 +96,138 @@ describe('mizzenctl completion bash', () => {
   });
 });
 
-describe('mizzenctl completion zsh and fish', () => {
+/** A stand-in `mizzenctl` on PATH for the scripts' `__complete` calls: it logs its arguments
+ *  and lists two pods or two namespaces. (The real command is tested below, in-process.) */
+async function stubProgram(): Promise<{ path: string; log: string }> {
+  const bin = join(dir, 'bin');
+  const log = join(dir, 'calls.log');
+  await mkdir(bin, { recursive: true });
+  await writeFile(
+    join(bin, 'mizzenctl'),
+    `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\ncase "$2" in pods) printf 'reviews-v1-abc\\nreviews-v2-def\\n' ;; namespaces) printf 'default\\nistio-system\\n' ;; esac\n`,
+    { mode: 0o755 },
+  );
+  return { path: `${bin}:${process.env.PATH}`, log };
+}
+
+describe('mizzenctl completion bash: pods and namespaces', () => {
+  let script = '';
+  let stub: { path: string; log: string };
+  beforeAll(async () => {
+    script = (await mizzenctl(['completion', 'bash'])).out;
+    stub = await stubProgram();
+  });
+
+  async function completeWithStub(line: string): Promise<string[]> {
+    const saved = process.env.PATH;
+    process.env.PATH = stub.path;
+    try {
+      return await complete(script, line);
+    } finally {
+      process.env.PATH = saved;
+    }
+  }
+
+  it("offers the program's pods where a command takes one, passing the words typed so far", async () => {
+    await writeFile(stub.log, '');
+    expect(await completeWithStub('mizzenctl pc clusters ')).toEqual(['reviews-v1-abc', 'reviews-v2-def']);
+    expect(await completeWithStub('mizzenctl x explain -n bookinfo --kubeconfig k reviews-v2')).toEqual(['reviews-v2-def']);
+    expect(await readFile(stub.log, 'utf8')).toBe('__complete pods -- pc clusters\n__complete pods -- x explain -n bookinfo --kubeconfig k\n');
+  });
+
+  it('offers namespaces after -n, and nothing of the program where no pod goes', async () => {
+    await writeFile(stub.log, '');
+    expect(await completeWithStub('mizzenctl ps -n ')).toEqual(['default', 'istio-system']);
+    // explain's second argument is a URL; analyze takes no pod.
+    expect(await completeWithStub('mizzenctl x explain reviews-v1 ')).toEqual([]);
+    expect(await completeWithStub('mizzenctl analyze ')).toEqual([]);
+    expect(await readFile(stub.log, 'utf8')).toBe('__complete namespaces -- ps -n\n');
+  });
+});
+
+describe('mizzenctl completion zsh, in zsh', () => {
+  let script = '';
+  let stub: { path: string; log: string };
+  beforeAll(async () => {
+    script = (await mizzenctl(['completion', 'zsh'])).out;
+    stub = await stubProgram();
+    await writeFile(join(dir, '_mizzenctl'), script);
+  });
+
+  /** Completes `line` by calling the script's function with zsh's `words` and `CURRENT`, with
+   *  the completion system's builtins replaced by ones that print what they are given (zsh
+   *  filters the replies by the typed prefix itself; these print them all). */
+  async function zshComplete(line: string): Promise<string[]> {
+    const probe = `
+      compdef() { print -r -- "compdef $*" }
+      _describe() { local item; for item in "\${(@P)4}"; do print -r -- "\${item%%:*}"; done }
+      compadd() { if [[ $1 == -a ]]; then print -rl -- "\${(@P)2}"; fi }
+      _files() { print -r -- '<files>' }
+      source "$1"; shift
+      words=("$@"); CURRENT=$#
+      _mizzenctl`;
+    const { stdout } = await run('zsh', ['-f', '-c', probe, 'probe', join(dir, '_mizzenctl'), ...line.split(' ')], { env: { ...process.env, PATH: stub.path } });
+    return stdout.split('\n').filter((reply) => reply !== '');
+  }
+
+  it('registers with compdef when sourced', async () => {
+    expect((await zshComplete('mizzenctl '))[0]).toBe('compdef _mizzenctl mizzenctl');
+  });
+
+  it('offers commands, options, values, pods and namespaces, and files elsewhere', async () => {
+    const reply = async (line: string) => (await zshComplete(line)).slice(1);
+    expect(await reply('mizzenctl ')).toEqual(expect.arrayContaining(['local', 'proxy-config', 'pc', 'x', 'version']));
+    expect(await reply('mizzenctl pc ')).toEqual(['clusters', 'listeners', 'routes', 'endpoints', 'bootstrap', 'all', 'help']);
+    expect(await reply('mizzenctl pc routes --fqdn x --')).toContain('--name');
+    expect(await reply('mizzenctl version -o ')).toEqual(['json', 'yaml']);
+    expect(await reply('mizzenctl pc clusters ')).toEqual(['reviews-v1-abc', 'reviews-v2-def']);
+    expect(await reply('mizzenctl pc clusters -n ')).toEqual(['default', 'istio-system']);
+    expect(await reply('mizzenctl analyze -f ')).toEqual(['<files>']);
+    expect(await reply('mizzenctl pc clusters reviews-v1-abc ')).toEqual(['<files>']);
+  });
+});
+
+describe('mizzenctl completion fish, in fish', () => {
+  let file = '';
+  let stub: { path: string; log: string };
+  beforeAll(async () => {
+    file = join(dir, 'mizzenctl.fish');
+    await writeFile(file, (await mizzenctl(['completion', 'fish'])).out);
+    stub = await stubProgram();
+  });
+
+  /** fish's own `complete -C`: the candidates it would offer for the line, without descriptions. */
+  async function fishComplete(line: string): Promise<string[]> {
+    const { stdout } = await run('fish', ['--no-config', '-c', 'source $argv[1]; complete -C $argv[2]', file, line], { env: { ...process.env, PATH: stub.path } });
+    return stdout
+      .split('\n')
+      .filter((reply) => reply !== '')
+      .map((reply) => reply.split('\t')[0]);
+  }
+
+  it('offers commands, options and their values from the tree', async () => {
+    expect(await fishComplete('mizzenctl pro')).toEqual(['proxy-config', 'proxy-status']);
+    expect(await fishComplete('mizzenctl pc l')).toEqual(['listeners']);
+    expect(await fishComplete('mizzenctl version --out')).toEqual(['--output']);
+    expect(await fishComplete('mizzenctl version -o ')).toEqual(['json', 'yaml']);
+    expect(await fishComplete('mizzenctl pc clusters --fqdn routes --na')).toEqual(['--namespace']);
+  });
+
+  it('offers the pods and namespaces the program lists', async () => {
+    await writeFile(stub.log, '');
+    expect(await fishComplete('mizzenctl pc clusters ')).toEqual(['reviews-v1-abc', 'reviews-v2-def']);
+    expect(await fishComplete('mizzenctl ps --namespace ')).toEqual(['default', 'istio-system']);
+    expect(await readFile(stub.log, 'utf8')).toBe('__complete pods -- pc clusters\n__complete namespaces -- ps --namespace\n');
+  });
+});
+
+describe('mizzenctl completion', () => {
   const program = new Command('toy').description('a toy');
   program.command('alpha').alias('a').description("it's: first").addOption(new Option('-c, --color <when>', 'colour').choices(['always', 'never']));
 
-  it('describes each command and option for zsh, and registers with compdef', () => {
-    const script = zshCompletion('toy', commandTree(program));
-    expect(script.startsWith('#compdef toy\n')).toBe(true);
-    expect(script).toContain(`'|alpha') cmdpath='alpha' ;;`);
-    expect(script).toContain(`'|a') cmdpath='alpha' ;;`);
-    expect(script).toContain(`'alpha:it'\\''s: first'`);
-    expect(script).toContain(`'alpha|-c') choices=('always' 'never') ;;`);
-    expect(script).toContain('compdef _toy toy');
-  });
-
-  it('gives fish a complete line per command and option, under the command it belongs to', () => {
-    const script = fishCompletion('toy', commandTree(program));
-    expect(script).toContain(`complete -c toy -n '__toy_at \\'\\'' -f -a 'alpha' -d 'it\\'s: first'`);
-    expect(script).toContain(`complete -c toy -n '__toy_at \\'alpha\\'' -l color -s c -x -a 'always never' -d 'colour'`);
-    expect(script).toContain(`case 'alpha|--color' 'alpha|-c'`);
+  it('quotes descriptions for zsh and fish', () => {
+    expect(zshCompletion('toy', commandTree(program))).toContain(`'alpha:it'\\''s: first'`);
+    expect(fishCompletion('toy', commandTree(program))).toContain(`-f -a 'alpha' -d 'it\\'s: first'`);
   });
 
   it('exits 2 for a shell it does not know, and documents its exit codes', async () => {
