@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { XdsError } from '../xds-error.ts';
-import { lookupMessage, protoRoot, typeNameOf } from './proto-root.ts';
+import { lookupMessage, protoRoot, releaseProtoRoot, typeNameOf } from './proto-root.ts';
 
 describe('proto root', () => {
   it('has the resource, filter, discovery and admin types loaded up front', () => {
@@ -18,6 +18,18 @@ describe('proto root', () => {
       expect(root.lookupType(name).fullName).toBe(`.${name}`);
     }
     expect(root.lookupService('envoy.service.discovery.v3.AggregatedDiscoveryService').methods.StreamAggregatedResources).toBeDefined();
+  });
+
+  it('loads the Root again after it was let go', () => {
+    const before = protoRoot();
+    const cluster = lookupMessage('envoy.config.cluster.v3.Cluster');
+    releaseProtoRoot();
+    const after = protoRoot();
+    // Compared by identity: a failed toBe would walk both Roots to explain the difference.
+    expect(after === before).toBe(false);
+    const again = lookupMessage('envoy.config.cluster.v3.Cluster');
+    expect(again === cluster).toBe(false);
+    expect(again.root === after).toBe(true);
   });
 
   it('keeps proto field names', () => {
