@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { freePort, runScript } from '@mizzen/testing';
 
 const main = fileURLToPath(new URL('./main.ts', import.meta.url));
+const command = fileURLToPath(new URL('../bin/mizzen-proxy.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'mizzen-proxy-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -55,5 +56,20 @@ describe.concurrent('mizzen-proxy', { timeout: 30_000 }, () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     await fetch(`http://127.0.0.1:${adminPort}/quitquitquit`, { method: 'POST' });
     expect(await exited).toBe(0);
+  });
+
+  it('runs as the mizzen-proxy command with a compile cache in the temporary folder', async () => {
+    const tmp = mkdtempSync(join(dir, 'tmp-'));
+    const env = { TMPDIR: tmp, NODE_COMPILE_CACHE: '' };
+    const first = await runScript(command, ['--help'], { env });
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('Usage: mizzen-proxy');
+    // Node keeps one folder per version and flags, holding a file per module.
+    const cache = join(tmp, 'node-compile-cache');
+    const entries = readdirSync(cache, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    expect(entries.length).toBeGreaterThan(0);
+    const second = await runScript(command, ['-c', file('cached.json', cluster(',"colour":"red"'))], { env });
+    expect(second.code).toBe(2);
+    expect(second.stderr).toMatch(/cached\.json: Bootstrap\.static_resources\.clusters\[0\]\.colour: unknown field/);
   });
 });

@@ -44,7 +44,7 @@ async function main(argv: string[]): Promise<void> {
   const flags = program.opts<{ configPath: string; concurrency: number; logLevel: LogLevel; drainTimeS: number }>();
   const log = new ConsoleLogger(flags.logLevel);
   // Loaded after the flags are checked: the protobuf schemas take a moment to load.
-  const { XdsError } = await import('@mizzen/xds');
+  const { XdsError, releaseProtoRoot } = await import('@mizzen/xds/schema');
   const { compileBootstrap, readBootstrapFile } = await import('./bootstrap/bootstrap-config.ts');
   const { ProxyServer } = await import('./proxy-server.ts');
   let bootstrap;
@@ -54,6 +54,8 @@ async function main(argv: string[]): Promise<void> {
     if (err instanceof ConfigError || err instanceof XdsError) fail(EXIT_BAD_CONFIG, `${flags.configPath}: ${err.message}`);
     throw err;
   }
+  // With no ADS, nothing is checked against Envoy's protos after the bootstrap.
+  if (!bootstrap.ads) releaseProtoRoot();
   const drainTimeMs = flags.drainTimeS * 1000;
   const proxy = new ProxyServer(bootstrap, { log, drainTimeMs, concurrency: flags.concurrency });
   try {

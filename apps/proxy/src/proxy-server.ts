@@ -10,7 +10,7 @@ import { Stats, type StatEntry } from './stats/stats-store.ts';
 import { WorkerPool } from './workers/worker-pool.ts';
 import { SecretStore } from './tls/secret-store.ts';
 import { ClusterManager } from './upstream/cluster-manager.ts';
-import { DynamicConfig, grpcTransport, type TransportFactory } from './xds/dynamic-config.ts';
+import type { DynamicConfig, TransportFactory } from './xds/dynamic-config.ts';
 import { RouteConfigStore } from './xds/route-config-store.ts';
 
 export interface ProxyOptions {
@@ -84,7 +84,9 @@ export class ProxyServer implements AdminTarget {
     const ads = this.config.ads;
     if (ads && (ads.cds || ads.lds)) {
       this.setState('INITIALIZING');
-      const factory = this.options.transport ?? grpcTransport(ads.target, this.config.node, this.log, ads.delta);
+      // Loaded here, not up front: a static bootstrap never needs xDS, and gRPC is heavy.
+      const { DynamicConfig } = await import('./xds/dynamic-config.ts');
+      const factory = this.options.transport ?? (await import('./xds/grpc-transport.ts')).grpcTransport(ads.target, this.config.node, this.log, ads.delta);
       const targets = { clusters: this.clusters, listeners: this.listeners, routes: this.routes, secrets: this.secrets, stats: this.stats, log: this.log };
       const timeouts = { cdsMs: ads.cdsInitialFetchTimeoutMs, ldsMs: ads.ldsInitialFetchTimeoutMs };
       this.dynamic = new DynamicConfig(targets, factory, ads.cds, ads.lds, worker, worker ? undefined : timeouts);

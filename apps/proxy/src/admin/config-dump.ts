@@ -1,5 +1,5 @@
 import type { JsonObject } from '@mizzen/filters';
-import { TypeUrl } from '@mizzen/xds';
+import { TypeUrl } from '@mizzen/xds/schema';
 import type { ListenerManager } from '../listener/listener-manager.ts';
 import type { ClusterManager } from '../upstream/cluster-manager.ts';
 import type { SecretStore } from '../tls/secret-store.ts';

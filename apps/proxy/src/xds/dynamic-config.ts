@@ -1,4 +1,4 @@
-import { TypeUrl, AdsClient, DeltaAdsClient, resourceName, validationProblems, type JsonObject } from '@mizzen/xds';
+import { TypeUrl, resourceName, validationProblems, type JsonObject } from '@mizzen/xds/schema';
 import type { Logger, StatsStore } from '@mizzen/filters';
 import type { ListenerManager } from '../listener/listener-manager.ts';
 import type { SecretStore } from '../tls/secret-store.ts';
@@ -21,14 +21,6 @@ export interface AdsTransport {
 }
 
 export type TransportFactory = (onResources: (typeUrl: string, resources: JsonObject[], version: string) => Promise<void>) => AdsTransport;
-
-/** Connects to the ADS server named in the bootstrap with @mizzen/xds's client: state of the
- *  world, or delta (incremental) xDS for api_type DELTA_GRPC. Either way each update arrives
- *  as the full current set of its type. */
-export function grpcTransport(target: string, node: JsonObject, log: Logger, delta = false): TransportFactory {
-  const onError = (err: Error): void => log.warn(`xds: ${err.message}`);
-  return (onResources) => (delta ? new DeltaAdsClient({ target, node, onResources, onError }) : new AdsClient({ target, node, onResources, onError }));
-}
 
 /** initial_fetch_timeout of the CDS and LDS config sources; 0 waits for ever. */
 export interface InitialFetchTimeouts {
