@@ -5,7 +5,7 @@ import { defaultStateRoot, listMeshIds, loadRecord, meshPaths, type MeshPaths, t
 import { fetchIstiodJson } from '../proxy-status/istiod-client.ts';
 import { syncRows, type SyncRow } from '../proxy-status/sync-rows.ts';
 import { agentStatusPort, istiodHttpPort, runnerAlive, tearDown, upMesh } from './mesh-runner.ts';
-import { containerSummary, istiodSummary, syncSummary } from './pod-status.ts';
+import { containerSummary, istiodSummary, readyCount, syncSummary } from './pod-status.ts';
 import { isRunning } from './process-group.ts';
 import { missingPrerequisite } from './prerequisites.ts';
 import { probe } from './readiness.ts';
@@ -179,9 +179,10 @@ async function meshStatus(record: MeshRecord, namespaces: Set<string>): Promise<
     record.pods.map(async (pod) => {
       const base = { name: pod.name, namespace: pod.namespace, ip: pod.ip };
       if (!namespaces.has(pod.netns)) return { ...base, ready: 'no netns', sync: '-', containers: '-' };
-      const ready = String((await probe(`http://${pod.ip}:${agentStatusPort}/healthz/ready`, 2000)).ready);
+      const sidecarReady = (await probe(`http://${pod.ip}:${agentStatusPort}/healthz/ready`, 2000)).ready;
+      // Only a running runner keeps the containers' states and probe results current.
+      const ready = running ? readyCount(record.processes.filter((p) => p.pod === pod.name), sidecarReady) : String(sidecarReady);
       const syncState = typeof sync === 'string' ? '?' : syncSummary(sync.get(`${pod.name}.${pod.namespace}`));
-      // Only a running runner keeps the containers' states current.
       const containers = running ? containerSummary(record.processes.filter((p) => p.pod === pod.name)) : '?';
       return { ...base, ready, sync: syncState, containers };
     }),

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { appendFile } from 'node:fs/promises';
 import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, parse, resolve } from 'node:path';
@@ -25,6 +25,7 @@ import { waitUntilReady } from './readiness.ts';
 import { waitForContainerPorts } from './container-ports.ts';
 import { compileCacheEnv, warmUp, warmUpArgv } from './compile-cache.ts';
 import { DnsForwarder, upstreamsOf } from './dns-forwarder.ts';
+import { ContainerProbes, probesOf, type ContainerProbesOptions } from './container-probes.ts';
 
 /** The repository, and its own executables (istiod, pilot-agent, mizzen-proxy, node). */
 const repository = fileURLToPath(new URL('../../../..', import.meta.url)).replace(/\/$/, '');
@@ -141,14 +142,54 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
 
     type ExitListener = (process: ProcessRecord, code: number | null, signal: string | null, restartInMs: number | undefined) => void;
     const exitListeners: ExitListener[] = [];
-    supervisor = new Supervisor({ save: () => saveRecord(paths, record), onExit: (...args) => exitListeners.forEach((listener) => listener(...args)) });
+    // Each running container's probes, restarted with the container; 'ready' tells of a
+    // container whose readiness probe passes.
+    const running = new Map<ProcessRecord, ContainerProbes>();
+    const readiness = new EventEmitter<{ ready: [ProcessRecord] }>();
+    supervisor = new Supervisor({
+      save: () => saveRecord(paths, record),
+      onExit: (...args) => {
+        running.get(args[0])?.stop();
+        running.delete(args[0]);
+        if (args[0].ready !== undefined) args[0].ready = false;
+        exitListeners.forEach((listener) => listener(...args));
+      },
+    });
+    /** Starts the container's probes as the kubelet does; a liveness or startup probe that
+     *  gives up stops the container, which its supervisor then restarts. */
+    const probeContainer = (processRecord: ProcessRecord, probes: ContainerProbesOptions['probes']): void => {
+      running.get(processRecord)?.stop();
+      if (Object.keys(probes).length === 0) return;
+      processRecord.ready = false;
+      running.set(
+        processRecord,
+        new ContainerProbes({
+          probes,
+          onReadiness: (ready, detail) => {
+            Object.assign(processRecord, { ready, probe: detail });
+            saveRecord(paths, record);
+            if (ready) readiness.emit('ready', processRecord);
+          },
+          onFailure: (kind, detail) => {
+            processRecord.probe = `${kind} probe failed: ${detail}`;
+            options.progress(`${describeProcess(processRecord)}: ${kind} probe failed (${detail}); restarting it`);
+            stopGroup(processRecord.pid);
+          },
+        }),
+      );
+    };
     // Pod containers restart as the kubelet restarts them, and istiod as the kubelet would restart
     // its pod: the sidecars serve on their last config meanwhile and reconnect on their own.
-    const start = (entry: Omit<ProcessRecord, 'pid' | 'startTime'>, argv: string[], env: NodeJS.ProcessEnv, netns?: string): void => {
+    const start = (entry: Omit<ProcessRecord, 'pid' | 'startTime'>, argv: string[], env: NodeJS.ProcessEnv, netns?: string, probes: ContainerProbesOptions['probes'] = {}): ProcessRecord => {
       const processRecord: ProcessRecord = { ...entry, pid: 0, startTime: null };
       record.processes.push(processRecord);
-      const spawn = (): ChildProcess => startProcess({ netns, argv: argv.map(view), env: { ...env, PATH: `${view(binDir)}:${process.env.PATH ?? ''}` }, cwd: view(workDir(configDir)), logFile: entry.log });
+      const spawn = (): ChildProcess => {
+        const child = startProcess({ netns, argv: argv.map(view), env: { ...env, PATH: `${view(binDir)}:${process.env.PATH ?? ''}` }, cwd: view(workDir(configDir)), logFile: entry.log });
+        probeContainer(processRecord, probes);
+        return child;
+      };
       supervisor!.start(processRecord, spawn, true);
+      return processRecord;
     };
 
     const cacheEnv = (uid: number | undefined): NodeJS.ProcessEnv => compileCacheEnv(options.stateRoot, uid ?? 0);
@@ -190,7 +231,9 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
         options.signal.throwIfAborted();
         for (const container of pod.containers) {
           const role = container.name === PROXY_CONTAINER_NAME ? 'agent' : 'app';
-          start({ role, pod: pod.name, container: container.name, log: join(paths.logs, `${pod.name}.${container.name}.log`) }, asUser(container.user, container.argv), { ...baseEnv(), ...cacheEnv(container.user?.uid), ...container.env }, netns);
+          // The sidecar's own readiness is the agent's, which the mesh waits for below.
+          const probes = role === 'app' ? appProbes(pod, container, netns, options.progress) : {};
+          start({ role, pod: pod.name, container: container.name, log: join(paths.logs, `${pod.name}.${container.name}.log`) }, asUser(container.user, container.argv), { ...baseEnv(), ...cacheEnv(container.user?.uid), ...container.env }, netns, probes);
         }
       }),
     );
@@ -234,8 +277,34 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
           if (p.pod === pod.name && p.role === 'app') resolve(why(p, code, exitSignal));
         });
       });
-      const listening = waitForContainerPorts(netns, pod.name, containerPorts(pod), { timeoutMs: options.readyTimeoutMs, signal: AbortSignal.any([outer, local.signal]) }).then(() => undefined);
-      return Promise.race([listening, exited]).finally(() => local.abort());
+      // A container with a readiness probe is ready when it passes; the others when their
+      // ports accept connections.
+      const probed = record.processes.filter((p) => p.pod === pod.name && p.role === 'app' && p.ready !== undefined);
+      const unprobed = containerPorts(pod, new Set(probed.map((p) => p.container!)));
+      const listening = waitForContainerPorts(netns, pod.name, unprobed, { timeoutMs: options.readyTimeoutMs, signal: AbortSignal.any([outer, local.signal]) });
+      const passing = Promise.all(probed.map((p) => (p.ready ? undefined : waitForReady(p, AbortSignal.any([outer, local.signal])))));
+      return Promise.race([Promise.all([listening, passing]).then(() => undefined), exited]).finally(() => local.abort());
+    }
+
+    /** Resolves when the container's readiness probe passes; rejects at the deadline with its
+     *  last result. */
+    function waitForReady(p: ProcessRecord, signal: AbortSignal): Promise<void> {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => done(new Error(`pod ${p.pod}: container ${p.container} not ready after ${options.readyTimeoutMs / 1000}s: ${p.probe ?? 'no probe result yet'}`)), options.readyTimeoutMs);
+        const onReady = (ready: ProcessRecord): void => {
+          if (ready === p) done();
+        };
+        const onAbort = (): void => done(new Error('stopped before the mesh was ready'));
+        function done(error?: Error): void {
+          clearTimeout(timer);
+          readiness.off('ready', onReady);
+          signal.removeEventListener('abort', onAbort);
+          if (error) reject(error);
+          else resolve();
+        }
+        readiness.on('ready', onReady);
+        signal.addEventListener('abort', onAbort);
+      });
     }
 
     // LoadBalancer Services (the ingress gateway) on the host's loopback.
@@ -243,6 +312,7 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
     const close = (): void => {
       closed = true;
       supervisor?.stop();
+      for (const probes of running.values()) probes.stop();
       mirror.close();
       void forwarder?.close();
       for (const { server } of exposures) server.close();
@@ -319,9 +389,33 @@ export function runnerAlive(record: MeshRecord): boolean {
   return record.runner.pid !== process.pid && isRunning(record.runner);
 }
 
-/** The TCP ports the pod's containers declare. */
-function containerPorts(pod: PodPlan): number[] {
-  return pod.pod.spec.containers.filter((c) => c.name !== PROXY_CONTAINER_NAME).flatMap((c) => (c.ports ?? []).filter((p) => (p.protocol ?? 'TCP') === 'TCP').map((p) => p.containerPort));
+/** The TCP ports the pod's app containers declare, but those of the containers named. */
+function containerPorts(pod: PodPlan, except: ReadonlySet<string> = new Set()): number[] {
+  return pod.pod.spec.containers
+    .filter((c) => c.name !== PROXY_CONTAINER_NAME && !except.has(c.name))
+    .flatMap((c) => (c.ports ?? []).filter((p) => (p.protocol ?? 'TCP') === 'TCP').map((p) => p.containerPort));
+}
+
+/** An app container's probes from the injected pod spec; one that cannot run here is left
+ *  out with a warning naming it (the container then counts as ready while it runs). */
+function appProbes(pod: PodPlan, container: PodPlan['containers'][number], netns: string, progress: (line: string) => void): ContainerProbesOptions['probes'] {
+  const index = pod.pod.spec.containers.findIndex((c) => c.name === container.name);
+  const spec = pod.pod.spec.containers[index];
+  try {
+    return probesOf(spec as unknown as Record<string, unknown>, { podIP: pod.ip, netns, user: container.user, ports: spec.ports ?? [] }, `pod ${pod.name}: spec.containers[${index}]`);
+  } catch (error) {
+    progress(`warning: ${(error as Error).message}; the container runs without its probes`);
+    return {};
+  }
+}
+
+/** Stops a container's process group (the kubelet's kill before a restart). */
+function stopGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
 }
 
 /** A container sees a small, clean environment, as in a real pod. */

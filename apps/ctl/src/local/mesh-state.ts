@@ -14,6 +14,11 @@ export interface ProcessRecord {
   /** 'running', 'waiting' (to restart), 'exited', or why it cannot start. */
   state?: string;
   restarts?: number;
+  /** False while the container's readiness (or startup) probe does not pass; absent for a
+   *  container without probes, which is ready while it runs. */
+  ready?: boolean;
+  /** The last probe result that changed its readiness, or why a probe cannot run. */
+  probe?: string;
   lastExit?: { code: number | null; signal: string | null; at: string };
 }
 

@@ -4,14 +4,23 @@ import type { ProcessRecord } from './mesh-state.ts';
 /** A pod's containers in a word or two, as `kubectl get pods` sums them up: `Running`, or for
  *  each container that is not simply running, what happened to it. */
 export function containerSummary(processes: ProcessRecord[]): string {
-  const troubled = processes.filter((p) => (p.state ?? 'running') !== 'running' || (p.restarts ?? 0) > 0);
+  const troubled = processes.filter((p) => (p.state ?? 'running') !== 'running' || (p.restarts ?? 0) > 0 || p.ready === false);
   if (troubled.length === 0) return 'Running';
   return troubled
     .map((p) => {
       const exit = p.lastExit ? `, last exit ${p.lastExit.signal ?? `code ${p.lastExit.code}`}` : '';
-      return `${p.container}: ${stateWord(p)} (${p.restarts ?? 0} restarts${exit})`;
+      const unready = p.ready === false && (p.state ?? 'running') === 'running' ? `, not ready: ${p.probe ?? 'no probe result yet'}` : '';
+      return `${p.container}: ${stateWord(p)} (${p.restarts ?? 0} restarts${exit}${unready})`;
     })
     .join('; ');
+}
+
+/** kubectl's READY: the pod's containers ready out of all, a container being ready while it
+ *  runs and its readiness probe (if any) passes; the sidecar's readiness is its agent's. */
+export function readyCount(processes: ProcessRecord[], sidecarReady: boolean): string {
+  const containers = processes.filter((p) => p.role !== 'istiod');
+  const ready = containers.filter((p) => (p.state ?? 'running') === 'running' && (p.role === 'agent' ? sidecarReady : p.ready !== false));
+  return `${ready.length}/${containers.length}`;
 }
 
 /** istiod as the runner supervises it: its state, pid, restarts and last exit. */
