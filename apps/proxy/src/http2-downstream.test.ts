@@ -28,6 +28,8 @@ let grpcUpstream: Http2Server;
 let proxy: ProxyServer;
 let h2cPort: number;
 let tlsPort: number;
+let idlePort: number;
+let slowRequestPort: number;
 let logDir: string;
 const seen: Seen[] = [];
 /** Requests the upstream holds until a test lets them go. */
@@ -75,7 +77,7 @@ beforeAll(async () => {
     stream.end(Buffer.from([0, 0, 0, 0, 0]));
   });
   const [upstreamPort, grpcPort] = [await listen(upstream), await listen(grpcUpstream)];
-  [h2cPort, tlsPort] = [await freePort(), await freePort()];
+  [h2cPort, tlsPort, idlePort, slowRequestPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const routes = { name: 'r', virtual_hosts: [{ name: 'svc', domains: ['svc.local', 'svc.local:*'], routes: [
     { match: { prefix: '/direct' }, direct_response: { status: 201, body: { inline_string: 'made here' } } },
     { match: { prefix: '/grpc' }, route: { cluster: 'grpc' } },
@@ -94,6 +96,8 @@ beforeAll(async () => {
     static_resources: {
       listeners: [
         listener('h2c', h2cPort, [hcm('h2c')]),
+        listener('idle', idlePort, [hcm('idle', { stream_idle_timeout: '0.2s' })]),
+        listener('slow-request', slowRequestPort, [hcm('slow', { request_timeout: '0.2s' })]),
         { ...tlsListener, filter_chains: [{ ...tlsListener.filter_chains[0], transport_socket: tls }] },
       ],
       clusters: [
@@ -219,6 +223,23 @@ describe('HTTP/2 downstream', () => {
     expect(res.status).toBe(200);
     expect(res.body.toString()).toBe('GET /plain ');
     expect(await logLines('h2c')).toContain('/plain HTTP/1.1 200 -');
+  });
+
+  it('answers 408 on a stream idle past stream_idle_timeout, and on a request not received within request_timeout', async () => {
+    const idle = connect(`http://127.0.0.1:${idlePort}`);
+    const held = await request(idle, { ':path': '/hold/idle' });
+    idle.close();
+    expect(held.headers[':status']).toBe(408);
+    expect(held.body).toBe('stream timeout');
+    expect(await logLines('idle')).toContain('/hold/idle HTTP/2 408 SI');
+    const slow = connect(`http://127.0.0.1:${slowRequestPort}`);
+    // A body that never ends.
+    const stream = slow.request({ ':authority': 'svc.local', ':method': 'POST', ':path': '/slow-body' });
+    stream.write('partial');
+    const [headers] = (await once(stream, 'response')) as [Record<string, unknown>];
+    slow.destroy();
+    expect(headers[':status']).toBe(408);
+    expect(counter('http.slow.downstream_rq_overall_timeout')).toBe(1);
   });
 
   it('sends GOAWAY on drain and lets the stream in flight finish', async () => {
