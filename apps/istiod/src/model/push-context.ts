@@ -2,7 +2,7 @@ import type { ConfigStore, DestinationRule, Gateway, KubeObject, Pod, Sidecar, V
 import type { Proxy } from './proxy.ts';
 import { meshAccessLog, meshConfigNamespace, type MeshAccessLog } from '../networking/access-log.ts';
 import type { Protocol } from './protocol.ts';
-import { buildServiceRegistry, endpointKey, resolveTargetPort, type Endpoint, type ServiceRegistry } from './service-registry.ts';
+import { buildServiceRegistry, endpointKey, resolveTargetPort, withEndpointsOf, type Endpoint, type ServiceRegistry } from './service-registry.ts';
 import { selectorMatches, type MeshService, type ServicePort } from './service.ts';
 
 /** An immutable snapshot of everything the generators read, rebuilt on each config change. */
@@ -119,4 +119,10 @@ function sortedOutboundServicePorts(push: PushContext): { service: MeshService; 
   return push.registry.services
     .flatMap((service) => service.ports.filter((port) => port.protocol !== 'UDP').map((port) => ({ service, port })))
     .sort((a, b) => a.port.port - b.port.port || (a.service.hostname < b.service.hostname ? -1 : a.service.hostname > b.service.hostname ? 1 : 0));
+}
+
+/** The push context after only the pods behind some services changed: the same config, the
+ *  registry with those services' endpoints worked out again, and the pods as they are now. */
+export function withChangedEndpoints(previous: PushContext, store: ConfigStore, version: string, hostnames: Iterable<string>): PushContext {
+  return { ...previous, version, registry: withEndpointsOf(previous.registry, store, hostnames), pods: store.list('Pod') };
 }

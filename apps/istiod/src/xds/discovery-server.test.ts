@@ -17,6 +17,11 @@ interface Sent {
   version: string;
 }
 
+/** Waits, a turn of the event loop at a time, until the condition holds. */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
+}
+
 describe('DiscoveryServer', () => {
   let store: MemoryConfigStore;
   let server: DiscoveryServer;
@@ -61,6 +66,85 @@ describe('DiscoveryServer', () => {
     await pushed;
     expect(sent.map((s) => s.typeUrl)).toEqual([TypeUrl.ClusterLoadAssignment]);
     expect(JSON.stringify(sent[0].resources)).toContain('10.244.0.20');
+  });
+
+  it('pushes an endpoint change as EDS alone, only the assignments it changed, only to the proxies that asked for them', async () => {
+    const ratingsNode = { id: 'sidecar~10.244.0.13~ratings-v1-1.default~default.svc.cluster.local', metadata: { NAME: 'ratings-v1-1', NAMESPACE: 'default', LABELS: { app: 'ratings' } } };
+    server.onStreamOpen({ id: 'pp', node, peer: 'p' });
+    server.onStreamOpen({ id: 'ratings', node: ratingsNode, peer: 'p' });
+    for (const id of ['pp', 'ratings']) {
+      server.onSubscribe(id, TypeUrl.Cluster, []);
+      server.onSubscribe(id, TypeUrl.Listener, []);
+      server.onSubscribe(id, TypeUrl.RouteConfiguration, ['9080']);
+    }
+    server.onSubscribe('pp', TypeUrl.ClusterLoadAssignment, ['outbound|9080||reviews.default.svc.cluster.local', 'outbound|9080||ratings.default.svc.cluster.local']);
+    server.onSubscribe('ratings', TypeUrl.ClusterLoadAssignment, ['outbound|27017||mongodb.default.svc.cluster.local']);
+    sent = [];
+    const reviews = bookinfo.find((o) => o.metadata.name === 'reviews-v2-1') as KubeObject;
+    store.replaceAll([...bookinfo.filter((o) => o !== reviews), { ...reviews, status: { podIP: '10.244.0.42' } }]);
+    server.pushNow();
+    await until(() => server.idle);
+    expect(sent.map((s) => [s.streamId, s.typeUrl, s.resources.map((r) => r.cluster_name)])).toEqual([
+      ['pp', TypeUrl.ClusterLoadAssignment, ['outbound|9080||reviews.default.svc.cluster.local']],
+    ]);
+    expect(JSON.stringify(sent[0].resources)).toContain('10.244.0.42');
+    // The next full push finds the proxy holding every assignment it should, and resends none.
+    sent = [];
+    server.pushNow();
+    await until(() => server.idle);
+    expect(sent).toEqual([]);
+  });
+
+  it('gives the proxy of a changed pod its whole config again, and the others only endpoints', async () => {
+    const reviewsNode = { id: 'sidecar~10.244.0.12~reviews-v2-1.default~default.svc.cluster.local', metadata: { NAME: 'reviews-v2-1', NAMESPACE: 'default', LABELS: { app: 'reviews' } } };
+    server.onStreamOpen({ id: 'pp', node, peer: 'p' });
+    server.onStreamOpen({ id: 'reviews', node: reviewsNode, peer: 'p' });
+    for (const id of ['pp', 'reviews']) {
+      server.onSubscribe(id, TypeUrl.Cluster, []);
+      server.onSubscribe(id, TypeUrl.Listener, []);
+      server.onSubscribe(id, TypeUrl.ClusterLoadAssignment, ['outbound|9080||reviews.default.svc.cluster.local']);
+    }
+    sent = [];
+    // The reviews pod leaves its Service: productpage's reviews endpoints change, and the pod's
+    // own proxy no longer serves reviews inbound.
+    const reviews = bookinfo.find((o) => o.metadata.name === 'reviews-v2-1') as KubeObject;
+    store.replaceAll([...bookinfo.filter((o) => o !== reviews), { ...reviews, metadata: { ...reviews.metadata, labels: { app: 'reviews-next' } } }]);
+    server.pushNow();
+    await until(() => server.idle);
+    expect(sent.map((s) => [s.streamId, s.typeUrl]).sort()).toEqual([
+      ['pp', TypeUrl.ClusterLoadAssignment],
+      ['reviews', TypeUrl.Cluster],
+      ['reviews', TypeUrl.ClusterLoadAssignment],
+      ['reviews', TypeUrl.Listener],
+    ]);
+    const reviewsCds = sent.find((s) => s.streamId === 'reviews' && s.typeUrl === TypeUrl.Cluster);
+    expect(reviewsCds?.resources.map((r) => r.name)).not.toContain('inbound|9080||');
+  });
+
+  it('holds pushes back from a stream that is behind, serves the others, and sends it the latest once it catches up', async () => {
+    const behind = new Set(['slow']);
+    const caughtUp = new Map<string, () => void>();
+    server.setFlowControl({ isBackedUp: (id) => behind.has(id), onceCaughtUp: (id, callback) => caughtUp.set(id, callback) });
+    for (const id of ['slow', 'fast']) {
+      server.onStreamOpen({ id, node, peer: 'p' });
+      server.onSubscribe(id, TypeUrl.RouteConfiguration, ['9080']);
+    }
+    const traffic = (file: string) => loadDocuments(readFileSync(new URL(`../networking/testdata/traffic/${file}`, import.meta.url), 'utf8'), file).objects;
+    for (const file of ['virtual-service-reviews-test-v2.yaml', 'virtual-service-reviews-50-v3.yaml']) {
+      sent = [];
+      store.replaceAll([...bookinfo, ...traffic('destination-rule-all.yaml'), ...traffic(file)]);
+      server.pushNow();
+      await until(() => caughtUp.has('slow') && !sent.every((s) => s.streamId !== 'fast'));
+      expect(sent.map((s) => s.streamId)).toEqual(['fast']);
+    }
+    expect(server.idle).toBe(false);
+    sent = [];
+    behind.delete('slow');
+    caughtUp.get('slow')?.();
+    await until(() => server.idle);
+    // One push with the latest routes, not one per change missed.
+    expect(sent.map((s) => [s.streamId, s.typeUrl])).toEqual([['slow', TypeUrl.RouteConfiguration]]);
+    expect(JSON.stringify(sent[0].resources)).toContain('outbound|9080|v3|reviews.default.svc.cluster.local');
   });
 
   it('pushes RDS for a VirtualService change, and CDS and EDS for a DestinationRule change', async () => {

@@ -1,7 +1,8 @@
 import type { ConfigStore } from '@mizzen/config';
-import type { JsonObject } from '@mizzen/xds';
+import { resourceName, TypeUrl, type JsonObject } from '@mizzen/xds';
 import { parseProxyNode, type Proxy } from '../model/proxy.ts';
-import { buildPushContext, type PushContext } from '../model/push-context.ts';
+import { buildPushContext, withChangedEndpoints, type PushContext } from '../model/push-context.ts';
+import { classifyChange, fullPush, mergePushRequests, type PushRequest } from '../model/push-request.ts';
 import { cds } from './cds.ts';
 import { eds } from './eds.ts';
 import type { Generator } from './generator.ts';
@@ -11,14 +12,25 @@ import { PushQueue } from './push-queue.ts';
 import { grpcGenerators } from '../proxyless/grpc-generators.ts';
 import { isProxylessGrpc } from '../proxyless/grpc-node.ts';
 import { rds } from './rds.ts';
+import { resourceDigest, responseDigest } from './resource-digest.ts';
 import { sds } from './sds.ts';
 
 // NDS: the name table for the agent's DNS proxy, asked for on the proxy's own stream. SDS: the
 // Kubernetes credentials of a gateway's TLS servers.
 export const generators: readonly Generator[] = [cds, eds, lds, rds, nds, sds];
 
-/** Sends resources of a type on a stream (AdsServer.push); false when the stream is gone. */
-export type Pusher = (streamId: string, typeUrl: string, resources: JsonObject[], version: string) => boolean | void;
+/** Sends resources of a type on a stream (AdsServer.push); false when the stream is gone.
+ *  `partial`: these are only the resources that changed (an endpoint push), and what the
+ *  proxy holds besides stays; otherwise they are everything the proxy should hold. */
+export type Pusher = (streamId: string, typeUrl: string, resources: JsonObject[], version: string, partial?: boolean) => boolean | void;
+
+/** Whether a stream keeps up with what it is sent (the ADS servers' write buffers). A stream
+ *  that is behind gets no new push until it has caught up, and then only the latest state. */
+export interface FlowControl {
+  isBackedUp(streamId: string): boolean;
+  /** Calls back once the stream has caught up (never if it closes first). */
+  onceCaughtUp(streamId: string, callback: () => void): void;
+}
 
 export type Log = (message: string) => void;
 
@@ -30,24 +42,6 @@ export interface DiscoveryObserver {
   rejected(type: string): void;
   /** A config change has been pushed to every connected proxy. */
   configPushed(): void;
-}
-
-const resourceJson = new WeakMap<JsonObject, string>();
-
-/** The JSON of a response, to tell whether it changed. Generators share resources that do not
- *  depend on the proxy (outbound clusters, load assignments) among proxies within a push, so
- *  each of those is written out once. */
-function digestOf(resources: JsonObject[]): string {
-  return resources
-    .map((resource) => {
-      let json = resourceJson.get(resource);
-      if (json === undefined) {
-        json = JSON.stringify(resource);
-        resourceJson.set(resource, json);
-      }
-      return json;
-    })
-    .join(',');
 }
 
 /** A proxyless gRPC client gets its own generators; every other proxy a sidecar's. */
@@ -66,9 +60,26 @@ export interface TypeSyncState {
   ackedNonce?: string;
   ackedAt?: string;
   nack?: { version: string; nonce: string; error: string; at: string };
-  /** The JSON of what was last sent, to push only what changed. */
+  /** A digest of what was last sent, to push only what changed. */
   sentDigest?: string;
+  /** EDS: the digest of each load assignment sent, by cluster name, so that an endpoint push
+   *  sends only the assignments that changed. */
+  sentByName?: Map<string, string>;
+  /** EDS: the subscribed cluster names by service hostname, to find the proxies an endpoint
+   *  change reaches without reading every name. */
+  namesByHost?: Map<string, string[]>;
 }
+
+/** What a connection is owed by the config changes not yet pushed to it. */
+interface OwedPush {
+  /** Every type, rebuilt. */
+  full: boolean;
+  /** Otherwise the load assignments of these hostnames. */
+  edsHosts: Set<string>;
+}
+
+/** Connections pushed to in one turn of the event loop, before ACKs and writes get their turn. */
+const defaultPushBatch = 16;
 
 export interface Connection {
   streamId: string;
@@ -84,31 +95,53 @@ export interface Connection {
 }
 
 /** The heart of istiod's transport: it answers each proxy's subscriptions with that proxy's
- *  resources, rebuilds the push context when config changes, and pushes what changed. It is
- *  the AdsServer's handler; nothing here knows about gRPC. */
+ *  resources, and on config changes pushes what changed: a full push rebuilds the push context
+ *  and every type, an endpoint-only change only the load assignments of the services it
+ *  touches, to the proxies that asked for them. Pushes go out a batch of connections per turn
+ *  of the event loop, and a proxy that does not keep up is skipped until it has caught up, so
+ *  it never holds the others back. It is the AdsServer's handler; nothing here knows about
+ *  gRPC. */
 export class DiscoveryServer {
   readonly connections = new Map<string, Connection>();
   #push: PushContext;
   #pushCount = 0;
   #pusher: Pusher | undefined;
+  #flow: FlowControl | undefined;
+  /** What the config changes since the last push ask for. */
+  #pending: PushRequest | undefined;
+  /** Connections owed a push, in the order they are served. */
+  readonly #owed = new Map<string, OwedPush>();
+  /** Connections owed a push that wait to catch up with what they were sent. */
+  readonly #waiting = new Set<string>();
+  #drainScheduled: NodeJS.Immediate | undefined;
+  readonly #pushBatch: number;
   readonly #store: ConfigStore;
   readonly #queue: PushQueue;
   readonly #unsubscribe: () => void;
   readonly #log: Log;
   readonly #observer: DiscoveryObserver | undefined;
 
-  constructor(store: ConfigStore, options: { log?: Log; debounceMs?: number; observer?: DiscoveryObserver } = {}) {
+  constructor(store: ConfigStore, options: { log?: Log; debounceMs?: number; observer?: DiscoveryObserver; pushBatch?: number } = {}) {
     this.#store = store;
     this.#log = options.log ?? ((message) => console.log(message));
     this.#observer = options.observer;
+    this.#pushBatch = options.pushBatch ?? defaultPushBatch;
     this.#push = this.#buildPushContext(undefined);
     this.#queue = new PushQueue(() => this.#onConfigChange(), { quietMs: options.debounceMs ?? 100 });
-    this.#unsubscribe = store.subscribe(() => this.#queue.enqueue());
+    this.#unsubscribe = store.subscribe((event) => {
+      this.#pending = mergePushRequests(this.#pending, this.#classify(event));
+      this.#queue.enqueue();
+    });
   }
 
   /** Where responses go: set once the ADS server exists. */
   setPusher(pusher: Pusher): void {
     this.#pusher = pusher;
+  }
+
+  /** How to tell a stream that is behind; without it every stream is taken to keep up. */
+  setFlowControl(flow: FlowControl): void {
+    this.#flow = flow;
   }
 
   get pushContext(): PushContext {
@@ -118,6 +151,8 @@ export class DiscoveryServer {
   close(): void {
     this.#queue.close();
     this.#unsubscribe();
+    if (this.#drainScheduled) clearImmediate(this.#drainScheduled);
+    this.#owed.clear();
   }
 
   onStreamOpen(stream: { id: string; node: JsonObject; peer: string }): void {
@@ -137,6 +172,7 @@ export class DiscoveryServer {
     if (!connection) return;
     const state = connection.types.get(typeUrl) ?? { resourceNames: [] };
     state.resourceNames = [...resourceNames];
+    if (typeUrl === TypeUrl.ClusterLoadAssignment) state.namesByHost = namesByHost(resourceNames);
     connection.types.set(typeUrl, state);
     // A subscription always gets an answer, even when nothing changed since the last one.
     this.#send(connection, typeUrl, true);
@@ -164,12 +200,21 @@ export class DiscoveryServer {
     const connection = this.connections.get(streamId);
     if (!connection) return;
     this.connections.delete(streamId);
+    this.#owed.delete(streamId);
+    this.#waiting.delete(streamId);
     this.#log(`xds: ${connection.proxy?.id ?? streamId} disconnected`);
   }
 
-  /** Rebuilds now, without waiting for the debounce (for tests and a manual trigger). */
+  /** Pushes now, without waiting for the debounce (for tests and a manual trigger): what the
+   *  changes since the last push ask for, or everything when there were none. The push context
+   *  is new when this returns; the pushes follow, a batch of proxies at a time. */
   pushNow(): void {
     this.#onConfigChange();
+  }
+
+  /** Whether every push owed to a connection has gone out (streams behind included). */
+  get idle(): boolean {
+    return this.#owed.size === 0;
   }
 
   /** The resources of every type for a connected proxy, with EDS and RDS limited to what it
@@ -184,21 +229,94 @@ export class DiscoveryServer {
     return result;
   }
 
-  #onConfigChange(): void {
-    this.#push = this.#buildPushContext(this.#push);
-    for (const connection of this.connections.values()) {
-      for (const typeUrl of connection.types.keys()) this.#send(connection, typeUrl, false);
+  #classify(event: Parameters<typeof classifyChange>[0]): PushRequest {
+    try {
+      return classifyChange(event, this.#push);
+    } catch (error) {
+      // Whatever the event holds, a full push is always right.
+      this.#log(`xds: cannot tell what ${event.object.kind} ${event.object.metadata.namespace ?? ''}/${event.object.metadata.name} changed, pushing everything: ${(error as Error).message}`);
+      return fullPush;
     }
-    this.#observer?.configPushed();
+  }
+
+  #onConfigChange(): void {
+    const request = this.#pending ?? fullPush;
+    this.#pending = undefined;
+    this.#push = request.full ? this.#buildPushContext(this.#push) : this.#endpointsPushContext(request.edsHosts);
+    for (const connection of this.connections.values()) {
+      const proxy = connection.proxy;
+      if (!proxy) continue;
+      if (request.full || request.pods.has(`${proxy.namespace}/${proxy.podName}`)) {
+        this.#owe(connection.streamId, { full: true, edsHosts: new Set() });
+        continue;
+      }
+      const byHost = connection.types.get(TypeUrl.ClusterLoadAssignment)?.namesByHost;
+      const hosts = new Set(byHost ? [...request.edsHosts].filter((h) => byHost.has(h)) : []);
+      if (hosts.size > 0) this.#owe(connection.streamId, { full: false, edsHosts: hosts });
+    }
+    this.#drainSoon();
   }
 
   #buildPushContext(previous: PushContext | undefined): PushContext {
-    this.#pushCount += 1;
-    const push = buildPushContext(this.#store, `${new Date().toISOString()}/${this.#pushCount}`);
+    const push = buildPushContext(this.#store, this.#nextVersion());
     // Each warning is logged when it first appears, not on every rebuild.
     const known = new Set(previous?.registry.warnings);
     for (const warning of push.registry.warnings) if (!known.has(warning)) this.#log(`registry: ${warning}`);
     return push;
+  }
+
+  /** An endpoint-only change: the registry updated in place of a rebuild. */
+  #endpointsPushContext(hostnames: ReadonlySet<string>): PushContext {
+    const previous = this.#push;
+    const push = withChangedEndpoints(previous, this.#store, this.#nextVersion(), hostnames);
+    const known = new Set(previous.registry.warnings);
+    for (const warning of push.registry.warnings) if (!known.has(warning)) this.#log(`registry: ${warning}`);
+    return push;
+  }
+
+  #nextVersion(): string {
+    this.#pushCount += 1;
+    return `${new Date().toISOString()}/${this.#pushCount}`;
+  }
+
+  /** Adds to what a connection is owed; a connection owed a push keeps its place in line. */
+  #owe(streamId: string, push: OwedPush): void {
+    const owed = this.#owed.get(streamId);
+    if (!owed) this.#owed.set(streamId, push);
+    else if (push.full) owed.full = true;
+    else for (const host of push.edsHosts) owed.edsHosts.add(host);
+  }
+
+  #drainSoon(): void {
+    this.#drainScheduled ??= setImmediate(() => this.#drain());
+  }
+
+  /** Serves a batch of the connections owed a push, then yields to the event loop (ACKs,
+   *  writes, new requests) before the next batch. A stream that is behind waits until it has
+   *  caught up; what it is owed meanwhile accumulates into one push. */
+  #drain(): void {
+    this.#drainScheduled = undefined;
+    let served = 0;
+    for (const [streamId, owed] of this.#owed) {
+      if (served >= this.#pushBatch) break;
+      if (this.#waiting.has(streamId)) continue;
+      if (this.#flow?.isBackedUp(streamId)) {
+        this.#waiting.add(streamId);
+        this.#flow.onceCaughtUp(streamId, () => {
+          this.#waiting.delete(streamId);
+          this.#drainSoon();
+        });
+        continue;
+      }
+      this.#owed.delete(streamId);
+      served += 1;
+      const connection = this.connections.get(streamId);
+      if (!connection) continue;
+      if (owed.full) for (const typeUrl of connection.types.keys()) this.#send(connection, typeUrl, false);
+      else this.#sendEndpoints(connection, owed.edsHosts);
+    }
+    if (this.#owed.size > this.#waiting.size) this.#drainSoon();
+    else this.#observer?.configPushed();
   }
 
   #send(connection: Connection, typeUrl: string, always: boolean): void {
@@ -210,24 +328,81 @@ export class DiscoveryServer {
       return;
     }
     const started = performance.now();
-    let resources: JsonObject[];
+    const resources = this.#generate(connection, generator, state.resourceNames);
+    if (!resources) return;
+    if (typeUrl === TypeUrl.ClusterLoadAssignment) {
+      const byName = new Map(resources.map((r) => [resourceName(r), resourceDigest(r)]));
+      if (!always && sameDigests(byName, state.sentByName)) return;
+      if (this.#deliver(connection, generator, resources, started)) state.sentByName = byName;
+      return;
+    }
+    const digest = responseDigest(resources);
+    if (!always && digest === state.sentDigest) return;
+    if (this.#deliver(connection, generator, resources, started)) state.sentDigest = digest;
+  }
+
+  /** An endpoint push: the load assignments of these hostnames that the proxy asked for and
+   *  that changed. Only those are sent: a load assignment left out of a response stays as the
+   *  proxy has it, as xDS defines EDS. */
+  #sendEndpoints(connection: Connection, hostnames: ReadonlySet<string>): void {
+    const state = connection.types.get(TypeUrl.ClusterLoadAssignment);
+    const generator = generatorsFor(connection).find((g) => g.typeUrl === TypeUrl.ClusterLoadAssignment);
+    if (!state?.namesByHost || !generator || !connection.proxy || !this.#pusher) return;
+    const started = performance.now();
+    const names = [...hostnames].flatMap((host) => state.namesByHost?.get(host) ?? []);
+    const resources = this.#generate(connection, generator, names);
+    if (!resources) return;
+    const sentByName = state.sentByName ?? new Map<string, string>();
+    const changed = resources.filter((r) => sentByName.get(resourceName(r)) !== resourceDigest(r));
+    if (changed.length === 0) return;
+    if (!this.#deliver(connection, generator, changed, started, true)) return;
+    for (const resource of changed) sentByName.set(resourceName(resource), resourceDigest(resource));
+    state.sentByName = sentByName;
+    state.sentCount = sentByName.size;
+  }
+
+  #generate(connection: Connection, generator: Generator, names: string[]): JsonObject[] | undefined {
     try {
-      resources = generator.generate(this.#push, connection.proxy, state.resourceNames);
+      return generator.generate(this.#push, connection.proxy as Proxy, names);
     } catch (error) {
       // A generator bug must not take down istiod or the other proxies.
-      this.#log(`xds: building ${generator.shortName} for ${connection.proxy.id} failed: ${(error as Error).stack ?? error}`);
-      return;
+      this.#log(`xds: building ${generator.shortName} for ${connection.proxy?.id} failed: ${(error as Error).stack ?? error}`);
+      return undefined;
     }
-    const digest = digestOf(resources);
-    if (!always && digest === state.sentDigest) return;
+  }
+
+  /** Sends a response and records it; false when it could not go out. */
+  #deliver(connection: Connection, generator: Generator, resources: JsonObject[], started: number, partial = false): boolean {
+    const state = connection.types.get(generator.typeUrl);
+    if (!state || !this.#pusher) return false;
     const version = this.#push.version;
     try {
-      if (this.#pusher(connection.streamId, typeUrl, resources, version) === false) return;
+      if (this.#pusher(connection.streamId, generator.typeUrl, resources, version, partial) === false) return false;
     } catch (error) {
-      this.#log(`xds: sending ${generator.shortName} to ${connection.proxy.id} failed: ${(error as Error).message}`);
-      return;
+      this.#log(`xds: sending ${generator.shortName} to ${connection.proxy?.id} failed: ${(error as Error).message}`);
+      return false;
     }
     this.#observer?.pushed(generator.shortName, (performance.now() - started) / 1000);
-    Object.assign(state, { sentVersion: version, sentAt: new Date().toISOString(), sentCount: resources.length, sentDigest: digest });
+    Object.assign(state, { sentVersion: version, sentAt: new Date().toISOString() });
+    if (!partial) state.sentCount = resources.length;
+    return true;
   }
+}
+
+function sameDigests(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string> | undefined): boolean {
+  if (!b || a.size !== b.size) return false;
+  for (const [name, digest] of a) if (b.get(name) !== digest) return false;
+  return true;
+}
+
+/** EDS names ("outbound|PORT|SUBSET|HOST") grouped by their service hostname. */
+function namesByHost(names: readonly string[]): Map<string, string[]> {
+  const byHost = new Map<string, string[]>();
+  for (const name of names) {
+    const host = name.slice(name.lastIndexOf('|') + 1);
+    const list = byHost.get(host);
+    if (list) list.push(name);
+    else byHost.set(host, [name]);
+  }
+  return byHost;
 }

@@ -87,6 +87,18 @@ export class AdsServer {
     return this.#streams.ids();
   }
 
+  /** Whether a stream's client is behind: earlier responses still wait to be written. A
+   *  server with many streams can hold back new pushes to it instead of piling them up. */
+  isBackedUp(streamId: string): boolean {
+    return this.#streams.isBackedUp(streamId);
+  }
+
+  /** Calls back once a stream that is behind has caught up (at once if it is not); never if
+   *  it closes first. */
+  onceCaughtUp(streamId: string, callback: () => void): void {
+    this.#streams.onceCaughtUp(streamId, callback);
+  }
+
   /** What a stream was sent and has accepted, per type URL (for proxy-status and syncz). */
   streamState(streamId: string): ServerStreamState | undefined {
     return this.#streams.get(streamId)?.state;

@@ -81,6 +81,18 @@ export class DeltaAdsServer {
     return this.#streams.ids();
   }
 
+  /** Whether a stream's client is behind: earlier responses still wait to be written. A
+   *  server with many streams can hold back new pushes to it instead of piling them up. */
+  isBackedUp(streamId: string): boolean {
+    return this.#streams.isBackedUp(streamId);
+  }
+
+  /** Calls back once a stream that is behind has caught up (at once if it is not); never if
+   *  it closes first. */
+  onceCaughtUp(streamId: string, callback: () => void): void {
+    this.#streams.onceCaughtUp(streamId, callback);
+  }
+
   /** What a stream subscribed to, holds, and was sent, per type URL (for proxy-status and syncz). */
   streamState(streamId: string): DeltaServerStreamState | undefined {
     return this.#streams.get(streamId)?.state;

@@ -78,6 +78,21 @@ export class ServerStreams<Request extends { node?: unknown }, Response, State, 
     return this.#streams.get(id);
   }
 
+  /** Whether a stream's client is behind: responses written earlier still wait to go out
+   *  (gRPC holds them while the client does not read). */
+  isBackedUp(id: string): boolean {
+    return this.#streams.get(id)?.call.writableNeedDrain ?? false;
+  }
+
+  /** Calls back once a stream that is behind has caught up (at once if it is not behind);
+   *  never if the stream closes first. */
+  onceCaughtUp(id: string, callback: () => void): void {
+    const call = this.#streams.get(id)?.call;
+    if (!call) return;
+    if (call.writableNeedDrain) call.once('drain', callback);
+    else setImmediate(callback);
+  }
+
   /** Forgets every open stream (the gRPC server is closing and cuts them). */
   closeAll(): void {
     for (const id of [...this.#streams.keys()]) this.#closed(id);
