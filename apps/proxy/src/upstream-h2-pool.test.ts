@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { constants, createSecureServer, createServer, type Http2SecureServer, type Http2Server, type Http2Session, type ServerHttp2Stream } from 'node:http2';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '@mizzen/testing';
@@ -56,6 +57,7 @@ let pki: TestPki;
 let plain: H2Upstream;
 let limited: H2Upstream;
 let secure: H2Upstream;
+let http1Only: HttpsServer;
 let proxy: ProxyServer;
 let port: number;
 
@@ -64,8 +66,16 @@ beforeAll(async () => {
   const cert = await pki.issue('backend', ['DNS:backend.local']);
   plain = new H2Upstream(createServer());
   limited = new H2Upstream(createServer({ settings: { maxConcurrentStreams: 2 } }));
-  secure = new H2Upstream(createSecureServer({ ...cert }));
+  secure = new H2Upstream(createSecureServer({ ...cert, allowHTTP1: true }));
   const [plainPort, limitedPort, securePort] = [await plain.listen(), await limited.listen(), await secure.listen()];
+  // Both protocols on one TLS port: ALPN decides. And a TLS server of HTTP/1.1 alone.
+  secure.server.on('request', (req, res) => res.end(`http/${req.httpVersion}`));
+  http1Only = createHttpsServer({ ...cert, ALPNProtocols: ['http/1.1'] }, (req, res) => res.end(`http/${req.httpVersion}`));
+  http1Only.listen(0, '127.0.0.1');
+  await once(http1Only, 'listening');
+  const http1OnlyPort = (http1Only.address() as AddressInfo).port;
+  const tlsSocket = { name: 'envoy.transport_sockets.tls', typed_config: { '@type': UPSTREAM_TLS, sni: 'backend.local' } };
+  const auto = { typed_extension_protocol_options: { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': { '@type': HTTP_OPTIONS, auto_config: {} } }, transport_socket: tlsSocket };
   port = await freePort();
   const deadPort = await freePort();
   const retry = (on: string) => ({ retry_on: on, num_retries: 2, retry_back_off: { base_interval: '0.001s' } });
@@ -75,6 +85,8 @@ beforeAll(async () => {
     { match: { prefix: '/limited' }, route: { cluster: 'limited' } },
     { match: { prefix: '/mirrored' }, route: { cluster: 'h2c', request_mirror_policies: [{ cluster: 'h2c' }] } },
     { match: { prefix: '/tls' }, route: { cluster: 'tls' } },
+    { match: { prefix: '/auto-h2' }, route: { cluster: 'auto-h2' } },
+    { match: { prefix: '/auto-h1' }, route: { cluster: 'auto-h1' } },
     { match: { prefix: '/few' }, route: { cluster: 'few' } },
     { match: { prefix: '/guarded' }, route: { cluster: 'guarded' } },
     { match: { prefix: '/idle' }, route: { cluster: 'idle' } },
@@ -93,6 +105,8 @@ beforeAll(async () => {
         staticCluster('guarded', [{ port: plainPort }], { ...h2Options(), circuit_breakers: { thresholds: [{ max_requests: 2, max_connections: 1 }] } }),
         staticCluster('idle', [{ port: limitedPort }], h2Options({}, { idle_timeout: '0.05s' })),
         staticCluster('dead', [{ port: deadPort }], h2Options()),
+        staticCluster('auto-h2', [{ port: securePort }], auto),
+        staticCluster('auto-h1', [{ port: http1OnlyPort }], auto),
         staticCluster('pinged', [{ port: limitedPort }], h2Options({ connection_keepalive: { interval: '0.05s', timeout: '1s' } })),
         staticCluster('tls', [{ port: securePort }], {
           ...h2Options(),
@@ -107,6 +121,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await proxy.stop(0);
   for (const upstream of [plain, limited, secure]) upstream.close();
+  http1Only.close();
   await pki.cleanup();
 });
 
@@ -138,6 +153,20 @@ function holdStreams(upstream: H2Upstream, count: number): Promise<ServerHttp2St
 }
 
 describe('HTTP/2 upstreams', () => {
+  it('chooses by ALPN with auto_config over TLS, and remembers a host that chose HTTP/1.1', async () => {
+    secure.handler = (stream) => {
+      stream.respond({ ':status': 200 });
+      stream.end('h2');
+    };
+    expect((await get('/auto-h2')).body.toString()).toBe('h2');
+    for (let i = 0; i < 2; i++) expect((await get('/auto-h1')).body.toString()).toBe('http/1.1');
+    expect(counter('cluster.auto-h2.upstream_cx_http2_total')).toBe(1);
+    expect(counter('cluster.auto-h1.upstream_cx_http2_total')).toBe(0);
+    // The connection that learnt the host's choice, then one kept-alive HTTP/1.1 connection.
+    expect(counter('cluster.auto-h1.upstream_cx_total')).toBe(2);
+    expect(counter('cluster.auto-h1.upstream_cx_http1_total')).toBe(1);
+  });
+
   it('forwards an HTTP/1.1 request to an h2c upstream and back, body both ways', async () => {
     plain.handler = (stream, headers) => {
       const chunks: Buffer[] = [];

@@ -123,9 +123,10 @@ export interface StreamCallbacks {
 export interface UpstreamCluster {
   readonly name: string;
   readonly stats: ClusterStats;
-  /** The protocol of requests to this cluster from a client speaking `downstream`
-   *  (use_downstream_protocol_config follows it; explicit config does not). */
-  upstreamProtocol(downstream: HttpProtocol): UpstreamProtocol;
+  /** The protocol of a request to `host` from a client speaking `downstream`
+   *  (use_downstream_protocol_config follows the client; auto_config over TLS what the host's
+   *  ALPN chose, HTTP/2 until it is known; explicit config neither). */
+  upstreamProtocol(downstream: HttpProtocol, host: UpstreamHost): UpstreamProtocol;
   /** Opens an HTTP/2 stream to `host` (now, or once a session has room). Returns a handle that
    *  cancels the wait; once onStreamReady ran, the stream's own reset() ends it. */
   openStream(host: UpstreamHost, head: Http2RequestHead, callbacks: StreamCallbacks): { cancel(): void };
@@ -147,6 +148,9 @@ export interface UpstreamCluster {
   reportResult(host: UpstreamHost, status: number): void;
 }
 
+/** The pool failure reason of an HTTP/2 stream whose host chose HTTP/1.1 by ALPN (auto_config):
+ *  the request goes again over HTTP/1.1, as upstreamProtocol now says. */
+export const NEGOTIATED_HTTP1 = 'negotiated http/1.1';
 /** The pool failure reason of a request a circuit breaker refused. */
 export const OVERFLOW = 'overflow';
 /** reportResult's status for a failure with no response (connect failure, reset, timeout). */

@@ -291,9 +291,6 @@ export function compileCluster(json: unknown, path = 'Cluster'): ClusterConfig {
       keepaliveSeconds = optionalInteger(keepalive, 'keepalive_time', `${cpath}.tcp_keepalive`) ?? 7200;
     }
   }
-  if (protocolOptions.protocol === 'auto' && (obj.transport_socket !== undefined || obj.transport_socket_matches !== undefined)) {
-    throw new ConfigError(`${path}.typed_extension_protocol_options`, 'auto_config over TLS (the protocol chosen by ALPN) is not supported; use explicit_http_config');
-  }
   const healthChecks = compileHealthChecks(obj, path);
   if (healthChecks.length > 1) throw new ConfigError(`${path}.health_checks`, 'at most one health check is supported');
   if (healthChecks.length > 0 && type === 'ORIGINAL_DST') throw new ConfigError(`${path}.health_checks`, 'ORIGINAL_DST clusters cannot be health checked');

@@ -48,8 +48,10 @@ export class ClusterManager implements FilterClusterManager {
   private withTransport(config: ClusterConfig, path: string): ClusterConfig {
     if (!config.tls && config.tlsMatches.length === 0) return config;
     const stats = tlsStats(this.stats, `cluster.${config.name}.`);
-    // With no ALPN of its own, a TLS context offers the pool's protocol, as Envoy's pools do.
-    const fallback = config.protocolOptions.protocol === 'HTTP/2' ? ['h2'] : [];
+    // With no ALPN of its own, a TLS context offers the pool's protocol, as Envoy's pools do;
+    // auto_config offers both and lets the server choose.
+    const protocol = config.protocolOptions.protocol;
+    const fallback = protocol === 'HTTP/2' ? ['h2'] : protocol === 'auto' ? ['h2', 'http/1.1'] : [];
     const withAlpn = (t: UpstreamTlsConfig): UpstreamTlsConfig => (t.alpn.length === 0 && fallback.length > 0 ? { ...t, alpn: fallback } : t);
     const tls = config.tls && new UpstreamTls(withAlpn(config.tls), this.secrets, stats, this.log, `${path}.transport_socket`);
     if (config.tlsMatches.length === 0) return { ...config, transport: tls };

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Stats } from '../stats/stats-store.ts';
 import { compileCluster } from './cluster-config.ts';
 import { Cluster } from './upstream-cluster.ts';
+import { Host } from './upstream-host.ts';
 
 const TYPE = 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 const KEY = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
@@ -30,13 +31,14 @@ describe('HttpProtocolOptions', () => {
 
   it('chooses the upstream protocol per request as the config says', () => {
     const stats = new Stats();
+    const host = new Host('127.0.0.1', 1);
     const follow = new Cluster(cluster({ use_downstream_protocol_config: { http2_protocol_options: {} } }), stats);
-    expect(follow.upstreamProtocol('HTTP/2')).toBe('HTTP/2');
-    expect(follow.upstreamProtocol('HTTP/1.1')).toBe('HTTP/1.1');
+    expect(follow.upstreamProtocol('HTTP/2', host)).toBe('HTTP/2');
+    expect(follow.upstreamProtocol('HTTP/1.1', host)).toBe('HTTP/1.1');
     const explicit = new Cluster(cluster({ explicit_http_config: { http2_protocol_options: {} } }), stats);
-    expect(explicit.upstreamProtocol('HTTP/1.1')).toBe('HTTP/2');
+    expect(explicit.upstreamProtocol('HTTP/1.1', host)).toBe('HTTP/2');
     const auto = new Cluster(cluster({ auto_config: {} }), stats);
-    expect(auto.upstreamProtocol('HTTP/2')).toBe('HTTP/1.1');
+    expect(auto.upstreamProtocol('HTTP/2', host)).toBe('HTTP/1.1');
     for (const c of [follow, explicit, auto]) c.destroy();
   });
 
@@ -52,12 +54,10 @@ describe('HttpProtocolOptions', () => {
     expect(() => cluster(options)).toThrow(message);
   });
 
-  it('NACKs other protocol options, both forms at once, and auto_config over TLS', () => {
+  it('NACKs other protocol options, and both forms at once', () => {
     expect(() => compileCluster({ name: 'c', typed_extension_protocol_options: { x: { '@type': 'type.googleapis.com/other.Options' } } }))
       .toThrow(/typed_extension_protocol_options\.x\.@type: unsupported protocol options/);
     expect(() => cluster({ explicit_http_config: { http_protocol_options: {} } }, { http2_protocol_options: {} }))
       .toThrow(/Cluster\.http2_protocol_options: cannot be set with typed_extension_protocol_options/);
-    const tls = { name: 'envoy.transport_sockets.tls', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext' } };
-    expect(() => cluster({ auto_config: {} }, { transport_socket: tls })).toThrow(/auto_config over TLS/);
   });
 });

@@ -22,6 +22,8 @@ export interface Http2ClientEvents {
   onReady(client: Http2Client): void;
   /** The connection could not be made; pending streams fail with `reason`. */
   onConnectFailure(client: Http2Client, reason: string): void;
+  /** auto_config: the host's ALPN chose HTTP/1.1; the session closes without a stream. */
+  onNegotiatedHttp1(client: Http2Client): void;
   /** A stream ended, or the peer's settings changed: the session may have room again. */
   onStreamClosed(client: Http2Client): void;
   /** The session is gone (closed, failed, or drained after a GOAWAY). */
@@ -182,6 +184,7 @@ export class Http2Client implements ConnectionHandler {
   goneAway = false;
   private closed = false;
   private failure: string | undefined;
+  private negotiatedHttp1 = false;
   private sessionError: Error | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private durationTimer: NodeJS.Timeout | undefined;
@@ -193,7 +196,6 @@ export class Http2Client implements ConnectionHandler {
     this.options = options;
     this.events = events;
     this.scheme = scheme;
-    this.stats.upstreamCxHttp2Total.inc();
     this.connection = new UpstreamConnection(host, connect, {
       onPoolReady: () => this.startSession(),
       onPoolFailure: (reason) => this.connectFailed(reason),
@@ -230,6 +232,12 @@ export class Http2Client implements ConnectionHandler {
   private startSession(): void {
     const settings = this.options.http2;
     const socket = this.connection.socket;
+    if (this.options.protocol === 'auto' && (socket as { alpnProtocol?: string | false }).alpnProtocol !== 'h2') {
+      this.negotiatedHttp1 = true;
+      socket.destroy();
+      return;
+    }
+    this.stats.upstreamCxHttp2Total.inc();
     const session = http2().connect(`${this.scheme}://${this.host.key}`, {
       createConnection: () => socket,
       settings: {
@@ -362,7 +370,8 @@ export class Http2Client implements ConnectionHandler {
     clearInterval(this.pingTimer);
     this.session?.destroy();
     // Closed before the peer's settings came: the streams waiting for it cannot go anywhere.
-    if (!this.ready) this.events.onConnectFailure(this, this.failure ?? (this.sessionError ? `protocol error: ${this.sessionError.message}` : 'connection failure'));
+    if (this.negotiatedHttp1) this.events.onNegotiatedHttp1(this);
+    else if (!this.ready) this.events.onConnectFailure(this, this.failure ?? (this.sessionError ? `protocol error: ${this.sessionError.message}` : 'connection failure'));
     this.events.onClosed(this);
   }
 

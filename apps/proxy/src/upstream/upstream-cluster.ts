@@ -1,5 +1,5 @@
 import {
-  OVERFLOW, statusClassCounters, type ClusterStats, type Http2RequestHead, type HttpProtocol, type LoadBalancerContext, type PoolCallbacks,
+  NEGOTIATED_HTTP1, OVERFLOW, statusClassCounters, type ClusterStats, type Http2RequestHead, type HttpProtocol, type LoadBalancerContext, type PoolCallbacks,
   type PooledConnection, type StatsStore, type StreamCallbacks, type UpstreamCluster, type UpstreamHost, type UpstreamProtocol, type Gauge,
 } from '@mizzen/filters';
 import type { ClusterConfig, Endpoint } from './cluster-config.ts';
@@ -94,6 +94,10 @@ export class Cluster implements UpstreamCluster {
     onReady: (client) => this.serveStreams(client.host),
     onStreamClosed: (client) => this.serveStreams(client.host),
     onConnectFailure: (client, reason) => this.sessionFailed(client, reason),
+    onNegotiatedHttp1: (client) => {
+      client.host.http1Only = true;
+      this.sessionFailed(client, NEGOTIATED_HTTP1);
+    },
     onClosed: (client) => this.sessionClosed(client),
   };
 
@@ -236,11 +240,12 @@ export class Cluster implements UpstreamCluster {
     return connection;
   }
 
-  upstreamProtocol(downstream: HttpProtocol): UpstreamProtocol {
+  upstreamProtocol(downstream: HttpProtocol, host: Host): UpstreamProtocol {
     const protocol = this.config.protocolOptions.protocol;
+    if (protocol === 'HTTP/1.1' || protocol === 'HTTP/2') return protocol;
     if (protocol === 'downstream') return downstream === 'HTTP/2' ? 'HTTP/2' : 'HTTP/1.1';
-    // auto_config is HTTP/1.1 in clear text (the config check refuses it over TLS).
-    return protocol === 'HTTP/2' ? 'HTTP/2' : 'HTTP/1.1';
+    // auto_config: HTTP/1.1 in clear text; over TLS HTTP/2 until the host's ALPN says otherwise.
+    return this.scheme === 'https' && !host.http1Only ? 'HTTP/2' : 'HTTP/1.1';
   }
 
   openStream(host: Host, head: Http2RequestHead, callbacks: StreamCallbacks): { cancel(): void } {

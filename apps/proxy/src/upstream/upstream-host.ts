@@ -12,6 +12,8 @@ export class Host implements UpstreamHost {
   readonly idle: UpstreamConnection[] = [];
   /** HTTP/2 sessions, connecting or up (draining ones leave the list). */
   readonly sessions: Http2Client[] = [];
+  /** auto_config over TLS: the host chose HTTP/1.1 by ALPN, so requests to it go that way. */
+  http1Only = false;
   // Outlier detection state: consecutive failures by kind, and the ejection.
   consecutive5xx = 0;
   consecutiveGateway = 0;

@@ -1,7 +1,6 @@
 import type {
   ConnectionHandler, Http2RequestHead, PoolCallbacks, PooledConnection, StreamCallbacks, UpstreamCluster, UpstreamHost, UpstreamStream,
 } from '../../cluster-manager.ts';
-import type { HttpStream } from '../../http-stream.ts';
 
 /** The most request body a mirror keeps while its connection opens; past it the copy is dropped. */
 const MAX_BUFFERED = 1 << 20;
@@ -44,16 +43,6 @@ export class RequestMirror implements PoolCallbacks, StreamCallbacks, Connection
     this.timer = setTimeout(onMirrorTimeout, MIRROR_TIMEOUT_MS, this);
     this.timer.unref();
     this.pending = typeof head === 'string' ? cluster.acquire(host, this) : cluster.openStream(host, head, this);
-  }
-
-  /** Starts a mirror of `stream` to `cluster`, or nothing when the cluster has no host. */
-  static start(cluster: UpstreamCluster, stream: HttpStream, head: string | Http2RequestHead, chunked: boolean, endStream: boolean): RequestMirror | undefined {
-    const host = cluster.chooseHost(stream.connection);
-    if (host === undefined) {
-      cluster.stats.upstreamCxNoneHealthy.inc();
-      return undefined;
-    }
-    return new RequestMirror(cluster, host, head, chunked, endStream);
   }
 
   /** The next piece of the request body. */

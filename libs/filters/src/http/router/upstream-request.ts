@@ -1,5 +1,5 @@
 import {
-  LOCAL_ORIGIN_FAILURE, OVERFLOW, type ClusterManager, type LoadBalancerContext, type ConnectionHandler, type PoolCallbacks, type PooledConnection, type StreamCallbacks,
+  LOCAL_ORIGIN_FAILURE, NEGOTIATED_HTTP1, OVERFLOW, type ClusterManager, type LoadBalancerContext, type ConnectionHandler, type PoolCallbacks, type PooledConnection, type StreamCallbacks,
   type StreamResetReason, type UpstreamCluster, type UpstreamHost, type UpstreamProtocol, type UpstreamStream,
 } from '../../cluster-manager.ts';
 import type { Socket } from 'node:net';
@@ -141,6 +141,8 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, StreamCallbac
   private mirrors: RequestMirror[] = [];
   private durationTimer: NodeJS.Timeout | undefined;
   private timeoutMs = 0;
+  private action: ClusterAction | undefined;
+  private prefix: string | undefined;
   /** After an upgrade's 101: the downstream socket, tunnelled raw to the upstream one. */
   private tunnel: Socket | undefined;
   /** The codec of this request: HTTP/1.1 uses `connection` and `head`, HTTP/2 `upstreamStream`. */
@@ -208,14 +210,8 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, StreamCallbac
     this.responseHeaders = weighted ? [weighted.responseHeaders, ...route.responseHeaders] : route.responseHeaders;
     const requestHeaders = weighted ? [weighted.requestHeaders, ...route.requestHeaders] : route.requestHeaders;
     if (requestHeaders.length > 0) applyHeaderMutations(stream.request.headers, requestHeaders);
-    // An upgrade (WebSocket) goes over HTTP/1.1: it needs the connection to itself.
-    this.protocol = stream.upgrade === undefined ? cluster.upstreamProtocol(stream.protocol) : 'HTTP/1.1';
-    if (this.protocol === 'HTTP/2') {
-      this.h2Path = rewritePath(stream.request.path, action, route.prefix);
-      this.h2Authority = action.hostRewrite ?? stream.authority;
-    }
-    // The HTTP/1.1 head also serves mirrors, which speak HTTP/1.1.
-    if (this.protocol === 'HTTP/1.1' || action.mirrors.length > 0) this.head = this.requestHead(stream, action, route.prefix);
+    this.action = action;
+    this.prefix = route.prefix;
     this.timeoutMs = action.timeoutMs;
     if (action.timeoutMs > 0) this.timer = setTimeout(onTimeout, action.timeoutMs, this);
     if (action.maxStreamDurationMs > 0) this.durationTimer = setTimeout(onMaxDuration, action.maxStreamDurationMs, this);
@@ -227,11 +223,21 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, StreamCallbac
   private startMirror(name: string, share: number, stream: HttpStream, endStream: boolean, action: ClusterAction, prefix: string | undefined): void {
     const cluster = this.clusters.getCluster(name);
     if (cluster === undefined || Math.random() >= share) return;
-    const head = cluster.upstreamProtocol(stream.protocol) === 'HTTP/2'
+    const host = cluster.chooseHost(stream.connection);
+    if (host === undefined) {
+      cluster.stats.upstreamCxNoneHealthy.inc();
+      return;
+    }
+    const head = cluster.upstreamProtocol(stream.protocol, host) === 'HTTP/2'
       ? http2RequestHead(stream, rewritePath(stream.request.path, action, prefix), shadowHost(action.hostRewrite ?? stream.authority), cluster.scheme, [], endStream)
-      : this.head.replace(/^host: (.*)$/m, (_, authority: string) => `host: ${shadowHost(authority)}`);
-    const mirror = RequestMirror.start(cluster, stream, head, this.chunkedRequest, endStream);
-    if (mirror) this.mirrors.push(mirror);
+      : this.http1Head().replace(/^host: (.*)$/m, (_, authority: string) => `host: ${shadowHost(authority)}`);
+    this.mirrors.push(new RequestMirror(cluster, host, head, this.chunkedRequest, endStream));
+  }
+
+  /** The HTTP/1.1 request head, made once, when a try or a mirror first needs it. */
+  private http1Head(): string {
+    if (this.head === '') this.head = this.requestHead(this.stream as HttpStream, this.action as ClusterAction, this.prefix);
+    return this.head;
   }
 
   private connectAttempt(host: UpstreamHost): void {
@@ -240,13 +246,24 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, StreamCallbac
     const perTry = this.retry?.perTryTimeoutMs ?? 0;
     if (perTry > 0) this.tryTimer = setTimeout(onTryTimeout, perTry, this);
     const cluster = this.cluster as UpstreamCluster;
+    const stream = this.stream as HttpStream;
+    // An upgrade (WebSocket) goes over HTTP/1.1: it needs the connection to itself.
+    this.protocol = stream.upgrade === undefined ? cluster.upstreamProtocol(stream.protocol, host) : 'HTTP/1.1';
     if (this.protocol === 'HTTP/2') this.pendingCancel = cluster.openStream(host, this.http2Head(cluster), this);
-    else this.pendingCancel = cluster.acquire(host, this);
+    else {
+      this.http1Head();
+      this.pendingCancel = cluster.acquire(host, this);
+    }
   }
 
   /** This try's HTTP/2 head; the body goes with it when it is all there (a retry's replay). */
   private http2Head(cluster: UpstreamCluster) {
     const stream = this.stream as HttpStream;
+    const action = this.action as ClusterAction;
+    if (this.h2Path === '') {
+      this.h2Path = rewritePath(stream.request.path, action, this.prefix);
+      this.h2Authority = action.hostRewrite ?? stream.authority;
+    }
     const extra: HeaderList = [];
     if (!this.config.suppressEnvoyHeaders && this.timeoutMs > 0) extra.push('x-envoy-expected-rq-timeout-ms', String(this.timeoutMs));
     if (this.includeAttemptCount) extra.push('x-envoy-attempt-count', String(this.attempt));
@@ -427,6 +444,12 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, StreamCallbac
 
   onPoolFailure(reason: string): void {
     this.pendingCancel = undefined;
+    if (reason === NEGOTIATED_HTTP1) {
+      // Not a failure: the host speaks HTTP/1.1, and this try goes again that way.
+      clearTimeout(this.tryTimer);
+      if (!this.finished) this.connectAttempt(this.host as UpstreamHost);
+      return;
+    }
     if (reason === OVERFLOW) {
       // A circuit breaker refused the request: never retried, marked as Envoy marks it.
       this.flag(ResponseFlag.UO, 'upstream_reset_before_response_started{overflow}');
