@@ -10,6 +10,7 @@ import { Stats, type StatEntry } from './stats/stats-store.ts';
 import { WorkerPool } from './workers/worker-pool.ts';
 import { SecretStore } from './tls/secret-store.ts';
 import { ClusterManager } from './upstream/cluster-manager.ts';
+import { healthShareOf } from './upstream/health-check-sharing.ts';
 import type { DynamicConfig, TransportFactory } from './xds/dynamic-config.ts';
 import { RouteConfigStore } from './xds/route-config-store.ts';
 
@@ -78,7 +79,7 @@ export class ProxyServer implements AdminTarget {
     await this.listeners.addStatic(this.config.listeners);
     const worker = this.options.role === 'worker';
     if (!worker && this.options.concurrency > 1) {
-      this.workers = await WorkerPool.start(this.options.concurrency - 1, { bootstrap: this.config.json, logLevel: this.log.level, drainTimeMs: this.options.drainTimeMs });
+      this.workers = await WorkerPool.start(this.options.concurrency - 1, { bootstrap: this.config.json, logLevel: this.log.level, drainTimeMs: this.options.drainTimeMs }, healthShareOf(this.stats));
     }
     if (this.config.admin && !worker) this.admin = await startAdminServer(this, this.config.admin.address, this.config.admin.port);
     const ads = this.config.ads;

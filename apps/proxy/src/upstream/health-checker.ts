@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { CRLFCRLF, HttpParseError, parseResponseHead, type Counter, type Gauge, type StatsStore } from '@mizzen/filters';
 import type { HealthCheckConfig, HealthCheckProbe } from './health-check-config.ts';
+import { healthShareOf, type HealthFollower, type HealthShare } from './health-check-sharing.ts';
 import type { Host } from './upstream-host.ts';
 
 /** How one check ended: a pass, a failure that counts toward unhealthy_threshold, or (HTTP) an
@@ -94,13 +95,18 @@ function onTimer(checker: HealthChecker, host: Host): void {
  * status) mark it failed_active_hc and take it out of load balancing, healthy_threshold passes
  * in a row bring it back. A new host starts failed and is checked at once; its first pass is
  * enough, as in Envoy.
+ *
+ * In a worker thread of `--concurrency` the checker only follows: it sends no probes and takes
+ * each host's state from the main thread's checker of the same cluster (health-check-sharing.ts).
+ * The stats are the main thread's alone.
  */
-export class HealthChecker {
+export class HealthChecker implements HealthFollower {
   private readonly config: HealthCheckConfig;
   private readonly clusterName: string;
   private readonly onChange: (host: Host, healthy: boolean) => void;
   private readonly states = new Map<Host, HostState>();
-  private readonly stats: HealthCheckStats;
+  private readonly stats: HealthCheckStats | undefined;
+  private readonly share: HealthShare;
   private readonly random: () => number;
   private destroyed = false;
 
@@ -109,6 +115,11 @@ export class HealthChecker {
     this.clusterName = clusterName;
     this.onChange = onChange;
     this.random = random;
+    this.share = healthShareOf(stats);
+    if (this.share.following) {
+      this.share.register(clusterName, this);
+      return;
+    }
     const p = `cluster.${clusterName}.health_check.`;
     this.stats = {
       attempt: stats.counter(`${p}attempt`),
@@ -121,24 +132,41 @@ export class HealthChecker {
   /** The cluster's hosts now: new ones start being checked, departed ones stop. */
   setHosts(hosts: Iterable<Host>): void {
     const current = new Set(hosts);
+    const following = this.share.following;
     for (const [host, state] of this.states) {
       if (current.has(host)) continue;
       clearTimeout(state.timer);
       this.states.delete(host);
+      if (!following) this.share.publish({ cluster: this.clusterName, host: host.key, failed: null });
     }
     for (const host of current) {
       if (this.states.has(host)) continue;
-      host.activeHealthFailed = true;
       const state: HostState = { successes: 0, failures: 0, timer: undefined, checked: false };
       this.states.set(host, state);
+      if (following) {
+        host.activeHealthFailed = this.share.stateOf(this.clusterName, host.key) ?? true;
+        continue;
+      }
+      host.activeHealthFailed = true;
+      this.share.publish({ cluster: this.clusterName, host: host.key, failed: true });
       state.timer = setTimeout(onTimer, this.random() * this.config.initialJitterMs, this, host).unref();
     }
     this.updateGauge();
   }
 
+  /** A following checker: the main thread's verdict on one of this cluster's hosts. */
+  onShared(key: string, failed: boolean): void {
+    if (this.destroyed) return;
+    for (const host of this.states.keys()) {
+      if (host.key !== key || host.activeHealthFailed === failed) continue;
+      host.activeHealthFailed = failed;
+      this.onChange(host, !failed);
+    }
+  }
+
   check(host: Host): void {
     const state = this.states.get(host);
-    if (state === undefined || this.destroyed) return;
+    if (state === undefined || this.destroyed || !this.stats) return;
     state.timer = undefined;
     this.stats.attempt.inc();
     void runCheck(host, this.config.probe, this.config.timeoutMs, this.clusterName).then((result) => this.onResult(host, result));
@@ -146,7 +174,7 @@ export class HealthChecker {
 
   private onResult(host: Host, result: CheckResult): void {
     const state = this.states.get(host);
-    if (state === undefined || this.destroyed) return;
+    if (state === undefined || this.destroyed || !this.stats) return;
     const c = this.config;
     const wasFailed = host.activeHealthFailed;
     if (result === 'pass') {
@@ -163,6 +191,7 @@ export class HealthChecker {
     state.checked = true;
     if (host.activeHealthFailed !== wasFailed) {
       this.updateGauge();
+      this.share.publish({ cluster: this.clusterName, host: host.key, failed: host.activeHealthFailed });
       this.onChange(host, !host.activeHealthFailed);
     }
     const interval = host.activeHealthFailed ? c.unhealthyIntervalMs : c.intervalMs;
@@ -170,6 +199,7 @@ export class HealthChecker {
   }
 
   private updateGauge(): void {
+    if (!this.stats) return;
     let healthy = 0;
     for (const host of this.states.keys()) if (!host.activeHealthFailed) healthy++;
     this.stats.healthy.set(healthy);
@@ -177,6 +207,7 @@ export class HealthChecker {
 
   destroy(): void {
     this.destroyed = true;
+    this.share.unregister(this.clusterName, this);
     for (const state of this.states.values()) clearTimeout(state.timer);
     this.states.clear();
   }

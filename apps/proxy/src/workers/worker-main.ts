@@ -5,6 +5,7 @@ import type { JsonObject } from '@mizzen/filters';
 import { compileBootstrap } from '../bootstrap/bootstrap-config.ts';
 import { ConsoleLogger } from '../log/logger.ts';
 import { ProxyServer } from '../proxy-server.ts';
+import { healthShareOf } from '../upstream/health-check-sharing.ts';
 import type { FromWorker, ToWorker, WorkerData } from './worker-pool.ts';
 
 const data = workerData as WorkerData;
@@ -24,6 +25,9 @@ const proxy = new ProxyServer(compileBootstrap(data.bootstrap), {
     return { subscribe: () => {}, close: () => {} };
   },
 });
+// The main thread runs the health checks; this thread balances by its verdicts.
+const health = healthShareOf(proxy.stats);
+health.follow(data.health);
 
 port.on('message', (message: ToWorker) => {
   switch (message.kind) {
@@ -43,6 +47,9 @@ port.on('message', (message: ToWorker) => {
       break;
     case 'stop':
       void proxy.stop(message.drainMs).then(() => reply({ kind: 'reply', id: message.id }));
+      break;
+    case 'health':
+      health.apply(message.update);
       break;
   }
 });

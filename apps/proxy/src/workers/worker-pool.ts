@@ -2,16 +2,19 @@ import { Worker } from 'node:worker_threads';
 import type { JsonObject } from '@mizzen/filters';
 import type { LogLevel } from '../log/logger.ts';
 import type { StatEntry } from '../stats/stats-store.ts';
+import type { HealthShare, HealthUpdate } from '../upstream/health-check-sharing.ts';
 
 /** Messages between the main thread and a worker. */
 export type ToWorker =
   | { kind: 'apply'; id: number; typeUrl: string; resources: JsonObject[]; version: string }
   | { kind: 'stats'; id: number }
   | { kind: 'stop'; id: number; drainMs: number }
-  | { kind: 'drain'; id: number };
+  | { kind: 'drain'; id: number }
+  // The main thread's health check verdicts; no reply.
+  | { kind: 'health'; update: HealthUpdate };
 
 /** A message before the pool numbers it. */
-type Unnumbered<T> = T extends unknown ? Omit<T, 'id'> : never;
+type Unnumbered<T> = T extends { id: number } ? Omit<T, 'id'> : never;
 
 export type FromWorker =
   | { kind: 'started'; error?: string }
@@ -22,6 +25,8 @@ export interface WorkerData {
   readonly logLevel: LogLevel;
   readonly drainTimeMs: number;
   readonly index: number;
+  /** The health check states the main thread knew when the worker was made. */
+  readonly health: readonly HealthUpdate[];
 }
 
 interface Pending {
@@ -66,6 +71,11 @@ class ProxyWorker {
     });
   }
 
+  /** A message that wants no reply. */
+  notify(message: Extract<ToWorker, { kind: 'health' }>): void {
+    this.worker.postMessage(message);
+  }
+
   terminate(): Promise<number> {
     return this.worker.terminate();
   }
@@ -74,20 +84,28 @@ class ProxyWorker {
 /** The extra workers of `--concurrency N` (the main thread is the first one). */
 export class WorkerPool {
   private readonly workers: ProxyWorker[];
+  private readonly unsubscribe: () => void;
 
-  private constructor(workers: ProxyWorker[]) {
+  private constructor(workers: ProxyWorker[], unsubscribe: () => void) {
     this.workers = workers;
+    this.unsubscribe = unsubscribe;
   }
 
-  static async start(count: number, data: Omit<WorkerData, 'index'>): Promise<WorkerPool> {
-    const workers = Array.from({ length: count }, (_, i) => new ProxyWorker({ ...data, index: i + 1 }));
+  /** Starts `count` workers. They follow the main thread's health checks (`health`): what is
+   *  known now goes with their start, every change after it as a message, in order. */
+  static async start(count: number, data: Omit<WorkerData, 'index' | 'health'>, health: HealthShare): Promise<WorkerPool> {
+    const workers = Array.from({ length: count }, (_, i) => new ProxyWorker({ ...data, index: i + 1, health: health.snapshot() }));
+    const unsubscribe = health.subscribe((update) => {
+      for (const w of workers) w.notify({ kind: 'health', update });
+    });
     try {
       await Promise.all(workers.map((w) => w.started));
     } catch (err) {
+      unsubscribe();
       await Promise.all(workers.map((w) => w.terminate()));
       throw err;
     }
-    return new WorkerPool(workers);
+    return new WorkerPool(workers, unsubscribe);
   }
 
   /** Applies an xDS response in every worker; throws with the first worker's error. */
@@ -107,6 +125,7 @@ export class WorkerPool {
   }
 
   async stop(drainMs: number): Promise<void> {
+    this.unsubscribe();
     await Promise.all(this.workers.map((w) => w.request({ kind: 'stop', drainMs })));
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
