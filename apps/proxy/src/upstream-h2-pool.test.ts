@@ -389,6 +389,31 @@ describe('HTTP/2 upstreams', () => {
     expect(seen.sort()).toEqual(['svc.local body', 'svc.local-shadow body']);
   });
 
+  it('on a GOAWAY with an error, retries as refused only the streams past its last stream id', async () => {
+    let first: ServerHttp2Stream | undefined;
+    const seenFirst = new Promise<void>((resolve) => {
+      plain.handler = (stream, headers, session) => {
+        if (headers[':path'] === '/goaway-retried/x') {
+          first = stream;
+          resolve();
+          return;
+        }
+        if (first !== undefined && first.session === session) {
+          session.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM, first.id);
+          return;
+        }
+        stream.respond({ ':status': 200 });
+        stream.end('y again');
+      };
+    });
+    const x = get('/goaway-retried/x');
+    await seenFirst;
+    const y = await get('/goaway-retried/y');
+    expect(y.body.toString()).toBe('y again');
+    // The first stream was processed: not refused, so refused-stream does not retry it.
+    expect((await x).status).toBe(503);
+  });
+
   it('speaks h2 over TLS, offering ALPN h2 when the TLS context names none', async () => {
     secure.handler = (stream, headers, session) => {
       stream.respond({ ':status': 200 });

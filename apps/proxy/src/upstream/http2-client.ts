@@ -142,8 +142,8 @@ class Http2UpstreamStream implements UpstreamStream {
     if (code === NGHTTP2_REFUSED_STREAM) {
       reason = 'refused-stream';
       detail = 'refused stream';
-    } else if (this.client.goneAway && !this.responded && this.stream.id === undefined) {
-      // Never sent: the session stopped taking streams before this one left.
+    } else if (!this.responded && this.client.refusedByGoaway(this.stream.id)) {
+      // Past the GOAWAY's last stream id (or never sent): the upstream did not process it.
       reason = 'refused-stream';
       detail = 'refused stream';
     } else if (code !== undefined && code !== 0) {
@@ -181,7 +181,9 @@ export class Http2Client implements ConnectionHandler {
   ready = false;
   /** Takes no new stream (GOAWAY, max requests, duration); closes once its streams end. */
   draining = false;
-  goneAway = false;
+  private goneAway = false;
+  /** The last stream the peer's GOAWAY says it processed. */
+  private lastStreamId = 0;
   private closed = false;
   private failure: string | undefined;
   private negotiatedHttp1 = false;
@@ -206,6 +208,11 @@ export class Http2Client implements ConnectionHandler {
 
   get socket(): Socket {
     return this.connection.socket;
+  }
+
+  /** Whether a GOAWAY came that leaves out stream `id` (undefined: never sent). */
+  refusedByGoaway(id: number | undefined): boolean {
+    return this.goneAway && (id === undefined || id > this.lastStreamId);
   }
 
   /** Streams this session may still open now. */
@@ -260,9 +267,10 @@ export class Http2Client implements ConnectionHandler {
       this.startTimers();
       this.events.onReady(this);
     });
-    session.on('goaway', () => {
+    session.on('goaway', (_code: number, lastStreamId: number) => {
       this.stats.upstreamCxCloseNotify.inc();
       this.goneAway = true;
+      this.lastStreamId = lastStreamId;
       this.drain();
     });
     session.on('close', () => this.connection.socket.destroy());

@@ -1,5 +1,5 @@
 import {
-  LOCAL_ORIGIN_FAILURE, NEGOTIATED_HTTP1, OVERFLOW, type ClusterManager, type LoadBalancerContext, type ConnectionHandler, type PoolCallbacks, type PooledConnection, type StreamCallbacks,
+  LOCAL_ORIGIN_FAILURE, NEGOTIATED_HTTP1, OVERFLOW, type ClusterManager, type LoadBalancerContext, type ConnectionHandler, type Http2RequestHead, type PoolCallbacks, type PooledConnection, type StreamCallbacks,
   type StreamResetReason, type UpstreamCluster, type UpstreamHost, type UpstreamProtocol, type UpstreamStream,
 } from '../../cluster-manager.ts';
 import type { Socket } from 'node:net';
@@ -257,7 +257,7 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, StreamCallbac
   }
 
   /** This try's HTTP/2 head; the body goes with it when it is all there (a retry's replay). */
-  private http2Head(cluster: UpstreamCluster) {
+  private http2Head(cluster: UpstreamCluster): Http2RequestHead {
     const stream = this.stream as HttpStream;
     const action = this.action as ClusterAction;
     if (this.h2Path === '') {
