@@ -1,9 +1,7 @@
 // A VirtualService's TCP routes, for the tcp_proxy of a TCP service port: the first route whose
 // match applies on this port decides the destination, or the weighted destinations. Its TLS
 // routes, for a TLS service port: a destination per SNI match.
-import type { DestinationRule, L4MatchAttributes, TCPRoute } from '@mizzen/config';
-import { destinationRuleFor } from '../model/destination-rules.ts';
-import { resolveHost } from '../model/host.ts';
+import type { L4MatchAttributes, TCPRoute } from '@mizzen/config';
 import type { MeshService } from '../model/service.ts';
 import { selectorMatches } from '../model/service.ts';
 import { virtualServiceFor } from '../model/virtual-services.ts';
@@ -16,8 +14,7 @@ export function tcpProxyTarget(service: MeshService, ctx: RouteContext): JsonObj
   const vs = virtualServiceFor(ctx.push.virtualServices, ctx.proxy, service.hostname, 'tcp');
   const route = vs?.spec.tcp?.find((r) => routeApplies(r, vs.metadata.namespace ?? 'default', ctx));
   const target = vs && route ? routeTarget(route, vs.metadata.namespace ?? 'default', ctx) : undefined;
-  if (!vs || !route || !target) return { cluster: outboundClusterName(ctx.port, service.hostname), ...sourceIpHash(ruleFor(service.hostname, ctx), '') };
-  return target;
+  return target ?? { cluster: outboundClusterName(ctx.port, service.hostname) };
 }
 
 /** A runtime match of a TLS route (SNI names, destination subnets) and its tcp_proxy target. */
@@ -59,20 +56,6 @@ function cidrRange(subnet: string): JsonObject {
   return { address_prefix: address, prefix_len: bits === undefined ? (address.includes(':') ? 128 : 32) : Number(bits) };
 }
 
-function ruleFor(host: string, ctx: RouteContext): DestinationRule | undefined {
-  const service = ctx.push.registry.byHostname.get(host);
-  return destinationRuleFor(ctx.push.destinationRules, ctx.proxy.namespace, host, service?.namespace);
-}
-
-/** The tcp_proxy's hash of the client address when the destination's rule hashes by source IP
- *  (its top-level policy, or the subset's own load balancer), as Istio sets it. */
-function sourceIpHash(rule: DestinationRule | undefined, subsetName: string): JsonObject {
-  let useSourceIp = rule?.spec.trafficPolicy?.loadBalancer?.consistentHash?.useSourceIp ?? false;
-  const subset = rule?.spec.subsets?.find((s) => s.name === subsetName);
-  if (subset?.trafficPolicy?.loadBalancer) useSourceIp = subset.trafficPolicy.loadBalancer.consistentHash?.useSourceIp ?? false;
-  return useSourceIp ? { hash_policy: [{ source_ip: {} }] } : {};
-}
-
 /** Whether a TCP or TLS route applies where it is built: no match, or one match that does. */
 export function routeApplies(route: TCPRoute, vsNamespace: string, ctx: RouteContext): boolean {
   if (!route.match || route.match.length === 0) return true;
@@ -91,11 +74,6 @@ export function l4MatchApplies(match: L4MatchAttributes, vsNamespace: string, ct
 export function routeTarget(route: TCPRoute, vsNamespace: string, ctx: RouteContext): JsonObject | undefined {
   if (!route.route?.length) return undefined;
   const destinations = route.route.filter((d, _, all) => all.length === 1 || (d.weight ?? 0) > 0);
-  // The hash follows the rule of the first destination's host, as in Istio.
-  const rule = ruleFor(resolveHost(destinations[0].destination.host, vsNamespace), ctx);
-  if (destinations.length === 1) return { cluster: clusterFor(destinations[0].destination, vsNamespace, ctx), ...sourceIpHash(rule, destinations[0].destination.subset ?? '') };
-  return {
-    weighted_clusters: { clusters: destinations.map((d) => ({ name: clusterFor(d.destination, vsNamespace, ctx), weight: d.weight ?? 0 })) },
-    ...sourceIpHash(rule, ''),
-  };
+  if (destinations.length === 1) return { cluster: clusterFor(destinations[0].destination, vsNamespace, ctx) };
+  return { weighted_clusters: { clusters: destinations.map((d) => ({ name: clusterFor(d.destination, vsNamespace, ctx), weight: d.weight ?? 0 })) } };
 }

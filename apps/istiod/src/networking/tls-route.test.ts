@@ -38,16 +38,6 @@ describe('TLS routes on sidecars', () => {
     for (const l of buildListeners(push, productpage(mode))) expect(normalize(l['@type'] as string, l)).toEqual(l);
   });
 
-  it('hashes TCP connections by client address when the rule says so, unless the subset balances otherwise', () => {
-    const listeners = buildListeners(push, productpage('REDIRECT'));
-    const config = (name: string, index = 0) => ((listeners.find((l) => l.name === name) as { filter_chains: Chain[] }).filter_chains[index].filters[0].typed_config);
-    expect(config('10.96.5.2_5432')).toMatchObject({ cluster: 'outbound|5432||db.default.svc.cluster.local', hash_policy: [{ source_ip: {} }] });
-    expect(config('10.96.5.1_443', 0).hash_policy).toEqual([{ source_ip: {} }]);
-    expect(config('10.96.5.1_443', 1).hash_policy).toEqual([{ source_ip: {} }]);
-    // Without a rule there is no hash.
-    expect(config('10.96.0.13_27017').hash_policy).toBeUndefined();
-  });
-
   it('routes a TLS port to its service when no VirtualService has tls routes for it', () => {
     const plain = bookinfoPush('tls-routes.yaml');
     plain.virtualServices = [];

@@ -226,7 +226,6 @@ describe('retry policies', () => {
     expect(policy).toEqual({
       retry_on: '5xx,retriable-status-codes',
       num_retries: 4,
-      retry_priority: { name: 'envoy.retry_priorities.previous_priorities', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig', update_frequency: 2 } },
       host_selection_retry_max_attempts: '5',
       retriable_status_codes: [429],
       retry_back_off: { base_interval: '0.050s' },

@@ -229,7 +229,9 @@ const defaultRetryOn = 'connect-failure,refused-stream,unavailable,cancelled,503
 /** A route's retry policy, as Istio converts it: without a `retries` block Istio's default (two
  *  retries on its default conditions), zero attempts none, else the default with the route's
  *  fields. Retries go to another host than the one that failed, unless the destination hashes
- *  requests to a host (consistent hashing), or the route says otherwise. */
+ *  requests to a host (consistent hashing), or the route says otherwise. `retryRemoteLocalities`
+ *  (Envoy's previous_priorities) is left out: endpoints carry no localities here, so every host
+ *  is in one priority and it would change nothing. */
 export function retryPolicy(retries: HTTPRetry | undefined, consistentHash: boolean): JsonObject | undefined {
   if (retries && !retries.attempts) return undefined;
   const conditions = (retries?.retryOn ?? defaultRetryOn)
@@ -245,9 +247,6 @@ export function retryPolicy(retries: HTTPRetry | undefined, consistentHash: bool
     retry_on: names.join(','),
     num_retries: retries?.attempts ?? 2,
     ...(retries?.perTryTimeout ? { per_try_timeout: durationJson(retries.perTryTimeout) } : {}),
-    ...(retries?.retryRemoteLocalities
-      ? { retry_priority: { name: 'envoy.retry_priorities.previous_priorities', typed_config: { '@type': typeUrls.previousPriorities, update_frequency: 2 } } }
-      : {}),
     ...(otherHost ? { retry_host_predicate: [{ name: 'envoy.retry_host_predicates.previous_hosts', typed_config: { '@type': typeUrls.previousHostsPredicate } }] } : {}),
     host_selection_retry_max_attempts: '5',
     ...(codes.length > 0 ? { retriable_status_codes: codes } : {}),
