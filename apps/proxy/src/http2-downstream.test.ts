@@ -197,6 +197,15 @@ describe('HTTP/2 downstream', () => {
     expect(await logLines('h2c')).toContain('/ HTTP/2 404 NR');
   });
 
+  it('answers 400 on the stream to a request HTTP/1.1 cannot carry, and the connection serves on', async () => {
+    const session = h2c();
+    const connectRequest = await request(session, { ':method': 'CONNECT', ':authority': 'svc.local:443', ':path': undefined, ':scheme': undefined });
+    const next = await request(session, { ':path': '/after-connect' });
+    session.close();
+    expect(connectRequest.headers[':status']).toBe(400);
+    expect(next.body).toBe('GET /after-connect ');
+  });
+
   it('passes trailers from an HTTP/2 upstream to the client (gRPC status)', async () => {
     const session = h2c();
     const res = await request(session, { ':method': 'POST', ':path': '/grpc.Echo/Say', 'content-type': 'application/grpc', te: 'trailers' }, '\0\0\0\0\0');

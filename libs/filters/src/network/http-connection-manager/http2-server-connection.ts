@@ -79,10 +79,7 @@ export class Http2ServerConnection implements Http2StreamParent {
 
   private readonly onStream = (h2: ServerHttp2Stream, _headers: unknown, _flags: number, rawHeaders: string[]): void => {
     const stats = this.config.stats;
-    if (this.session.state.outboundQueueSize !== undefined && this.session.state.outboundQueueSize > this.config.http2.maxOutboundFrames) {
-      this.outboundFlood();
-      return;
-    }
+    if (this.outboundFlooded()) return;
     const owner = new Http2ServerStream(this, h2);
     this.streams.add(owner);
     h2.on('close', () => this.onStreamClose(owner));
@@ -164,10 +161,19 @@ export class Http2ServerConnection implements Http2StreamParent {
     return this.prematureResets * 2 >= this.closedStreams;
   }
 
-  /** Frames pile up for a peer that does not read them (max_outbound_frames). */
-  private outboundFlood(): void {
+  onBackPressure(): void {
+    this.outboundFlooded();
+  }
+
+  /** Frames pile up for a peer that does not read them (max_outbound_frames): checked when a
+   *  stream opens and when a write meets full buffers, not per frame. */
+  private outboundFlooded(): boolean {
+    if (this.closed) return true;
+    const queued = this.session.state.outboundQueueSize ?? 0;
+    if (queued <= this.config.http2.maxOutboundFrames) return false;
     this.config.stats.http2OutboundFlood.inc();
     this.terminate(constants.NGHTTP2_ENHANCE_YOUR_CALM, 'outbound frames above max_outbound_frames');
+    return true;
   }
 
   /** GOAWAY with `code`, then the connection closes at once. */

@@ -15,6 +15,8 @@ export interface Http2StreamParent {
   onStreamResponseComplete(owner: Http2ServerStream): void;
   /** The response could not go out as HTTP/2 (a header node refuses); logged by the connection. */
   onEncodeError(owner: Http2ServerStream, err: Error): void;
+  /** A write found the session's buffers full: a peer that does not read may be flooding. */
+  onBackPressure(): void;
 }
 
 /** Connection-specific fields (RFC 9113 8.2.2): meaningful to HTTP/1.1 only, never sent in HTTP/2. */
@@ -141,7 +143,9 @@ export class Http2ServerStream implements StreamOwner {
 
   encodeData(data: Buffer): boolean {
     if (this.h2.destroyed || !this.h2.headersSent) return true;
-    return this.h2.write(data);
+    if (this.h2.write(data)) return true;
+    this.parent.onBackPressure();
+    return false;
   }
 
   encodeEnd(trailers: HeaderList | undefined): void {
