@@ -9,7 +9,8 @@ import { outboundClusterName, type JsonObject } from './envoy-json.ts';
 import { clusterFor, matchesGateway, type RouteContext } from './virtual-service-route.ts';
 
 /** The tcp_proxy fields that say where a connection to a service port goes: `cluster`, or
- *  `weighted_clusters` when a VirtualService splits it. */
+ *  `weighted_clusters` when a VirtualService splits it. (Istio adds a `source_ip` hash_policy
+ *  when the DestinationRule hashes by source IP; the proxy's tcp_proxy does not take it yet.) */
 export function tcpProxyTarget(service: MeshService, ctx: RouteContext): JsonObject {
   const vs = virtualServiceFor(ctx.push.virtualServices, ctx.proxy, service.hostname, 'tcp');
   const route = vs?.spec.tcp?.find((r) => routeApplies(r, vs.metadata.namespace ?? 'default', ctx));
