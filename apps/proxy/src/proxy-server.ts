@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { FilterFactoryContext, Gauge, JsonObject } from '@mizzen/filters';
-import '@mizzen/filters';
+import { flushAccessLogs } from '@mizzen/filters';
 import { startAdminServer, type AdminTarget } from './admin/admin-server.ts';
 import type { BootstrapConfig } from './bootstrap/bootstrap-config.ts';
 import { ListenerManager } from './listener/listener-manager.ts';
@@ -181,6 +181,8 @@ export class ProxyServer implements AdminTarget {
     this.clusters.destroy();
     await new Promise<void>((resolve) => (this.admin ? this.admin.close(() => resolve()) : resolve()));
     this.admin?.closeAllConnections();
+    // Entries wait a tick to leave in one write; the process may exit right after this.
+    await flushAccessLogs();
     this.resolveStopped();
   }
 }

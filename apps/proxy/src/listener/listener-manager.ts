@@ -118,6 +118,8 @@ export class ListenerManager {
   private readonly drainMs: number;
   ldsVersion = '';
   private activeConnections = 0;
+  /** Every accepted connection, of current and draining listeners alike (closed at shutdown). */
+  private readonly open = new Set<Socket>();
   /** Connections whose first bytes the listener filters are still reading. */
   private readonly inspecting = new Set<Socket>();
   private idleWaiters: (() => void)[] = [];
@@ -371,9 +373,11 @@ export class ListenerManager {
     version.cxActive.inc();
     version.connections.add(socket);
     this.activeConnections++;
+    this.open.add(socket);
     socket.once('close', () => {
       version.cxActive.dec();
       version.connections.delete(socket);
+      this.open.delete(socket);
       if (--this.activeConnections === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     });
     if (chain.tls) chain.tls.accept(socket, (tls) => this.startChain(version, chain, tls, destination));
@@ -416,13 +420,16 @@ export class ListenerManager {
     for (const [name, listener] of this.listeners) this.remove(name, listener);
   }
 
+  /** Closes every listener and connection, draining ones included; resolves once each
+   *  connection has closed, so its streams have ended (and written their access logs). */
   async close(): Promise<void> {
     const listeners = [...this.listeners.values()];
-    for (const l of listeners) for (const socket of l.current.connections) socket.destroy();
+    for (const socket of this.open) socket.destroy();
     for (const socket of this.inspecting) socket.destroy();
     const servers = listeners.map((l) => l.server).filter((s): s is Server => s !== undefined);
     this.listeners.clear();
     this.byAddress.clear();
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    await this.whenIdle();
   }
 }
