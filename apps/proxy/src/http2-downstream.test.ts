@@ -55,6 +55,19 @@ beforeAll(async () => {
         // Connection-level fields an HTTP/1.1 upstream may send: none may reach an h2 client.
         res.setHeader('keep-alive', 'timeout=5');
         res.setHeader('x-upstream', 'yes');
+        if (req.url === '/big') {
+          // 2 MiB in 64 KiB writes, each after the last drained: back-pressure end to end.
+          let left = 32;
+          const more = (): void => {
+            while (left > 0) {
+              left--;
+              if (!res.write(Buffer.alloc(65536, 'b'))) return void res.once('drain', more);
+            }
+            res.end();
+          };
+          more();
+          return;
+        }
         if (req.url?.startsWith('/stream')) {
           res.write('part1,');
           res.end('part2');
@@ -184,6 +197,16 @@ describe('HTTP/2 downstream', () => {
     const up = (path: string): Seen => seen.find((s) => s.url === path) as Seen;
     expect(up('/post/chunked').headers['transfer-encoding']).toBe('chunked');
     expect(up('/post/sized').headers['content-length']).toBe('11');
+  });
+
+  it('streams a large response under flow control', async () => {
+    const session = h2c();
+    const stream = session.request({ ':authority': 'svc.local', ':path': '/big' });
+    let length = 0;
+    stream.on('data', (d: Buffer) => (length += d.length));
+    await once(stream, 'end');
+    session.close();
+    expect(length).toBe(32 * 65536);
   });
 
   it('answers local replies on the stream: direct responses and 404 for no route', async () => {
