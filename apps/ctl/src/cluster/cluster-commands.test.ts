@@ -109,6 +109,7 @@ describe('mizzenctl against a cluster', () => {
     expect(result.out).toContain('control plane version: istiod (revision default): version 1.2.0');
     expect(result.out).toContain('control plane version: istiod (revision default): version 1.2.1');
     expect(result.out).toContain('data plane versions:\n  productpage-v1-6b746f74dc-9rlmh.default: 1.2.1\n  reviews-v1-5d8f9c7b6-x2k4p.default: 1.2.0\n');
+     expect((await run(['version', '--kubeconfig', kubeconfig])).out).toMatch(/\ncontrol plane version: 1\.2\.0, 1\.2\.1\ndata plane version: 1\.2\.0 \(1 proxy\), 1\.2\.1 \(1 proxy\)\n$/);
   });
 
   it("explains a request from the pod's own config, as from the saved dump", async () => {

@@ -19,7 +19,7 @@ export function addClusterOptions(command: Command): Command {
     .addHelpText(
       'after',
       '\nWhich mesh: a cluster when --kubeconfig, --context or KUBECONFIG names one; else the local mesh when one runs;\n' +
-        "else the cluster of ~/.kube/config (or of the pod's service account). --local always reads the local mesh.\n",
+        "else the cluster of ~/.kube/config (or of the pod's service account). --local always reads the local mesh.",
     )
     .option('-c, --kubeconfig <file>', 'read the cluster of this kubeconfig (default: KUBECONFIG, else ~/.kube/config when no local mesh runs)')
     .option('--context <name>', 'the kubeconfig context to use')

@@ -39,7 +39,10 @@ export function dataPlaneVersions(syncz: unknown): { ID: string; IstioVersion: s
 export function formatVersion(mesh: MeshVersion, short: boolean): string {
   const build = (info: BuildInfo) => (short ? info.version : longForm(info));
   const lines = [`client version: ${build(mesh.clientVersion)}`];
-  for (const component of mesh.meshVersion ?? []) lines.push(`control plane version: ${short ? component.Info.version : `${component.Component} (revision ${component.Revision}): ${longForm(component.Info)}`}`);
+  const components = mesh.meshVersion ?? [];
+  // Several istiods (a cluster runs replicas): each version once in the short form.
+  if (short && components.length > 0) lines.push(`control plane version: ${[...new Set(components.map((c) => c.Info.version))].join(', ')}`);
+  if (!short) for (const component of components) lines.push(`control plane version: ${component.Component} (revision ${component.Revision}): ${longForm(component.Info)}`);
   if (mesh.dataPlaneVersion) lines.push(...dataPlaneLines(mesh.dataPlaneVersion, short));
   return lines.map((line) => `${line}\n`).join('');
 }
