@@ -39,3 +39,36 @@ export interface StreamInfo {
   readonly routeName: string | undefined;
   readonly responseHeaders: HeaderList | undefined;
 }
+
+/** The fields every stream records, at their starting values, written once for both kinds: an
+ *  HTTP stream extends this class (its StreamInfo costs no allocation per request), a TCP
+ *  session holds a TcpStreamInfo. */
+export class StreamRecord {
+  readonly startTime = performance.now();
+  requestEndTime = 0;
+  responseStartTime = 0;
+  endTime = 0;
+  responseFlags = 0;
+  responseCode = 0;
+  responseCodeDetails: string | undefined = undefined;
+  bytesReceived = 0;
+  bytesSent = 0;
+  upstreamHost: UpstreamHost | undefined = undefined;
+  upstreamCluster: string | undefined = undefined;
+  upstreamSocket: Socket | undefined = undefined;
+  upstreamTransportFailureReason: string | undefined = undefined;
+}
+
+/** A proxied TCP connection's StreamInfo: the common record, with no HTTP request behind it. */
+export class TcpStreamInfo extends StreamRecord implements StreamInfo {
+  readonly connection: DownstreamConnection;
+  readonly request = undefined;
+  readonly authority = undefined;
+  readonly routeName = undefined;
+  readonly responseHeaders = undefined;
+
+  constructor(connection: DownstreamConnection) {
+    super();
+    this.connection = connection;
+  }
+}

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { compileAccessLogs, writeAccessLogs, type AccessLog } from '../../access-log/access-log-config.ts';
-import type { StreamInfo } from '../../access-log/stream-info.ts';
-import { OVERFLOW, type ClusterManager, type PoolCallbacks, type PooledConnection, type UpstreamHost } from '../../cluster-manager.ts';
+import { TcpStreamInfo } from '../../access-log/stream-info.ts';
+import { OVERFLOW, type ClusterManager, type PoolCallbacks, type PooledConnection } from '../../cluster-manager.ts';
 import { onlyFields, optionalArray, optionalDurationMs, requiredString, type JsonObject } from '../../config-reader.ts';
 import { registerNetworkFilter, type DownstreamConnection, type FilterFactoryContext, type Logger, type NetworkFilter } from '../../registry.ts';
 import { ResponseFlag } from '../../response-flags.ts';
@@ -22,36 +22,19 @@ interface TcpProxyConfig {
   readonly accessLogs: readonly AccessLog[];
 }
 
-/** One proxied connection: waits for the upstream, then pipes bytes both ways. It is also
- *  the connection's StreamInfo for access logs. */
-class TcpSession implements PoolCallbacks, StreamInfo {
+/** One proxied connection: waits for the upstream, then pipes bytes both ways, recording what
+ *  happened in its StreamInfo for access logs. */
+class TcpSession implements PoolCallbacks {
   private readonly downstream: Socket;
   private readonly config: TcpProxyConfig;
   private upstream: Socket | undefined;
   private pending: { cancel(): void } | undefined;
   private logged = false;
-  readonly connection: DownstreamConnection;
-  readonly startTime = performance.now();
-  requestEndTime = 0;
-  responseStartTime = 0;
-  endTime = 0;
-  responseFlags = 0;
-  responseCode = 0;
-  responseCodeDetails: string | undefined = undefined;
-  bytesReceived = 0;
-  bytesSent = 0;
-  upstreamHost: UpstreamHost | undefined = undefined;
-  upstreamCluster: string | undefined = undefined;
-  upstreamSocket: Socket | undefined = undefined;
-  upstreamTransportFailureReason: string | undefined = undefined;
-  readonly request = undefined;
-  readonly authority = undefined;
-  readonly routeName = undefined;
-  readonly responseHeaders = undefined;
+  private readonly info: TcpStreamInfo;
 
   constructor(connection: DownstreamConnection, config: TcpProxyConfig) {
     const downstream = connection.socket;
-    this.connection = connection;
+    this.info = new TcpStreamInfo(connection);
     this.downstream = downstream;
     this.config = config;
     config.cxTotal.inc();
@@ -68,12 +51,12 @@ class TcpSession implements PoolCallbacks, StreamInfo {
     const name = pickCluster(this.config.clusters);
     const cluster = clusters.getCluster(name);
     const host = cluster?.chooseHost(connection);
-    this.upstreamCluster = name;
-    this.upstreamHost = host;
+    this.info.upstreamCluster = name;
+    this.info.upstreamHost = host;
     if (cluster === undefined || host === undefined) {
       if (cluster) cluster.stats.upstreamCxNoneHealthy.inc();
       else this.config.cxNoRoute.inc();
-      this.responseFlags |= cluster ? ResponseFlag.UH : ResponseFlag.NR;
+      this.info.responseFlags |= cluster ? ResponseFlag.UH : ResponseFlag.NR;
       this.downstream.destroy();
       return;
     }
@@ -84,7 +67,7 @@ class TcpSession implements PoolCallbacks, StreamInfo {
     this.pending = undefined;
     const upstream = connection.socket;
     this.upstream = upstream;
-    this.upstreamSocket = upstream;
+    this.info.upstreamSocket = upstream;
     if (this.downstream.destroyed) {
       upstream.destroy();
       return;
@@ -98,8 +81,9 @@ class TcpSession implements PoolCallbacks, StreamInfo {
       upstream.setTimeout(idle, () => this.close());
     }
     if (this.config.accessLogs.length !== 0) {
-      this.downstream.on('data', (d: Buffer) => (this.bytesReceived += d.length));
-      upstream.on('data', (d: Buffer) => (this.bytesSent += d.length));
+      const info = this.info;
+      this.downstream.on('data', (d: Buffer) => (info.bytesReceived += d.length));
+      upstream.on('data', (d: Buffer) => (info.bytesSent += d.length));
     }
     this.downstream.pipe(upstream);
     upstream.pipe(this.downstream);
@@ -108,10 +92,10 @@ class TcpSession implements PoolCallbacks, StreamInfo {
 
   onPoolFailure(reason: string): void {
     this.pending = undefined;
-    if (reason === OVERFLOW) this.responseFlags |= ResponseFlag.UO;
+    if (reason === OVERFLOW) this.info.responseFlags |= ResponseFlag.UO;
     else {
-      this.responseFlags |= ResponseFlag.UF;
-      this.upstreamTransportFailureReason = reason;
+      this.info.responseFlags |= ResponseFlag.UF;
+      this.info.upstreamTransportFailureReason = reason;
     }
     this.downstream.destroy();
   }
@@ -123,8 +107,8 @@ class TcpSession implements PoolCallbacks, StreamInfo {
     this.upstream?.destroy();
     if (!this.logged && this.config.accessLogs.length !== 0) {
       this.logged = true;
-      this.endTime = performance.now();
-      writeAccessLogs(this.config.accessLogs, this);
+      this.info.endTime = performance.now();
+      writeAccessLogs(this.config.accessLogs, this.info);
     }
   }
 }
