@@ -35,12 +35,20 @@ describe('Gateway validation', () => {
     expect(check(gateway)).toBeUndefined();
   });
 
+  it('accepts an HTTPS redirect on plain HTTP, and an east-west AUTO_PASSTHROUGH server', () => {
+    expect(check(gateway.replace('hosts: ["*"]', 'hosts: ["*"]\n    tls: { httpsRedirect: true }'))).toBeUndefined();
+    expect(check(gateway.replace('protocol: HTTPS }', 'protocol: TLS }').replace('mode: SIMPLE, credentialName: bookinfo-cert', 'mode: AUTO_PASSTHROUGH'))).toBeUndefined();
+  });
+
   it.each([
     ['no servers', gateway.replace(/ {2}servers:[\s\S]*/, '  servers: []\n'), 'spec.servers: required: at least one server'],
     ['a server without hosts', gateway.replace('hosts: ["*"]', 'hosts: []'), 'spec.servers[0].hosts: required: at least one host'],
     ['an unknown protocol', gateway.replace('protocol: HTTP }', 'protocol: SMTP }'), 'spec.servers[0].port.protocol: must be one of HTTP, HTTPS'],
     ['a port without name', gateway.replace('number: 8080, name: http, ', 'number: 8080, '), 'spec.servers[0].port.name: required'],
-    ['HTTPS without TLS', gateway.replace('    tls: { mode: SIMPLE, credentialName: bookinfo-cert }\n', ''), 'spec.servers[1].tls: required on an HTTPS port'],
+    ['HTTPS without TLS', gateway.replace('    tls: { mode: SIMPLE, credentialName: bookinfo-cert }\n', ''), 'spec.servers[1].tls: required when the port protocol is HTTPS'],
+    ['TLS without TLS settings', gateway.replace('protocol: HTTPS }', 'protocol: TLS }').replace('    tls: { mode: SIMPLE, credentialName: bookinfo-cert }\n', ''), 'spec.servers[1].tls: required when the port protocol is TLS'],
+    ['TLS settings on plain HTTP', gateway.replace('hosts: ["*"]', 'hosts: ["*"]\n    tls: { mode: SIMPLE, credentialName: c }'), 'spec.servers[0].tls: only httpsRedirect is allowed when the port protocol is HTTP'],
+    ['AUTO_PASSTHROUGH on HTTPS', gateway.replace('mode: SIMPLE, credentialName: bookinfo-cert', 'mode: AUTO_PASSTHROUGH'), 'spec.servers[1].tls.mode: AUTO_PASSTHROUGH needs protocol TLS, got HTTPS'],
     ['SIMPLE TLS without a certificate', gateway.replace(', credentialName: bookinfo-cert', ''), 'spec.servers[1].tls: mode SIMPLE needs a credentialName'],
     ['a bad namespace in a host', gateway.replace('bookinfo/bookinfo', 'Book_info/bookinfo'), 'spec.servers[1].hosts[0]: the namespace before "/" must be'],
   ])('rejects %s', (_what, text, expected) => {

@@ -106,7 +106,14 @@ const server: Check = message(
     if (value.port === undefined) fail(`${at}.port`, 'required');
     if (!Array.isArray(value.hosts) || value.hosts.length === 0) fail(`${at}.hosts`, 'required: at least one host');
     const protocol = String((value.port as GatewayPort).protocol).toUpperCase();
-    if (protocol === 'HTTPS' && value.tls === undefined) fail(`${at}.tls`, 'required on an HTTPS port');
+    if ((protocol === 'HTTPS' || protocol === 'TLS') && value.tls === undefined) fail(`${at}.tls`, `required when the port protocol is ${protocol}`);
+    // A plain text port may only redirect to HTTPS, as Istio checks it.
+    const tls = value.tls as { httpsRedirect?: boolean; mode?: string } | undefined;
+    if (protocol !== 'HTTPS' && protocol !== 'TLS' && tls !== undefined && !tls.httpsRedirect) {
+      fail(`${at}.tls`, `only httpsRedirect is allowed when the port protocol is ${protocol} (TLS settings need HTTPS or TLS)`);
+    }
+    // The gateway routes AUTO_PASSTHROUGH by SNI to a cluster, so there is no HTTP to speak of.
+    if (tls?.mode === 'AUTO_PASSTHROUGH' && protocol !== 'TLS') fail(`${at}.tls.mode`, `AUTO_PASSTHROUGH needs protocol TLS, got ${protocol}`);
   },
 );
 
