@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
 import { appendFile } from 'node:fs/promises';
-import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, parse, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -12,8 +12,9 @@ import { defaultInjectionSettings, injectionDecision, injectPod, INIT_CONTAINER_
 import { createMeshBridge, deleteLink, podAddress } from '@mizzen/net';
 import { ConfigMirror, type ServiceAddress } from './config-mirror.ts';
 import { readManifests } from './manifests.ts';
-import { createMeshDirs, meshPaths, saveRecord, removeMeshDir, type MeshPaths, type MeshRecord, type ProcessRecord } from './mesh-state.ts';
+import { createMeshDirs, meshPaths, saveRecord, removeMeshDir, type MeshPaths, type MeshRecord, type PodRecord, type ProcessRecord } from './mesh-state.ts';
 import { planPods, type PodPlan } from './pod-plan.ts';
+import { planRollout } from './deployment-sync.ts';
 import { exposeOnLoopback, loadBalancerPlans, type ExposedPort } from './load-balancer.ts';
 import { hostsFile, resolvConf, writePodDns } from './pod-dns.ts';
 import { asUser, createPodSandbox, deletePodSandbox, runInitContainer } from './pod-sandbox.ts';
@@ -131,14 +132,14 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
     // The one injector that kube-inject and istiod's webhook use, with the agent dialling
     // istiod on the bridge.
     const injection: InjectionSettings = { ...defaultInjectionSettings(), discoveryAddress: `${gateway}:${xdsPort}`, interceptionMode: 'REDIRECT', dnsCapture };
-    const pods = planPods(manifests.deployments, {
-      address: (i) => podAddress(subnet, i),
+    const planOptions = {
       // Every namespace is labelled istio-injection=enabled here; a pod may still refuse
       // (sidecar.istio.io/inject: "false", as the ingress gateway does).
-      inject: (pod) => (injectionDecision(pod, { 'istio-injection': 'enabled' }).inject ? injectPod(pod, injection) : pod),
-      entrypoint: (container, pod) => entrypoint(container, pod, paths, `${gateway}:${xdsPort}`),
+      inject: (pod: Pod) => (injectionDecision(pod, { 'istio-injection': 'enabled' }).inject ? injectPod(pod, injection) : pod),
+      entrypoint: (container: Container, pod: Pod) => entrypoint(container, pod, paths, `${gateway}:${xdsPort}`),
       node: { hostIP: gateway, name: hostname() },
-    });
+    };
+    const pods = planPods(manifests.deployments, { ...planOptions, address: (i) => podAddress(subnet, i) });
 
     type ExitListener = (process: ProcessRecord, code: number | null, signal: string | null, restartInMs: number | undefined) => void;
     const exitListeners: ExitListener[] = [];
@@ -205,38 +206,38 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
     const sidecarsWarm = warmed(proxyUid, sidecarModules);
 
     // Each pod: its sandbox, its names, its capture rules (the init containers), then its
-    // containers. Pods are independent, so they start side by side.
-    await Promise.all(
-      pods.map(async (pod) => {
+    // containers.
+    const startPod = async (pod: PodPlan): Promise<void> => {
+      options.signal.throwIfAborted();
+      const netns = `mz-${id}-${pod.name}`;
+      const podRecord: PodRecord = { name: pod.name, namespace: pod.namespace, netns, ip: pod.ip, deployment: pod.deployment, templateHash: pod.labels['pod-template-hash'] };
+      record.pods.push(podRecord);
+      saveRecord(paths, record);
+      await createPodSandbox({ netns, bridge: record.bridge!, address: `${pod.ip}/${subnet.prefixLength}`, gateway, serviceRange: range.cidr });
+      await writePodDns(netns, { hosts: hostsFile(podRecord, services), resolvConf: resolvConf(pod.namespace, dnsCapture ? nameserverAddress(range) : undefined) });
+      const agentDir = join(paths.agents, `${pod.namespace}.${pod.name}`);
+      mkdirSync(agentDir, { recursive: true });
+      // The agent's DNS proxy forwards names outside the mesh to the resolvers this names:
+      // the runner's forwarder on the bridge, as a pod has no route off the machine.
+      writeFileSync(join(agentDir, upstreamResolvConf), resolvConf(pod.namespace, forwarder ? gateway : undefined));
+      chownSync(agentDir, proxyUid, proxyUid);
+      await initsWarm;
+      for (const init of pod.initContainers) {
         options.signal.throwIfAborted();
-        const netns = `mz-${id}-${pod.name}`;
-        const podRecord = { name: pod.name, namespace: pod.namespace, netns, ip: pod.ip };
-        record.pods.push(podRecord);
-        saveRecord(paths, record);
-        await createPodSandbox({ netns, bridge: record.bridge!, address: `${pod.ip}/${subnet.prefixLength}`, gateway, serviceRange: range.cidr });
-        await writePodDns(netns, { hosts: hostsFile(podRecord, services), resolvConf: resolvConf(pod.namespace, dnsCapture ? nameserverAddress(range) : undefined) });
-        const agentDir = join(paths.agents, `${pod.namespace}.${pod.name}`);
-        mkdirSync(agentDir, { recursive: true });
-        // The agent's DNS proxy forwards names outside the mesh to the resolvers this names:
-        // the runner's forwarder on the bridge, as a pod has no route off the machine.
-        writeFileSync(join(agentDir, upstreamResolvConf), resolvConf(pod.namespace, forwarder ? gateway : undefined));
-        chownSync(agentDir, proxyUid, proxyUid);
-        await initsWarm;
-        for (const init of pod.initContainers) {
-          options.signal.throwIfAborted();
-          await runInitContainer(netns, pod.name, { ...init, argv: [...init.argv] }, { ...baseEnv(), ...cacheEnv(init.user?.uid), PATH: `${binDir}:${process.env.PATH ?? ''}` }, join(paths.logs, `${pod.name}.${init.name}.log`));
-        }
-        writeFileSync(join(paths.pods, `${pod.namespace}.${pod.name}.yaml`), stringify(pod.pod));
-        await sidecarsWarm;
-        options.signal.throwIfAborted();
-        for (const container of pod.containers) {
-          const role = container.name === PROXY_CONTAINER_NAME ? 'agent' : 'app';
-          // The sidecar's own readiness is the agent's, which the mesh waits for below.
-          const probes = role === 'app' ? appProbes(pod, container, netns, options.progress) : {};
-          start({ role, pod: pod.name, container: container.name, log: join(paths.logs, `${pod.name}.${container.name}.log`) }, asUser(container.user, container.argv), { ...baseEnv(), ...cacheEnv(container.user?.uid), ...container.env }, netns, probes);
-        }
-      }),
-    );
+        await runInitContainer(netns, pod.name, { ...init, argv: [...init.argv] }, { ...baseEnv(), ...cacheEnv(init.user?.uid), PATH: `${binDir}:${process.env.PATH ?? ''}` }, join(paths.logs, `${pod.name}.${init.name}.log`));
+      }
+      writeFileSync(join(paths.pods, `${pod.namespace}.${pod.name}.yaml`), stringify(pod.pod));
+      await sidecarsWarm;
+      options.signal.throwIfAborted();
+      for (const container of pod.containers) {
+        const role = container.name === PROXY_CONTAINER_NAME ? 'agent' : 'app';
+        // The sidecar's own readiness is the agent's, which the mesh waits for below.
+        const probes = role === 'app' ? appProbes(pod, container, netns, options.progress) : {};
+        start({ role, pod: pod.name, container: container.name, log: join(paths.logs, `${pod.name}.${container.name}.log`) }, asUser(container.user, container.argv), { ...baseEnv(), ...cacheEnv(container.user?.uid), ...container.env }, netns, probes);
+      }
+    };
+    // Pods are independent, so they start side by side.
+    await Promise.all(pods.map(startPod));
 
     options.progress(`waiting for ${pods.length} pods to be ready`);
     // istiod or a sidecar that exits fails the start-up; an app that exits only its own pod,
@@ -309,8 +310,67 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
 
     // LoadBalancer Services (the ingress gateway) on the host's loopback.
     const exposures = await Promise.all(loadBalancerPlans(manifests.services, pods).map(exposeOnLoopback));
+
+    /** Stops a pod for good and removes it: out of istiod's view first, so that no proxy
+     *  sends it more requests while its sidecar drains. */
+    const removePod = async (pod: PodRecord): Promise<void> => {
+      options.progress(`pod ${pod.name}: removing`);
+      rmSync(join(paths.pods, `${pod.namespace}.${pod.name}.yaml`), { force: true });
+      const processes = record.processes.filter((p) => p.pod === pod.name);
+      for (const p of processes) supervisor!.retire(p);
+      if (!(await stopGroups(processes, 10_000))) options.progress(`warning: pod ${pod.name}: some processes outlived SIGKILL`);
+      await deletePodSandbox(pod.netns);
+      record.pods = record.pods.filter((p) => p !== pod);
+      record.processes = record.processes.filter((p) => p.pod !== pod.name);
+      saveRecord(paths, record);
+    };
+    // From here on the folder's Deployments are followed as Kubernetes follows them: after each
+    // pass of the mirror, pods are started or removed to match (see deployment-sync.ts).
+    let reported = '';
+    const followDeployments = async (): Promise<void> => {
+      if (closed) return;
+      const latest = await readManifests(configDir);
+      const errors = latest.errors.join('\n');
+      if (errors !== reported) latest.errors.forEach((error) => options.progress(`warning: left out: ${error}`));
+      reported = errors;
+      const plan = planRollout(
+        record.pods.map((p) => ({ name: p.name, namespace: p.namespace, deployment: p.deployment ?? '', hash: p.templateHash ?? '' })),
+        latest.deployments,
+      );
+      const taken = new Set(record.pods.map((p) => p.ip));
+      const nextFree = (): string => {
+        for (let i = 0; ; i++) {
+          const address = podAddress(subnet, i);
+          if (!taken.has(address)) return taken.add(address) && address;
+        }
+      };
+      const created = planPods(
+        plan.create.map(({ deployment, count }) => ({ ...deployment, spec: { ...deployment.spec, replicas: count } })),
+        { ...planOptions, address: () => nextFree() },
+      );
+      // New pods first, then the old ones go, as a rolling update with surge.
+      await Promise.all(
+        created.map(async (pod) => {
+          options.progress(`pod ${pod.name}: starting (Deployment ${pod.namespace}/${pod.deployment})`);
+          await startPod(pod).catch((error: Error) => options.progress(`warning: pod ${pod.name}: ${error.message}`));
+        }),
+      );
+      for (const name of plan.remove) {
+        const pod = record.pods.find((p) => p.name === name);
+        if (pod && !closed) await removePod(pod);
+      }
+    };
+    let following = Promise.resolve();
+    const follow = (): void => {
+      following = following.then(followDeployments).catch((error: Error) => options.progress(`warning: following the Deployments of ${configDir}: ${error.message}`));
+    };
+    mirror.on('synced', follow);
+    // What changed while the mesh started.
+    follow();
+
     const close = (): void => {
       closed = true;
+      mirror.off('synced', follow);
       supervisor?.stop();
       for (const probes of running.values()) probes.stop();
       mirror.close();

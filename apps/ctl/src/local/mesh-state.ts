@@ -27,6 +27,10 @@ export interface PodRecord {
   namespace: string;
   netns: string;
   ip: string;
+  /** The Deployment it belongs to, and its pod-template-hash: what following the folder's
+   *  Deployments compares. */
+  deployment?: string;
+  templateHash?: string;
 }
 
 /** What `local up` made, written as it goes so that `local down` can undo a killed run. */

@@ -29,6 +29,8 @@ export interface SupervisorOptions {
 export class Supervisor {
   readonly #options: SupervisorOptions;
   readonly #timers = new Set<NodeJS.Timeout>();
+  /** Processes not to start again (their pod is being removed). */
+  readonly #retired = new WeakSet<ProcessRecord>();
   #stopped = false;
 
   constructor(options: SupervisorOptions) {
@@ -46,7 +48,7 @@ export class Supervisor {
       this.#options.save();
       const startedAt = Date.now();
       child.on('exit', (code, signal) => {
-        const willRestart = restart && !this.#stopped;
+        const willRestart = restart && !this.#stopped && !this.#retired.has(record);
         const delay = willRestart ? restartDelay(lastDelay, Date.now() - startedAt) : undefined;
         record.lastExit = { code, signal, at: new Date().toISOString() };
         if (delay !== undefined) {
@@ -55,7 +57,7 @@ export class Supervisor {
           record.state = 'waiting';
           const timer = setTimeout(() => {
             this.#timers.delete(timer);
-            if (this.#stopped) return;
+            if (this.#stopped || this.#retired.has(record)) return;
             try {
               launch();
             } catch (error) {
@@ -72,6 +74,11 @@ export class Supervisor {
       });
     };
     launch();
+  }
+
+  /** No more restarts of this process (it is being stopped for good). */
+  retire(record: ProcessRecord): void {
+    this.#retired.add(record);
   }
 
   /** No more restarts (the processes themselves are stopped by their groups). */
