@@ -4,7 +4,7 @@ import type { Logger } from '@mizzen/filters';
 import { verifyPeer } from './peer-verification.ts';
 import type { SecretProvider } from './secret-store.ts';
 import { SecureContextSource } from './secure-context.ts';
-import type { DownstreamTlsConfig } from './tls-context.ts';
+import { alpnProtocols, type DownstreamTlsConfig } from './tls-context.ts';
 import type { TlsStats } from './tls-stats.ts';
 
 /** A filter chain's TLS transport socket: terminates TLS on accepted connections. */
@@ -26,12 +26,7 @@ export class DownstreamTls {
    * and checks the client; `onReady` gets the TLS socket, or the connection is closed.
    */
   accept(socket: Socket, onReady: (tls: TLSSocket) => void): void {
-    let current;
-    try {
-      current = this.source.current();
-    } catch (err) {
-      this.log.error((err as Error).message);
-    }
+    const current = this.source.forConnection(this.log);
     if (!current) {
       this.stats.connectionError.inc();
       socket.destroy();
@@ -44,7 +39,7 @@ export class DownstreamTls {
       requestCert: validation !== undefined,
       // The checks are Envoy's (verifyPeer), made once the handshake is done.
       rejectUnauthorized: false,
-      ALPNProtocols: this.config.alpn.length > 0 ? [...this.config.alpn] : undefined,
+      ALPNProtocols: alpnProtocols(this.config),
     });
     tls.on('error', (err) => {
       if (!tls.destroyed) this.log.debug(`TLS: ${err.message}`);

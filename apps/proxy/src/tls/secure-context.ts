@@ -1,5 +1,5 @@
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { ConfigError } from '@mizzen/filters';
+import { ConfigError, type Logger } from '@mizzen/filters';
 import type { SecretHandle, SecretProvider } from './secret-store.ts';
 import type { CertificatePair, TlsContextConfig, ValidationContext } from './tls-context.ts';
 
@@ -59,6 +59,17 @@ export class SecureContextSource {
     }
     this.built = { key, context, validation };
     return this.built;
+  }
+
+  /** current() for a connection about to open: material that does not load is logged, and the
+   *  connection goes without (undefined), as one whose secrets have not arrived. */
+  forConnection(log: Logger): { context: SecureContext; validation: ValidationContext | undefined } | undefined {
+    try {
+      return this.current();
+    } catch (err) {
+      log.error((err as Error).message);
+      return undefined;
+    }
   }
 }
 

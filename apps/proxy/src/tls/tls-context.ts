@@ -138,11 +138,17 @@ export function compileCommonTlsContext(value: unknown, path: string): TlsContex
   };
 }
 
+/** What a Downstream- and an UpstreamTlsContext share: their common_tls_context, checked, and
+ *  the object for the side's own fields (`fields`). */
+function compileSideContext(value: unknown, path: string, fields: readonly string[]): { obj: JsonObject; common: TlsContextConfig } {
+  const obj = asObject(value, path);
+  onlyFields(obj, path, ['@type', 'common_tls_context', ...fields]);
+  return { obj, common: compileCommonTlsContext(obj.common_tls_context, `${path}.common_tls_context`) };
+}
+
 /** A DownstreamTlsContext (a filter chain's TLS). */
 export function compileDownstreamTlsContext(value: unknown, path: string): DownstreamTlsConfig {
-  const obj = asObject(value, path);
-  onlyFields(obj, path, ['@type', 'common_tls_context', 'require_client_certificate']);
-  const common = compileCommonTlsContext(obj.common_tls_context, `${path}.common_tls_context`);
+  const { obj, common } = compileSideContext(value, path, ['require_client_certificate']);
   if (common.certificates.length === 0 && common.certificateSecrets.length === 0) {
     throw new ConfigError(`${path}.common_tls_context`, 'a server needs tls_certificates or tls_certificate_sds_secret_configs');
   }
@@ -155,9 +161,7 @@ export function compileDownstreamTlsContext(value: unknown, path: string): Downs
 
 /** An UpstreamTlsContext (a cluster's TLS). */
 export function compileUpstreamTlsContext(value: unknown, path: string): UpstreamTlsConfig {
-  const obj = asObject(value, path);
-  onlyFields(obj, path, ['@type', 'common_tls_context', 'sni']);
-  const common = compileCommonTlsContext(obj.common_tls_context, `${path}.common_tls_context`);
+  const { obj, common } = compileSideContext(value, path, ['sni']);
   if (common.certificates.length + common.certificateSecrets.length > 1) {
     throw new ConfigError(`${path}.common_tls_context`, 'a client presents at most one certificate');
   }
@@ -167,6 +171,11 @@ export function compileUpstreamTlsContext(value: unknown, path: string): Upstrea
     throw new ConfigError(`${path}.common_tls_context`, 'checking the server\'s subject alt names needs a trusted_ca and VERIFY_TRUST_CHAIN');
   }
   return { ...common, sni: optionalString(obj, 'sni', path) || undefined };
+}
+
+/** The ALPN list Node takes: none when the context offers none. */
+export function alpnProtocols(config: TlsContextConfig): string[] | undefined {
+  return config.alpn.length > 0 ? [...config.alpn] : undefined;
 }
 
 /** Every SDS secret name a context needs. */

@@ -17,20 +17,22 @@ function typedTransport(value: unknown, path: string): { typeUrl: string; config
   return typeUrl === RAW_BUFFER ? undefined : { typeUrl, config };
 }
 
-/** A filter chain's transport_socket: TLS (DownstreamTlsContext) or plain. */
-export function compileDownstreamTransport(value: unknown, path: string): DownstreamTlsConfig | undefined {
+/** A transport_socket that is plain, or TLS of the one context type this side takes. */
+function compileTransport<T>(value: unknown, path: string, tlsType: string, compile: (config: JsonObject, path: string) => T): T | undefined {
   const typed = typedTransport(value, path);
   if (!typed) return undefined;
-  if (typed.typeUrl !== DOWNSTREAM_TLS) throw new ConfigError(`${path}.typed_config`, `unsupported transport socket "${typed.typeUrl}"`);
-  return compileDownstreamTlsContext(typed.config, `${path}.typed_config`);
+  if (typed.typeUrl !== tlsType) throw new ConfigError(`${path}.typed_config`, `unsupported transport socket "${typed.typeUrl}"`);
+  return compile(typed.config, `${path}.typed_config`);
+}
+
+/** A filter chain's transport_socket: TLS (DownstreamTlsContext) or plain. */
+export function compileDownstreamTransport(value: unknown, path: string): DownstreamTlsConfig | undefined {
+  return compileTransport(value, path, DOWNSTREAM_TLS, compileDownstreamTlsContext);
 }
 
 /** A cluster's transport_socket: TLS (UpstreamTlsContext) or plain. */
 export function compileUpstreamTransport(value: unknown, path: string): UpstreamTlsConfig | undefined {
-  const typed = typedTransport(value, path);
-  if (!typed) return undefined;
-  if (typed.typeUrl !== UPSTREAM_TLS) throw new ConfigError(`${path}.typed_config`, `unsupported transport socket "${typed.typeUrl}"`);
-  return compileUpstreamTlsContext(typed.config, `${path}.typed_config`);
+  return compileTransport(value, path, UPSTREAM_TLS, compileUpstreamTlsContext);
 }
 
 /** One of a cluster's transport_socket_matches: endpoints whose `envoy.transport_socket_match`

@@ -4,7 +4,7 @@ import type { Logger } from '@mizzen/filters';
 import { sanAccepted } from './san-matcher.ts';
 import type { SecretProvider } from './secret-store.ts';
 import { SecureContextSource } from './secure-context.ts';
-import type { UpstreamTlsConfig } from './tls-context.ts';
+import { alpnProtocols, type UpstreamTlsConfig } from './tls-context.ts';
 import type { TlsStats } from './tls-stats.ts';
 
 /** How a cluster opens connections when its transport is not plain TCP. A TLS socket carries
@@ -40,12 +40,7 @@ export class UpstreamTls implements UpstreamTransport {
   }
 
   connect(options: { host: string; port: number; localAddress: string | undefined }): Socket {
-    let current;
-    try {
-      current = this.source.current();
-    } catch (err) {
-      this.log.error((err as Error).message);
-    }
+    const current = this.source.forConnection(this.log);
     if (!current) return failedSocket(new Error('TLS secrets are not available'));
     const validation = current.validation;
     const verify = validation?.trustedCa !== undefined && !validation.acceptUntrusted;
@@ -53,7 +48,7 @@ export class UpstreamTls implements UpstreamTransport {
       socket: connectTcp({ host: options.host, port: options.port, localAddress: options.localAddress, noDelay: true }),
       secureContext: current.context,
       servername: this.config.sni,
-      ALPNProtocols: this.config.alpn.length > 0 ? [...this.config.alpn] : undefined,
+      ALPNProtocols: alpnProtocols(this.config),
       rejectUnauthorized: verify,
       // Envoy checks the SAN matchers, not the host name.
       checkServerIdentity: (_host, cert) => {
