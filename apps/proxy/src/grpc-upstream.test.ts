@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { Server, ServerCredentials, status, type ServiceError, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { Client, credentials, Metadata, Server, ServerCredentials, status, type ServiceError, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '@mizzen/testing';
 import { httpFilter, listener, staticCluster } from '../test/bootstrap-builder.ts';
@@ -41,23 +41,47 @@ beforeAll(async () => {
   port = await freePort();
   const routes = { name: 'r', virtual_hosts: [{ name: 'all', domains: ['*'], routes: [
     { match: { prefix: '/', headers: [{ name: 'x-retry', present_match: true }] }, route: { cluster: 'grpc', retry_policy: { retry_on: 'unavailable,resource-exhausted', num_retries: 2, retry_back_off: { base_interval: '0.001s' } } } },
+    { match: { prefix: '/', headers: [{ name: 'x-follow', present_match: true }] }, route: { cluster: 'follow' } },
     { match: { prefix: '/' }, route: { cluster: 'grpc' } },
   ] }] };
   proxy = new ProxyServer(compileBootstrap({
     static_resources: {
       listeners: [listener('http', port, [httpFilter('in', { route_config: routes })])],
-      clusters: [staticCluster('grpc', [{ port: grpcPort }], {
-        typed_extension_protocol_options: { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': { '@type': HTTP_OPTIONS, explicit_http_config: { http2_protocol_options: {} } } },
-      })],
+      clusters: [
+        staticCluster('grpc', [{ port: grpcPort }], {
+          typed_extension_protocol_options: { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': { '@type': HTTP_OPTIONS, explicit_http_config: { http2_protocol_options: {} } } },
+        }),
+        // As Istio builds inbound clusters of sniffed ports: the client's protocol, h2 here.
+        staticCluster('follow', [{ port: grpcPort }], {
+          typed_extension_protocol_options: { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+            '@type': HTTP_OPTIONS, use_downstream_protocol_config: { http_protocol_options: {}, http2_protocol_options: {} },
+          } },
+        }),
+      ],
     },
   }), { log: new ConsoleLogger('off'), drainTimeMs: 0, concurrency: 1 });
   await proxy.start();
 });
 
 afterAll(async () => {
+  client?.close();
   await proxy.stop(0);
   server.forceShutdown();
 });
+
+let client: Client | undefined;
+
+/** A unary call from a @grpc/grpc-js client, over HTTP/2 to the proxy. */
+function grpcCall(message: string, headers: Record<string, string> = {}): Promise<{ error: ServiceError | null; reply: string | undefined }> {
+  client ??= new Client(`127.0.0.1:${port}`, credentials.createInsecure());
+  const metadata = new Metadata();
+  for (const [k, v] of Object.entries(headers)) metadata.set(k, v);
+  return new Promise((resolve) => {
+    (client as Client).makeUnaryRequest('/test.Echo/Echo', identity, identity, Buffer.from(message), metadata, (error, reply) => {
+      resolve({ error, reply: reply?.toString() });
+    });
+  });
+}
 
 /** A length-prefixed gRPC message. */
 function frame(message: string): Buffer {
@@ -143,5 +167,30 @@ describe('gRPC to a @grpc/grpc-js upstream', () => {
     const internal = await call('not covered', 'x-retry: 1\r\n');
     expect(calls).toBe(1);
     expect(internal.head).toMatch(/grpc-status: 13/);
+  });
+});
+
+describe('gRPC from a @grpc/grpc-js client through the proxy', () => {
+  it('carries a unary call over HTTP/2 both ways', async () => {
+    failuresLeft = 0;
+    expect(await grpcCall('over h2')).toEqual({ error: null, reply: 'echo:over h2' });
+  });
+
+  it('passes the upstream status and message on', async () => {
+    failuresLeft = 1;
+    failWith = status.NOT_FOUND;
+    const { error } = await grpcCall('missing');
+    expect(error?.code).toBe(status.NOT_FOUND);
+    expect(error?.details).toBe('try again');
+  });
+
+  it('retries unavailable, and follows the client protocol with use_downstream_protocol_config', async () => {
+    calls = 0;
+    failuresLeft = 1;
+    failWith = status.UNAVAILABLE;
+    expect(await grpcCall('retried', { 'x-retry': '1' })).toEqual({ error: null, reply: 'echo:retried' });
+    expect(calls).toBe(2);
+    expect(await grpcCall('followed', { 'x-follow': '1' })).toEqual({ error: null, reply: 'echo:followed' });
+    expect(proxy.stats.counter('cluster.follow.upstream_cx_http2_total').value).toBe(1);
   });
 });

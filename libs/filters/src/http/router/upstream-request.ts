@@ -511,7 +511,9 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, StreamCallbac
     const noBody = stream.request.method === 'HEAD' || status === 204 || status === 304;
     let bodyLength = BODY_UNKNOWN;
     if (noBody) bodyLength = BODY_NONE;
-    else if (endStream) bodyLength = 0;
+    // A response that ends with its head: an HTTP/2 client gets one HEADERS frame that ends the
+    // stream (a gRPC trailers-only response must be one), an HTTP/1.1 client a zero length.
+    else if (endStream) bodyLength = stream.protocol === 'HTTP/2' ? BODY_NONE : 0;
     else {
       const length = getHeader(headers, 'content-length');
       if (length !== undefined && /^\d+$/.test(length)) bodyLength = Number(length);
