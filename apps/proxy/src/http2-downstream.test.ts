@@ -30,6 +30,8 @@ let h2cPort: number;
 let tlsPort: number;
 let idlePort: number;
 let slowRequestPort: number;
+let http1OnlyPort: number;
+let http2OnlyPort: number;
 let logDir: string;
 const seen: Seen[] = [];
 /** Requests the upstream holds until a test lets them go. */
@@ -90,7 +92,7 @@ beforeAll(async () => {
     stream.end(Buffer.from([0, 0, 0, 0, 0]));
   });
   const [upstreamPort, grpcPort] = [await listen(upstream), await listen(grpcUpstream)];
-  [h2cPort, tlsPort, idlePort, slowRequestPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  [h2cPort, tlsPort, idlePort, slowRequestPort, http1OnlyPort, http2OnlyPort] = await Promise.all([1, 2, 3, 4, 5, 6].map(() => freePort()));
   const routes = { name: 'r', virtual_hosts: [{ name: 'svc', domains: ['svc.local', 'svc.local:*'], routes: [
     { match: { prefix: '/direct' }, direct_response: { status: 201, body: { inline_string: 'made here' } } },
     { match: { prefix: '/grpc' }, route: { cluster: 'grpc' } },
@@ -111,6 +113,8 @@ beforeAll(async () => {
         listener('h2c', h2cPort, [hcm('h2c')]),
         listener('idle', idlePort, [hcm('idle', { stream_idle_timeout: '0.2s' })]),
         listener('slow-request', slowRequestPort, [hcm('slow', { request_timeout: '0.2s' })]),
+        listener('http1-only', http1OnlyPort, [hcm('h1only', { codec_type: 'HTTP1' })]),
+        listener('http2-only', http2OnlyPort, [hcm('h2only', { codec_type: 'HTTP2' })]),
         { ...tlsListener, filter_chains: [{ ...tlsListener.filter_chains[0], transport_socket: tls }] },
       ],
       clusters: [
@@ -272,6 +276,19 @@ describe('HTTP/2 downstream', () => {
     slow.destroy();
     expect(headers[':status']).toBe(408);
     expect(counter('http.slow.downstream_rq_overall_timeout')).toBe(1);
+  });
+
+  it('follows codec_type when it forces a codec', async () => {
+    const session = connect(`http://127.0.0.1:${http2OnlyPort}`);
+    const res = await request(session, { ':path': '/forced' });
+    session.close();
+    expect(res.body).toBe('GET /forced ');
+    // HTTP1 reads the preface as an HTTP/1.1 request line of version 2.0.
+    const client = new RawHttpClient(http1OnlyPort);
+    await client.send('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+    const [refused] = await client.waitFor(1);
+    client.close();
+    expect(refused.status).toBe(505);
   });
 
   it('sends GOAWAY on drain and lets the stream in flight finish', async () => {
