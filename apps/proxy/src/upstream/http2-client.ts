@@ -217,7 +217,8 @@ export class Http2Client implements ConnectionHandler {
 
   /** Streams this session may still open now. */
   get room(): number {
-    if (!this.ready || this.draining) return 0;
+    const session = this.session;
+    if (!this.ready || this.draining || session === undefined || session.closed || session.destroyed) return 0;
     return this.streamLimit() - this.active;
   }
 

@@ -802,7 +802,10 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, StreamCallbac
     // An HTTP/2 response may end before the request body does: the rest is not wanted.
     if (!this.requestComplete) this.resetUpstreamStream();
     this.upstreamStream = undefined;
-    this.stream?.encodeEnd();
+    // A chunked HTTP/1.1 response may end with trailers (gRPC-Web, or a gRPC status relayed).
+    const trailers = this.decoder.trailers;
+    if (trailers !== undefined && trailers.length > 0) this.stream?.encodeTrailers(trailers);
+    else this.stream?.encodeEnd();
   }
 
   onDestroy(): void {
