@@ -125,6 +125,13 @@ describe('mizzenctl against a cluster', () => {
     expect(result.out).toContain('DestinationRule: reviews for "reviews"\n   Matching subsets: v1\n');
   });
 
+  it("looks for a pod named without a namespace in the kubeconfig context's, unless -n says", async () => {
+    const inIstioSystem = await api.kubeconfig(['mesh-admin'], 'istio-system');
+    expect(await run(['pc', 'clusters', 'reviews-v1', '--kubeconfig', inIstioSystem])).toMatchObject({ code: 1, err: 'error: pod reviews-v1 in namespace istio-system: not found in cluster mesh-admin\n' });
+    expect(await run(['pc', 'clusters', 'reviews-v1', '-n', 'default', '--kubeconfig', inIstioSystem])).toMatchObject({ code: 0, err: '' });
+    expect((await run(['__complete', 'pods', '--', 'ps', '--kubeconfig', inIstioSystem])).out).toBe('istiod-a\nistiod-b\n');
+  });
+
   it('says in one line which pod, context or namespace is wrong, with exit code 1', async () => {
     expect(await run(['pc', 'clusters', 'ratings', '--kubeconfig', kubeconfig])).toEqual({ code: 1, out: '', err: 'error: pod ratings in namespace default: not found in cluster test\n' });
     expect(await run(['ps', '--kubeconfig', kubeconfig, '-i', 'mesh'])).toMatchObject({ code: 1, err: expect.stringMatching(/^error: cluster test: no running istiod pod in namespace mesh .*\n$/) });

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -65,7 +65,7 @@ describe('which mesh a command reads', () => {
     const home = await mkdtemp(join(tmpdir(), 'mizzenctl-home-'));
     try {
       await mkdir(join(home, '.kube'));
-      await writeFile(join(home, '.kube', 'config'), await import('node:fs/promises').then((fs) => fs.readFile(kubeconfig, 'utf8')));
+      await writeFile(join(home, '.kube', 'config'), await readFile(kubeconfig, 'utf8'));
       expect(chooseCluster({ istioNamespace: 'istio-system' }, () => true, { env: {}, home })).toBeUndefined();
       expect(chooseCluster({ istioNamespace: 'istio-system' }, () => false, { env: {}, home })?.context).toBe('first');
       expect(chooseCluster({ istioNamespace: 'istio-system' }, () => false, where())).toBeUndefined();
@@ -129,6 +129,13 @@ describe('pods through the API server', () => {
     const [pod] = await istiodPods(cluster);
     expect(await fetchClusterIstiod(cluster, pod, '/debug/config_dump?proxyID=a%7Eb')).toEqual({ from: 'istiod', path: '/debug/config_dump?proxyID=a%7Eb' });
     await expect(istiodPods({ ...cluster, istioNamespace: 'mesh' })).rejects.toThrow('cluster first: no running istiod pod in namespace mesh (label app=istiod');
+  });
+
+  it('says which API server does not answer', async () => {
+    const file = join(api.dir, 'unreachable');
+    await writeFile(file, (await readFile(kubeconfig, 'utf8')).replace(api.url, 'https://127.0.0.1:1'));
+    const unreachable = chooseCluster({ kubeconfig: file, istioNamespace: 'istio-system' }, () => false, where())!;
+    await expect(findClusterPod(unreachable, 'plain', 'default')).rejects.toThrow(/^cluster first: the API server https:\/\/127\.0\.0\.1:1 does not answer GET \/api\/v1\/namespaces\/default\/pods\/plain \(.+\)$/);
   });
 
   it('refuses a kubeconfig whose token the API server does not take', async () => {

@@ -27,6 +27,14 @@ export function addClusterOptions(command: Command): Command {
     .option('-i, --istio-namespace <namespace>', "istiod's namespace in a cluster", 'istio-system');
 }
 
+/** What `-n` says when it is not given: kubectl's and istioctl's rule. */
+export const namespaceOptionHelp = "namespace of a pod named without one (default: the kubeconfig context's on a cluster, else default)";
+
+/** The namespace of a pod named without one: `-n`, else the cluster context's, else default. */
+export function podNamespace(flag: string | undefined, cluster: Cluster | undefined): string {
+  return flag ?? cluster?.namespace ?? 'default';
+}
+
 /** Whether a local mesh runs from this state root (its record has a bridge address). A folder
  *  without a readable record runs nothing. */
 export function localMeshRunning(stateRoot: string): boolean {

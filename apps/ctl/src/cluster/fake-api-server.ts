@@ -22,8 +22,9 @@ export interface PodPort {
 
 export interface FakeApiServer {
   url: string;
-  /** A kubeconfig naming this server, its CA, its token and `contexts` (the first current). */
-  kubeconfig: (contexts?: string[]) => Promise<string>;
+  /** A kubeconfig naming this server, its CA, its token and `contexts` (the first current),
+   *  each with `namespace` when given. */
+  kubeconfig: (contexts?: string[], namespace?: string) => Promise<string>;
   /** The folder holding the server's certificate and the kubeconfigs. */
   dir: string;
   /** Every request path it answered, in order. */
@@ -69,7 +70,7 @@ export async function startFakeApiServer(objects: Record<string, unknown>[], por
     url,
     requests,
     dir,
-    kubeconfig: async (contexts = ['test']) => {
+    kubeconfig: async (contexts = ['test'], namespace?: string) => {
       const file = join(dir, `config-${++kubeconfigs}`);
       const text = [
         'apiVersion: v1',
@@ -82,7 +83,7 @@ export async function startFakeApiServer(objects: Record<string, unknown>[], por
         `- name: tester`,
         `  user: { token: ${token} }`,
         'contexts:',
-        ...contexts.map((name) => `- name: ${name}\n  context: { cluster: fake, user: tester }`),
+        ...contexts.map((name) => `- name: ${name}\n  context: { cluster: fake, user: tester${namespace ? `, namespace: ${namespace}` : ''} }`),
       ].join('\n');
       await writeFile(file, `${text}\n`);
       return file;

@@ -25,6 +25,8 @@ export const processSurroundings = (): Surroundings => ({ env: process.env, home
 export interface Cluster {
   config: KubeConfig;
   context: string;
+  /** The context's namespace (else `default`): where a pod named without one is looked for. */
+  namespace: string;
   istioNamespace: string;
 }
 
@@ -46,7 +48,8 @@ export function chooseCluster(flags: ClusterFlags, localMeshRunning: () => boole
   if (!named && localMeshRunning()) return undefined;
   const config = loadKubeConfig(flags, where);
   if (!config) return undefined;
-  return { config, context: config.getCurrentContext(), istioNamespace: flags.istioNamespace };
+  const context = config.getCurrentContext();
+  return { config, context, namespace: config.getContextObject(context)?.namespace || 'default', istioNamespace: flags.istioNamespace };
 }
 
 /** The kubeconfig as kubectl finds it: the flag, else every file of KUBECONFIG merged (the

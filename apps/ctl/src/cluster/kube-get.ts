@@ -3,6 +3,9 @@ import type { Cluster } from './kube-connection.ts';
 
 const http = new IsomorphicFetchHttpLibrary();
 
+/** How long the API server has to answer (the proxy subresource's wait on istiod included). */
+const requestTimeoutMs = 15_000;
+
 /** An API server answer other than 2xx, with its status (404: no such object). */
 export class KubeStatusError extends Error {
   readonly statusCode: number;
@@ -20,6 +23,7 @@ export async function kubeGet(cluster: Cluster, path: string): Promise<unknown> 
   const server = cluster.config.getCurrentCluster()?.server ?? '';
   const request = new RequestContext(`${server}${path}`, HttpMethod.GET);
   request.setHeaderParam('Accept', 'application/json');
+  request.setSignal(AbortSignal.timeout(requestTimeoutMs));
   let status: number;
   let text: string;
   try {
@@ -28,7 +32,8 @@ export async function kubeGet(cluster: Cluster, path: string): Promise<unknown> 
     status = response.httpStatusCode;
     text = await response.body.text();
   } catch (error) {
-    throw new Error(`cluster ${cluster.context}: the API server ${server} does not answer GET ${path} (${(error as Error).message})`);
+    const why = (error as Error).name === 'TimeoutError' ? `no answer in ${requestTimeoutMs / 1000}s` : (error as Error).message;
+    throw new Error(`cluster ${cluster.context}: the API server ${server} does not answer GET ${path} (${why})`);
   }
   if (status < 200 || status > 299) throw new KubeStatusError(status, `cluster ${cluster.context}: GET ${path}: ${status} ${statusMessage(text)}`);
   try {

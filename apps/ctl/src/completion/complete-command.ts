@@ -1,5 +1,5 @@
 import { Argument, Command } from 'commander';
-import { clusterFor } from '../cluster/cluster-mesh.ts';
+import { clusterFor, podNamespace } from '../cluster/cluster-mesh.ts';
 import { listClusterPods } from '../cluster/cluster-pods.ts';
 import { kubeGet } from '../cluster/kube-get.ts';
 import type { Output } from '../local/local-command.ts';
@@ -22,8 +22,8 @@ function localPods(stateRoot: string): PodRecord[] {
 /** The pods or namespaces of the mesh the typed flags name, as the commands would choose it. */
 export async function dynamicValues(kind: DynamicKind, flags: TypedFlags): Promise<string[]> {
   const stateDir = flags.stateDir ?? defaultStateRoot();
-  const namespace = flags.namespace ?? 'default';
   const cluster = clusterFor({ ...flags, istioNamespace: flags.istioNamespace ?? 'istio-system', stateDir });
+  const namespace = podNamespace(flags.namespace, cluster);
   if (cluster === undefined) {
     const pods = localPods(stateDir);
     return kind === 'pods' ? pods.filter((pod) => pod.namespace === namespace).map((pod) => pod.name) : [...new Set(pods.map((pod) => pod.namespace))];

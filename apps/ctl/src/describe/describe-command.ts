@@ -2,7 +2,7 @@ import type { KubeObject, Pod } from '@mizzen/config';
 import { Command } from 'commander';
 import { loadFiles } from '../analyze/load-files.ts';
 import { clusterObjects } from '../cluster/cluster-config.ts';
-import { addClusterOptions, clusterFor } from '../cluster/cluster-mesh.ts';
+import { addClusterOptions, clusterFor, namespaceOptionHelp, podNamespace } from '../cluster/cluster-mesh.ts';
 import type { Cluster, ClusterFlags } from '../cluster/kube-connection.ts';
 import type { Output } from '../local/local-command.ts';
 import { defaultStateRoot, listMeshIds, meshPaths } from '../local/mesh-state.ts';
@@ -11,7 +11,7 @@ import { findPod } from './pod-lookup.ts';
 
 interface DescribeFlags extends ClusterFlags {
   file: string[];
-  namespace: string;
+  namespace?: string;
   stateDir: string;
 }
 
@@ -23,13 +23,14 @@ export function describeCommand(output: Output): Command {
     .description("Describe a pod's services, the VirtualServices, DestinationRules and policies that apply to it, and the routes they make")
     .argument('<pod>', 'POD[.NAMESPACE]; a name prefix will do, and a Deployment name stands for its pods')
     .option('-f, --file <path>', 'read config from this YAML file or folder (repeatable) instead of the cluster or the local mesh', (value: string, previous: string[]) => [...previous, value], [])
-    .option('-n, --namespace <namespace>', 'namespace of a pod named without one', 'default')
+    .option('-n, --namespace <namespace>', namespaceOptionHelp)
     .option('--state-dir <dir>', 'where local meshes record their state (env MIZZEN_LOCAL_STATE)', defaultStateRoot())
     .addHelpText('after', '\nExit codes: 0 described, 1 no such pod or unreadable config, 2 a bad flag.')
     .action(async (reference: string, flags: DescribeFlags) => {
       const cluster = flags.file.length > 0 ? undefined : clusterFor(flags);
+      const namespace = podNamespace(flags.namespace, cluster);
       const { pod, objects } =
-        flags.file.length > 0 ? await fromFiles(flags.file, reference, flags.namespace) : cluster ? await fromCluster(cluster, reference, flags.namespace) : await fromLocalMesh(flags.stateDir, reference, flags.namespace);
+        flags.file.length > 0 ? await fromFiles(flags.file, reference, namespace) : cluster ? await fromCluster(cluster, reference, namespace) : await fromLocalMesh(flags.stateDir, reference, namespace);
       output.out(`${describePod(pod, objects).join('\n')}\n`);
     });
   return describe;

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { stringify } from 'yaml';
-import { addClusterOptions, clusterFor, fetchClusterProxyAdmin } from '../cluster/cluster-mesh.ts';
+import { addClusterOptions, clusterFor, fetchClusterProxyAdmin, namespaceOptionHelp, podNamespace } from '../cluster/cluster-mesh.ts';
 import type { ClusterFlags } from '../cluster/kube-connection.ts';
 import type { Output } from '../local/local-command.ts';
 import { defaultStateRoot } from '../local/mesh-state.ts';
@@ -15,7 +15,7 @@ interface ExplainFlags extends ClusterFlags {
   request: string;
   address?: string;
   file?: string;
-  namespace: string;
+  namespace?: string;
   stateDir: string;
   output: 'table' | 'json' | 'yaml';
 }
@@ -23,8 +23,9 @@ interface ExplainFlags extends ClusterFlags {
 /** The pod's config dump with its endpoints: from a cluster's pod, or a local mesh's. */
 function podDump(pod: string, flags: ExplainFlags, exec?: NetnsExec): Promise<unknown> {
   const cluster = clusterFor(flags);
-  if (cluster) return fetchClusterProxyAdmin(cluster, pod, flags.namespace, '/config_dump?include_eds');
-  return fetchProxyAdmin(findLocalPod(recordedPods(flags.stateDir), pod, flags.namespace), '/config_dump?include_eds', exec);
+  const namespace = podNamespace(flags.namespace, cluster);
+  if (cluster) return fetchClusterProxyAdmin(cluster, pod, namespace, '/config_dump?include_eds');
+  return fetchProxyAdmin(findLocalPod(recordedPods(flags.stateDir), pod, namespace), '/config_dump?include_eds', exec);
 }
 
 /** `mizzenctl x explain POD URL`: the way a request from the pod would take through its
@@ -38,7 +39,7 @@ export function explainCommand(output: Output, exec?: NetnsExec): Command {
     .option('-X, --request <method>', 'the request method', 'GET')
     .option('--address <ip>', 'the address the app connects to, when the URL names a host the config does not list')
     .option('-f, --file <dump>', "read a saved config dump (Envoy's /config_dump?include_eds) instead of asking the pod")
-    .option('-n, --namespace <namespace>', 'namespace of a pod named without one', 'default')
+    .option('-n, --namespace <namespace>', namespaceOptionHelp)
     .option('--state-dir <dir>', 'where local meshes record their pods (env MIZZEN_LOCAL_STATE)', defaultStateRoot())
     .addOption(
       new Option('-o, --output <format>', 'table, json or yaml').choices(['table', 'json', 'yaml']).default('table'),

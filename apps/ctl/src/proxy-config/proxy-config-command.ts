@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { stringify } from 'yaml';
-import { addClusterOptions, clusterFor, fetchClusterProxyAdmin } from '../cluster/cluster-mesh.ts';
+import { addClusterOptions, clusterFor, fetchClusterProxyAdmin, namespaceOptionHelp, podNamespace } from '../cluster/cluster-mesh.ts';
 import type { ClusterFlags } from '../cluster/kube-connection.ts';
 import { defaultStateRoot } from '../local/mesh-state.ts';
 import type { Output } from '../local/local-command.ts';
@@ -26,7 +26,7 @@ type Format = 'short' | 'json' | 'yaml';
 
 interface CommonFlags extends ClusterFlags {
   file?: string;
-  namespace: string;
+  namespace?: string;
   output: Format;
   stateDir: string;
 }
@@ -37,8 +37,8 @@ async function loadDump(pod: string | undefined, flags: CommonFlags, adminPath: 
   if (flags.file !== undefined) return readDumpFile(flags.file);
   if (pod === undefined) throw new Error('name a pod (POD[.NAMESPACE]) or give --file DUMP.json');
   const cluster = clusterFor(flags);
-  if (cluster) return fetchClusterProxyAdmin(cluster, pod, flags.namespace, adminPath);
-  return fetchProxyAdmin(findLocalPod(recordedPods(flags.stateDir), pod, flags.namespace), adminPath);
+  if (cluster) return fetchClusterProxyAdmin(cluster, pod, podNamespace(flags.namespace, cluster), adminPath);
+  return fetchProxyAdmin(findLocalPod(recordedPods(flags.stateDir), pod, podNamespace(flags.namespace, undefined)), adminPath);
 }
 
 function render(format: Format, raw: unknown, table: () => string): string {
@@ -138,8 +138,8 @@ const tableViews = [clustersView, listenersView, routesView, endpointsView];
 
 function addCommon(command: Command): Command {
   return addClusterOptions(command)
-    .argument('[pod]', 'POD[.NAMESPACE] of the cluster or the local mesh (namespace default); a name prefix will do')
-    .option('-n, --namespace <namespace>', 'namespace of a pod named without one', 'default')
+    .argument('[pod]', 'POD[.NAMESPACE] of the cluster or the local mesh; a name prefix will do')
+    .option('-n, --namespace <namespace>', namespaceOptionHelp)
     .option('-f, --file <dump>', 'read a saved config dump (Envoy JSON) instead of asking the pod')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['short', 'json', 'yaml']).default('short'))
     .option('--state-dir <dir>', 'where local meshes record their pods (env MIZZEN_LOCAL_STATE)', defaultStateRoot())

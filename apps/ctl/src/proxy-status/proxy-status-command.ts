@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { stringify } from 'yaml';
-import { addClusterOptions, clusterFor, fetchClusterProxyAdmin } from '../cluster/cluster-mesh.ts';
+import { addClusterOptions, clusterFor, fetchClusterProxyAdmin, namespaceOptionHelp, podNamespace } from '../cluster/cluster-mesh.ts';
 import type { Cluster, ClusterFlags } from '../cluster/kube-connection.ts';
 import type { Output } from '../local/local-command.ts';
 import { defaultStateRoot, listMeshIds, loadRecord, meshPaths, type MeshRecord } from '../local/mesh-state.ts';
@@ -15,7 +15,7 @@ import { findProxyId, syncCells, syncHeader, syncRows } from './sync-rows.ts';
 interface Flags extends ClusterFlags {
   istiodAddress?: string;
   mesh?: string;
-  namespace: string;
+  namespace?: string;
   file?: string;
   stateDir: string;
   output?: 'json' | 'yaml';
@@ -29,8 +29,9 @@ function recordedMeshes(stateRoot: string): MeshRecord[] {
  *  a local mesh. */
 async function proxyDump(reference: string, flags: Flags, meshes: () => MeshRecord[], cluster: Cluster | undefined): Promise<unknown> {
   if (flags.file === undefined) {
-    if (cluster) return fetchClusterProxyAdmin(cluster, reference, flags.namespace, '/config_dump');
-    const pod = findLocalPod(meshes().flatMap((mesh) => mesh.pods), reference, flags.namespace);
+    const namespace = podNamespace(flags.namespace, cluster);
+    if (cluster) return fetchClusterProxyAdmin(cluster, reference, namespace, '/config_dump');
+    const pod = findLocalPod(meshes().flatMap((mesh) => mesh.pods), reference, namespace);
     return fetchProxyAdmin(pod, '/config_dump');
   }
   return readDumpFile(flags.file);
@@ -41,7 +42,7 @@ async function proxyDump(reference: string, flags: Flags, meshes: () => MeshReco
 function istiodAddress(flags: Flags, meshes: () => MeshRecord[], reference?: string): string {
   if (flags.istiodAddress !== undefined) return flags.istiodAddress;
   if (reference !== undefined && flags.mesh === undefined) {
-    const holding = meshes().filter((mesh) => holdsPod(mesh, reference, flags.namespace));
+    const holding = meshes().filter((mesh) => holdsPod(mesh, reference, podNamespace(flags.namespace, undefined)));
     if (holding.length === 1) return localIstiodAddress(holding);
   }
   return localIstiodAddress(meshes(), flags.mesh);
@@ -80,10 +81,10 @@ export function proxyStatusCommand(output: Output): Command {
   return addClusterOptions(new Command('proxy-status'))
     .alias('ps')
     .description("Sync state of each proxy with istiod; with a pod, the diff of istiod's config and the proxy's")
-    .argument('[pod]', 'POD[.NAMESPACE] of the cluster or the local mesh (namespace default); a name prefix will do')
+    .argument('[pod]', 'POD[.NAMESPACE] of the cluster or the local mesh; a name prefix will do')
     .option('--istiod-address <host:port>', "istiod's HTTP debug address (default: the cluster's istiod pods, or the local mesh's istiod)")
     .option('--mesh <id>', 'the local mesh to ask, when several are running')
-    .option('-n, --namespace <namespace>', 'namespace of a pod named without one', 'default')
+    .option('-n, --namespace <namespace>', namespaceOptionHelp)
     .option('-f, --file <dump>', "compare with a saved proxy config dump (Envoy JSON) instead of asking the pod")
     .option('--state-dir <dir>', 'where local meshes record their pods (env MIZZEN_LOCAL_STATE)', defaultStateRoot())
     .addOption(new Option('-o, --output <format>', "json or yaml: istiod's sync status of each proxy (with a pod, both config dumps)").choices(['json', 'yaml']))
@@ -99,7 +100,7 @@ export function proxyStatusCommand(output: Output): Command {
         output.out(flags.output ? structured(flags.output, all.flatMap(({ syncz }) => syncz)) : formatTable(syncHeader, rows.map(syncCells)));
         return;
       }
-      const { proxyId, istiod } = connectedProxy(all, reference, flags.namespace);
+      const { proxyId, istiod } = connectedProxy(all, reference, podNamespace(flags.namespace, cluster));
       const [expected, actual] = await Promise.all([istiod.get(`/debug/config_dump?proxyID=${encodeURIComponent(proxyId)}`), proxyDump(reference, flags, meshes, cluster)]);
       output.out(flags.output ? structured(flags.output, { istiod: expected, proxy: actual }) : formatComparison(compareDumps(expected, actual)));
     });
