@@ -19,6 +19,7 @@ import { ProxyServer } from './proxy-server.ts';
 
 const DOWNSTREAM_TLS = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
 const HTTP_OPTIONS = 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+const HTTP_INSPECTOR = { name: 'envoy.filters.listener.http_inspector', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.listener.http_inspector.v3.HttpInspector' } };
 
 interface Seen { method: string; url: string; headers: IncomingHttpHeaders; body: string }
 
@@ -32,6 +33,7 @@ let idlePort: number;
 let slowRequestPort: number;
 let http1OnlyPort: number;
 let http2OnlyPort: number;
+let inspectedPort: number;
 let logDir: string;
 const seen: Seen[] = [];
 /** Requests the upstream holds until a test lets them go. */
@@ -92,7 +94,7 @@ beforeAll(async () => {
     stream.end(Buffer.from([0, 0, 0, 0, 0]));
   });
   const [upstreamPort, grpcPort] = [await listen(upstream), await listen(grpcUpstream)];
-  [h2cPort, tlsPort, idlePort, slowRequestPort, http1OnlyPort, http2OnlyPort] = await Promise.all([1, 2, 3, 4, 5, 6].map(() => freePort()));
+  [h2cPort, tlsPort, idlePort, slowRequestPort, http1OnlyPort, http2OnlyPort, inspectedPort] = await Promise.all([1, 2, 3, 4, 5, 6, 7].map(() => freePort()));
   const routes = { name: 'r', virtual_hosts: [{ name: 'svc', domains: ['svc.local', 'svc.local:*'], routes: [
     { match: { prefix: '/direct' }, direct_response: { status: 201, body: { inline_string: 'made here' } } },
     { match: { prefix: '/grpc' }, route: { cluster: 'grpc' } },
@@ -115,6 +117,8 @@ beforeAll(async () => {
         listener('slow-request', slowRequestPort, [hcm('slow', { request_timeout: '0.2s' })]),
         listener('http1-only', http1OnlyPort, [hcm('h1only', { codec_type: 'HTTP1' })]),
         listener('http2-only', http2OnlyPort, [hcm('h2only', { codec_type: 'HTTP2' })]),
+        // As Istio's inbound listeners: http_inspector peeks at the preface, then the codec reads it.
+        listener('inspected', inspectedPort, [hcm('inspected')], { listener_filters: [HTTP_INSPECTOR] }),
         { ...tlsListener, filter_chains: [{ ...tlsListener.filter_chains[0], transport_socket: tls }] },
       ],
       clusters: [
@@ -276,6 +280,14 @@ describe('HTTP/2 downstream', () => {
     slow.destroy();
     expect(headers[':status']).toBe(408);
     expect(counter('http.slow.downstream_rq_overall_timeout')).toBe(1);
+  });
+
+  it('serves h2c behind http_inspector, which peeks at the preface without consuming it', async () => {
+    const session = connect(`http://127.0.0.1:${inspectedPort}`);
+    const res = await request(session, { ':path': '/inspected' });
+    session.close();
+    expect(res.body).toBe('GET /inspected ');
+    expect(counter('http_inspector.http2_found')).toBeGreaterThanOrEqual(1);
   });
 
   it('follows codec_type when it forces a codec', async () => {
