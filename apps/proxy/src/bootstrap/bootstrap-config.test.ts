@@ -40,6 +40,11 @@ static_resources:
       cdsInitialFetchTimeoutMs: 15_000, ldsInitialFetchTimeoutMs: 0,
     });
     expect(bootstrap.node).toMatchObject({ cluster: 'a.ns' });
+    // A worker thread compiles the checked copy without the protos, to the same config.
+    const copy = compileBootstrap(structuredClone(bootstrap.json), { checked: true });
+    expect(copy.ads).toEqual(bootstrap.ads);
+    expect(copy.clusters).toEqual(bootstrap.clusters);
+    expect(copy.json).toEqual(bootstrap.json);
   });
 
   it('names a file it cannot read', () => {

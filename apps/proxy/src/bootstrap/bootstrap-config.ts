@@ -112,9 +112,10 @@ function compileAds(dynamic: JsonObject, clusters: ClusterConfig[], pipes: Map<s
 
 /** Checks a bootstrap object: first against Envoy's schema and the validation rules in its
  *  protos (unknown fields, types, ranges), then against what this proxy implements. Errors
- *  name the field path. */
-export function compileBootstrap(raw: unknown): BootstrapConfig {
-  const json = validate(BOOTSTRAP_TYPE, raw);
+ *  name the field path. `checked`: `raw` is the `json` of a bootstrap compiled before (what a
+ *  worker thread gets), so the first step, the costly one, is skipped. */
+export function compileBootstrap(raw: unknown, options: { checked?: boolean } = {}): BootstrapConfig {
+  const json = options.checked ? asObject(raw, 'Bootstrap') : validate(BOOTSTRAP_TYPE, raw);
   const path = 'Bootstrap';
   onlyFields(json, path, ['node', 'admin', 'static_resources', 'dynamic_resources']);
   let admin: BootstrapConfig['admin'];

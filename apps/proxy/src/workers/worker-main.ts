@@ -15,7 +15,8 @@ if (!port) throw new Error('worker-main runs only as a worker thread');
 let deliver: ((typeUrl: string, resources: JsonObject[], version: string) => Promise<void>) | undefined;
 const reply = (message: FromWorker): void => port.postMessage(message);
 
-const proxy = new ProxyServer(compileBootstrap(data.bootstrap), {
+// The main thread checked this bootstrap against Envoy's protos already: no Root to parse here.
+const proxy = new ProxyServer(compileBootstrap(data.bootstrap, { checked: true }), {
   log: new ConsoleLogger(data.logLevel, `worker ${data.index}`),
   drainTimeMs: data.drainTimeMs,
   concurrency: 1,

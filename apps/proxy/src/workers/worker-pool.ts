@@ -1,3 +1,4 @@
+import { getCompileCacheDir } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { JsonObject } from '@mizzen/filters';
 import type { LogLevel } from '../log/logger.ts';
@@ -29,6 +30,16 @@ export interface WorkerData {
   readonly health: readonly HealthUpdate[];
 }
 
+/** The worker's first code. A worker thread does not inherit the compile cache: when the main
+ *  thread has it on (the mizzen-proxy command turns it on), the worker turns on the same one
+ *  (NODE_COMPILE_CACHE, else the temporary folder's) before its first TypeScript module loads,
+ *  or it would load the type stripper (some 15 MB) to strip again what the cache holds. */
+function workerSource(): string {
+  const main = JSON.stringify(new URL('./worker-main.ts', import.meta.url).href);
+  const enable = getCompileCacheDir() === undefined ? '' : `require('node:module').enableCompileCache();`;
+  return `${enable}import(${main});`;
+}
+
 interface Pending {
   resolve: (reply: { error?: string; stats?: StatEntry[] }) => void;
 }
@@ -42,7 +53,7 @@ class ProxyWorker {
   readonly started: Promise<void>;
 
   constructor(data: WorkerData) {
-    this.worker = new Worker(new URL('./worker-main.ts', import.meta.url), { workerData: data });
+    this.worker = new Worker(workerSource(), { eval: true, workerData: data });
     this.started = new Promise((resolve, reject) => {
       this.worker.once('error', reject);
       this.worker.on('message', (message: FromWorker) => {

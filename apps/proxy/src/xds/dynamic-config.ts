@@ -113,8 +113,9 @@ export class DynamicConfig {
   private async apply(typeUrl: string, received: JsonObject[], version: string): Promise<void> {
     const { clusters, listeners, routes, secrets, stats } = this.targets;
     try {
-      // Envoy's own rules first (required fields, ranges), as Envoy checks before it applies.
-      const resources = received.map((r, i) => {
+      // Envoy's own rules first (required fields, ranges), as Envoy checks before it applies;
+      // a worker gets only what the main thread checked and applied.
+      const resources = this.follower ? received : received.map((r, i) => {
         const problems = validationProblems(typeUrl, r);
         if (problems.length > 0) throw new Error(`resource ${i} (${resourceName(r) || 'unnamed'}): ${problems.join('; ')}`);
         return r;
