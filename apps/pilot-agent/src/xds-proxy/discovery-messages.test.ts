@@ -1,7 +1,7 @@
 import { decode, encode, TypeUrl } from '@mizzen/xds';
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
-import { nameTableReply, peekResponse, readNameTable } from './discovery-messages.ts';
+import { nameTableReply, nameTableRequest, peekResponse, readNameTable } from './discovery-messages.ts';
 
 const table = { '@type': TypeUrl.NameTable, table: { 'web.demo.svc.cluster.local': { ips: ['10.96.0.9'], registry: 'Kubernetes' } } };
 
@@ -26,6 +26,23 @@ describe('discovery messages', () => {
     expect(() => readNameTable(garbage)).toThrow(/^not a DiscoveryResponse: /);
     const cluster = encode(TypeUrl.DiscoveryResponse, { type_url: TypeUrl.NameTable, resources: [{ '@type': TypeUrl.Cluster, name: 'c' }] });
     expect(() => readNameTable(cluster)).toThrow(`resources[0] is a ${TypeUrl.Cluster}, not a NameTable`);
+  });
+
+  it('reads a table as the full codec does: several hosts, every field, empty fields left out', () => {
+    const full = {
+      '@type': TypeUrl.NameTable,
+      table: {
+        'reviews.default.svc.cluster.local': { ips: ['10.96.0.12', '10.96.0.13'], registry: 'Kubernetes', shortname: 'reviews', namespace: 'default' },
+        'db.example.com': { ips: ['192.0.2.7'], registry: 'External', alt_hosts: ['db', 'db.example'] },
+        'empty.local': {},
+      },
+    };
+    const bytes = encode(TypeUrl.DiscoveryResponse, { version_info: 'n2', type_url: TypeUrl.NameTable, nonce: 'z', resources: [full] });
+    expect(readNameTable(bytes)).toEqual((decode(TypeUrl.DiscoveryResponse, bytes).resources as unknown[])[0]);
+    expect(readNameTable(bytes)).toEqual(full);
+    const none = encode(TypeUrl.DiscoveryResponse, { type_url: TypeUrl.NameTable, resources: [{ '@type': TypeUrl.NameTable }] });
+    expect(readNameTable(none)).toEqual({ '@type': TypeUrl.NameTable });
+    expect(decode(TypeUrl.DiscoveryRequest, nameTableRequest())).toEqual({ type_url: TypeUrl.NameTable });
   });
 
   it('writes ACKs and NACKs', () => {
