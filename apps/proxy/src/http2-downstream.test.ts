@@ -59,6 +59,13 @@ beforeAll(async () => {
         // Connection-level fields an HTTP/1.1 upstream may send: none may reach an h2 client.
         res.setHeader('keep-alive', 'timeout=5');
         res.setHeader('x-upstream', 'yes');
+        if (req.url === '/trailers') {
+          // No content-length: chunked, so that trailers can follow the last chunk.
+          res.write('checked body');
+          res.addTrailers({ 'x-checksum': '42' });
+          res.end();
+          return;
+        }
         if (req.url === '/big') {
           // 2 MiB in 64 KiB writes, each after the last drained: back-pressure end to end.
           let left = 32;
@@ -243,6 +250,14 @@ describe('HTTP/2 downstream', () => {
     session.close();
     expect(res.headers[':status']).toBe(200);
     expect(res.trailers).toMatchObject({ 'grpc-status': '0', 'grpc-message': 'fine' });
+  });
+
+  it('passes the trailers of a chunked HTTP/1.1 upstream response to the client', async () => {
+    const session = h2c();
+    const res = await request(session, { ':path': '/trailers' });
+    session.close();
+    expect(res.body).toBe('checked body');
+    expect(res.trailers).toMatchObject({ 'x-checksum': '42' });
   });
 
   it('speaks h2 over TLS when ALPN picks it', async () => {
