@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { writeAccessLogs } from '../../access-log/access-log-config.ts';
-import type { UpstreamHost } from '../../cluster-manager.ts';
+import { StreamRecord } from '../../access-log/stream-info.ts';
 import type { Socket } from 'node:net';
 import { getHeader, hasToken, removeHeader, setHeader, type HeaderList } from '../../http1/headers.ts';
 import type { RequestHead } from '../../http1/http-head.ts';
@@ -46,7 +46,7 @@ export interface StreamOwner {
 }
 
 /** One request/response exchange, on an HTTP/1.1 connection or an HTTP/2 stream, driven through the HTTP filters. */
-export class ActiveStream implements HttpStream {
+export class ActiveStream extends StreamRecord implements HttpStream {
   readonly request: RequestHead;
   readonly authority: string;
   readonly route: RouteEntry | undefined;
@@ -55,20 +55,7 @@ export class ActiveStream implements HttpStream {
   private readonly upgradeRefused: boolean;
   /** A path normalization that answers instead of forwarding (400, or a redirect). */
   private readonly pathVerdict: PathVerdict | undefined;
-  readonly startTime = performance.now();
-  // StreamInfo, for access logs; times are taken only when a log is configured.
-  requestEndTime = 0;
-  responseStartTime = 0;
-  endTime = 0;
-  responseFlags = 0;
-  responseCode = 0;
-  responseCodeDetails: string | undefined = undefined;
-  bytesReceived = 0;
-  bytesSent = 0;
-  upstreamHost: UpstreamHost | undefined = undefined;
-  upstreamCluster: string | undefined = undefined;
-  upstreamSocket: Socket | undefined = undefined;
-  upstreamTransportFailureReason: string | undefined = undefined;
+  // The StreamInfo fields for access logs are StreamRecord's; times are taken only when a log is configured.
   responseHeaders: HeaderList | undefined = undefined;
   responseStarted = false;
   responseComplete = false;
@@ -88,6 +75,7 @@ export class ActiveStream implements HttpStream {
   private requestTimer: NodeJS.Timeout | undefined = undefined;
 
   constructor(owner: StreamOwner, config: ConnectionManagerConfig, request: RequestHead) {
+    super();
     this.owner = owner;
     this.config = config;
     this.request = request;
