@@ -224,6 +224,19 @@ describe('HTTP/2 downstream', () => {
     expect(length).toBe(32 * 65536);
   });
 
+  it('answers Expect: 100-continue itself', async () => {
+    const session = h2c();
+    const stream = session.request({ ':authority': 'svc.local', ':method': 'POST', ':path': '/expect', expect: '100-continue' });
+    await once(stream, 'continue');
+    stream.end('after continue');
+    let body = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (d: string) => (body += d));
+    await once(stream, 'end');
+    session.close();
+    expect(body).toBe('POST /expect after continue');
+  });
+
   it('answers local replies on the stream: direct responses and 404 for no route', async () => {
     const session = h2c();
     const direct = await request(session, { ':path': '/direct' });
@@ -287,6 +300,13 @@ describe('HTTP/2 downstream', () => {
     expect(held.headers[':status']).toBe(408);
     expect(held.body).toBe('stream timeout');
     expect(await logLines('idle')).toContain('/hold/idle HTTP/2 408 SI');
+    // The same timeout on an HTTP/1.1 stream.
+    const client = new RawHttpClient(idlePort);
+    await client.send('GET /hold/idle-h1 HTTP/1.1\r\nHost: svc.local\r\n\r\n');
+    const [h1] = await client.waitFor(1);
+    client.close();
+    expect(h1.status).toBe(408);
+    expect(h1.body.toString()).toBe('stream timeout');
     const slow = connect(`http://127.0.0.1:${slowRequestPort}`);
     // A body that never ends.
     const stream = slow.request({ ':authority': 'svc.local', ':method': 'POST', ':path': '/slow-body' });
