@@ -15,54 +15,13 @@ import { parseArgs } from 'node:util';
 import { MemoryConfigStore, type KubeObject } from '@mizzen/config';
 import { packAny, TypeUrl, type JsonObject } from '@mizzen/xds';
 import { DiscoveryServer } from '../apps/istiod/src/xds/discovery-server.ts';
+import { mesh, proxyNode } from './istiod-mesh.ts';
 
 const { values } = parseArgs({ options: { services: { type: 'string', default: '1000' }, proxies: { type: 'string', default: '100' } } });
 const serviceCount = Number(values.services);
 const proxyCount = Number(values.proxies);
-const namespaces = 10;
-
-function mesh(changedPod?: string, vsTimeout = '5s'): KubeObject[] {
-  const objects: KubeObject[] = [];
-  for (let s = 0; s < serviceCount; s++) {
-    const name = `svc-${s}`;
-    const namespace = `ns-${s % namespaces}`;
-    objects.push({
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name, namespace },
-      spec: { clusterIP: `10.96.${Math.floor(s / 250)}.${(s % 250) + 1}`, selector: { app: name }, ports: [{ name: 'http', port: 8000 + (s % 50), targetPort: 8080 }] },
-    });
-    for (let p = 0; p < 5; p++) {
-      const podName = `${name}-${p}`;
-      const ip = changedPod === podName ? '10.250.0.1' : `10.${100 + p}.${Math.floor(s / 250)}.${(s % 250) + 1}`;
-      objects.push({
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: podName, namespace, labels: { app: name, version: p % 2 === 0 ? 'v1' : 'v2' } },
-        spec: { containers: [{ name: 'app', ports: [{ containerPort: 8080 }] }] },
-        status: { podIP: ip },
-      });
-    }
-    if (s % 10 === 0) {
-      objects.push({
-        apiVersion: 'networking.istio.io/v1',
-        kind: 'DestinationRule',
-        metadata: { name, namespace },
-        spec: { host: name, subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v2', labels: { version: 'v2' } }] },
-      });
-      objects.push({
-        apiVersion: 'networking.istio.io/v1',
-        kind: 'VirtualService',
-        metadata: { name, namespace },
-        spec: { hosts: [name], http: [{ timeout: vsTimeout, route: [{ destination: { host: name, subset: 'v1' }, weight: 90 }, { destination: { host: name, subset: 'v2' }, weight: 10 }] }] },
-      });
-    }
-  }
-  return objects;
-}
-
 const store = new MemoryConfigStore();
-store.replaceAll(mesh());
+store.replaceAll(mesh(serviceCount));
 // Pushes are triggered by hand below, so that each is timed alone.
 const discovery = new DiscoveryServer(store, { log: () => {}, debounceMs: 600_000 });
 
@@ -111,13 +70,8 @@ let bytes = encodedBytes;
 let before = pushes;
 const edsNames = discovery.pushContext.registry.services.flatMap((s) => [`outbound|${s.ports[0].port}||${s.hostname}`]);
 for (let i = 0; i < proxyCount; i++) {
-  const s = i % serviceCount;
   const id = `stream-${i}`;
-  discovery.onStreamOpen({
-    id,
-    peer: '127.0.0.1',
-    node: { id: `sidecar~10.${100 + (i % 5)}.${Math.floor(s / 250)}.${(s % 250) + 1}~svc-${s}-${i % 5}.ns-${s % namespaces}~ns-${s % namespaces}.svc.cluster.local`, metadata: { LABELS: { app: `svc-${s}` } } },
-  });
+  discovery.onStreamOpen({ id, peer: '127.0.0.1', node: proxyNode(i, serviceCount) });
   discovery.onSubscribe(id, TypeUrl.Cluster, []);
   discovery.onSubscribe(id, TypeUrl.ClusterLoadAssignment, edsNames);
   discovery.onSubscribe(id, TypeUrl.Listener, []);
@@ -137,7 +91,7 @@ async function pushAfter(label: string, objects: KubeObject[]): Promise<void> {
 }
 
 // One pod moves: every proxy gets EDS again (one assignment differs).
-await pushAfter('push after endpoint change', mesh('svc-3-1'));
+await pushAfter('push after endpoint change', mesh(serviceCount, 'svc-3-1'));
 // Every VirtualService's timeout changes: RDS for every proxy.
-await pushAfter('push after VS change', mesh('svc-3-1', '6s'));
+await pushAfter('push after VS change', mesh(serviceCount, 'svc-3-1', '6s'));
 discovery.close();

@@ -12,7 +12,7 @@ import { PushQueue } from './push-queue.ts';
 import { grpcGenerators } from '../proxyless/grpc-generators.ts';
 import { isProxylessGrpc } from '../proxyless/grpc-node.ts';
 import { rds } from './rds.ts';
-import { resourceDigest, responseDigest } from './resource-digest.ts';
+import { interned, resourceDigest, responseDigest } from './resource-digest.ts';
 import { sds } from './sds.ts';
 
 // NDS: the name table for the agent's DNS proxy, asked for on the proxy's own stream. SDS: the
@@ -363,7 +363,7 @@ export class DiscoveryServer {
 
   #generate(connection: Connection, generator: Generator, names: string[]): JsonObject[] | undefined {
     try {
-      return generator.generate(this.#push, connection.proxy as Proxy, names);
+      return interned(this.#push, generator.generate(this.#push, connection.proxy as Proxy, names));
     } catch (error) {
       // A generator bug must not take down istiod or the other proxies.
       this.#log(`xds: building ${generator.shortName} for ${connection.proxy?.id} failed: ${(error as Error).stack ?? error}`);

@@ -22,3 +22,27 @@ export function responseDigest(resources: readonly JsonObject[]): string {
   for (const resource of resources) hash.update(resourceDigest(resource));
   return hash.digest('base64');
 }
+
+/**
+ * Resources of equal content made one object, per push. Generators build a proxy's listeners
+ * and inbound clusters for that proxy, yet many proxies get the same ones; replacing each by
+ * the first object of equal content lets the ADS server encode it once for all of them. The
+ * digest this costs is taken anyway, to tell what changed. Keyed by the push context, so a
+ * table lives as long as its push.
+ */
+const internedByPush = new WeakMap<object, Map<string, JsonObject>>();
+
+export function interned(push: object, resources: JsonObject[]): JsonObject[] {
+  let table = internedByPush.get(push);
+  if (!table) {
+    table = new Map();
+    internedByPush.set(push, table);
+  }
+  return resources.map((resource) => {
+    const digest = resourceDigest(resource);
+    const known = table.get(digest);
+    if (known) return known;
+    table.set(digest, resource);
+    return resource;
+  });
+}

@@ -23,8 +23,25 @@ export function serializeRequest(request: DiscoveryRequest): Buffer {
   return Buffer.from(encode(TypeUrl.DiscoveryRequest, request));
 }
 
+/** Most requests are ACKs that repeat every name subscribed to (a thousand EDS clusters, say):
+ *  those are read straight from the protobuf message. A request with a node (the first of a
+ *  stream) or an error (a NACK) goes through the full JSON mapping, for its Struct and Status. */
 export function deserializeRequest(bytes: Buffer): DiscoveryRequest {
-  return decode(TypeUrl.DiscoveryRequest, bytes) as DiscoveryRequest;
+  const messageType = lookupMessage(TypeUrl.DiscoveryRequest);
+  type Fields = { version_info?: string; node?: unknown; resource_names?: string[]; type_url?: string; response_nonce?: string; error_detail?: unknown };
+  let message: Fields;
+  try {
+    message = messageType.decode(bytes) as unknown as Fields;
+  } catch {
+    return decode(TypeUrl.DiscoveryRequest, bytes) as DiscoveryRequest; // throws, naming the message
+  }
+  if (message.node || message.error_detail) return decode(TypeUrl.DiscoveryRequest, bytes) as DiscoveryRequest;
+  const request: DiscoveryRequest = {};
+  if (message.version_info) request.version_info = message.version_info;
+  if (message.resource_names?.length) request.resource_names = message.resource_names;
+  if (message.type_url) request.type_url = message.type_url;
+  if (message.response_nonce) request.response_nonce = message.response_nonce;
+  return request;
 }
 
 export function serializeResponse(response: WireResponse): Buffer {

@@ -34,10 +34,13 @@ export function emptyServerStreamState(): ServerStreamState {
   return { types: {} };
 }
 
+/** Whether two name lists hold the same names. A client repeats its names in the same order
+ *  with every ACK, so that is checked first, without sorting. */
 function sameNames(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
-  const sorted = [...b].sort();
-  return [...a].sort().every((name, i) => name === sorted[i]);
+  if (a.every((name, i) => name === b[i])) return true;
+  const names = new Set(a);
+  return names.size === new Set(b).size && b.every((name) => names.has(name));
 }
 
 function withType(state: ServerStreamState, typeUrl: string, next: ServerTypeState): ServerStreamState {
