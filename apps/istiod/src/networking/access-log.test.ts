@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { loadDocuments, MemoryConfigStore, type KubeObject } from '@mizzen/config';
 import { ISTIO_DEFAULT_FORMAT } from '@mizzen/filters';
 import { normalize } from '@mizzen/xds';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildPushContext } from '../model/push-context.ts';
 import { lds } from '../xds/lds.ts';
 import { accessLogFromConfigMap, type MeshAccessLog } from './access-log.ts';
-import { podProxy, routerProxy } from './test-fixtures.ts';
+import { codecLoadTimeout, loadEnvoyCodec, podProxy, routerProxy } from './test-fixtures.ts';
 import type { JsonObject } from './envoy-json.ts';
 
 const labels = { app: 'reviews', version: 'v2' };
@@ -39,6 +39,8 @@ function terminalConfigs(listeners: JsonObject[]): JsonObject[] {
 function configMap(mesh: unknown): KubeObject {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh } };
 }
+
+beforeAll(loadEnvoyCodec, codecLoadTimeout);
 
 describe('access logs from the mesh config', () => {
   it('logs every connection manager and tcp_proxy of a sidecar to the file, in Istio text format', () => {

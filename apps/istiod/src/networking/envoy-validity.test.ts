@@ -1,5 +1,5 @@
 import { normalize } from '@mizzen/xds';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { InterceptionMode } from '../model/proxy.ts';
 import { buildClusters } from './cluster-builder.ts';
 import { buildEndpoints } from './endpoint-builder.ts';
@@ -7,7 +7,9 @@ import { buildRoutes } from './http-route.ts';
 import { buildListeners } from './listener-builder.ts';
 import { buildGatewayListeners, buildGatewayRoutes } from './gateway-builder.ts';
 import { buildGatewaySecrets } from './gateway-secrets.ts';
-import { bookinfoPush, podProxy, routerProxy } from './test-fixtures.ts';
+import { bookinfoPush, codecLoadTimeout, loadEnvoyCodec, podProxy, routerProxy } from './test-fixtures.ts';
+
+beforeAll(loadEnvoyCodec, codecLoadTimeout);
 
 // Real Envoy clients must accept what istiod sends: every generated resource goes through the
 // codec's proto3 JSON check and comes back unchanged (it is already in canonical form).
@@ -37,6 +39,9 @@ describe('generated resources', () => {
     ),
     ['traffic-policy', ['traffic-policy.yaml', 'virtual-service-ratings-test-abort.yaml']],
     ['mongodb-tcp', ['mongodb-tcp.yaml']],
+    ['mongodb-subnets', ['mongodb-subnets.yaml']],
+    ['tls-routes', ['tls-routes.yaml']],
+    ['inbound-protocols', ['inbound-protocols.yaml']],
     ['service-entries', ['service-entries.yaml']],
     ['sidecar-scoping', ['sidecar-scoping.yaml']],
     ['sniffing', ['sniffing.yaml']],

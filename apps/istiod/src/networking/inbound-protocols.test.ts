@@ -1,8 +1,8 @@
 import { normalize } from '@mizzen/xds';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildClusters } from './cluster-builder.ts';
 import { buildListeners } from './listener-builder.ts';
-import { bookinfoPush, expectGolden, podProxy, routerProxy } from './test-fixtures.ts';
+import { bookinfoPush, codecLoadTimeout, expectGolden, loadEnvoyCodec, podProxy, routerProxy } from './test-fixtures.ts';
 import type { JsonObject } from './envoy-json.ts';
 
 interface Chain {
@@ -23,6 +23,8 @@ function protocolOptions(cluster: JsonObject | undefined): unknown {
   const { '@type': _type, ...rest } = options?.['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'] ?? {};
   return options ? rest : undefined;
 }
+
+beforeAll(loadEnvoyCodec, codecLoadTimeout);
 
 describe('inbound ports by protocol', () => {
   const push = bookinfoPush('inbound-protocols.yaml');

@@ -17,7 +17,7 @@ import {
 import { appliesToSidecar } from '../model/virtual-services.ts';
 import { accessLogField, type MeshAccessLog } from './access-log.ts';
 import { inboundRouteConfiguration } from './http-route.ts';
-import { tcpProxyTarget, tlsRouteChains } from './tcp-route.ts';
+import { tcpProxyTarget, tcpRouteChains, tlsRouteChains } from './tcp-route.ts';
 import { corsFilterName, faultFilterName, injectsFaults, setsCors } from './virtual-service-route.ts';
 
 export const virtualOutboundPort = 15001;
@@ -152,9 +152,10 @@ function uncapturedListeners(push: PushContext, proxy: Proxy): JsonObject[] {
   return listeners;
 }
 
-/** The chains of a TCP service port: to the service (or where its VirtualService's tcp route
- *  sends it), or for a TLS port that a VirtualService routes by SNI, a chain per `tls` match. As
- *  in Istio, a connection whose SNI no route names then matches no chain and is closed. */
+/** The chains of a TCP service port: where its VirtualService's tcp routes send it (by
+ *  destination subnet, then the rest), or for a TLS port that a VirtualService routes by SNI, a
+ *  chain per `tls` match. As in Istio, a connection whose SNI no route names then matches no
+ *  chain and is closed. */
 function tcpServiceChains(push: PushContext, proxy: Proxy, service: MeshService, port: number): JsonObject[] {
   const ctx = { push, proxy, port };
   const protocol = service.ports.find((p) => p.port === port)?.protocol;
@@ -162,7 +163,12 @@ function tcpServiceChains(push: PushContext, proxy: Proxy, service: MeshService,
   if (tls.length > 0) {
     return tls.map(({ match, target }) => ({ filter_chain_match: match, ...tcpChain(statPrefixOf(target, port), target, push.accessLog) }));
   }
-  return [tcpChain(outboundClusterName(port, service.hostname), tcpProxyTarget(service, ctx), push.accessLog)];
+  const cluster = outboundClusterName(port, service.hostname);
+  return tcpRouteChains(service, ctx).map(({ match, target }) => {
+    // The chain for every connection keeps the service's cluster as its stat prefix.
+    const chain = tcpChain(match ? statPrefixOf(target, port) : cluster, target, push.accessLog);
+    return match ? { filter_chain_match: match, ...chain } : chain;
+  });
 }
 
 /** The cluster a tcp_proxy names, or for weighted clusters the port. */

@@ -1,15 +1,17 @@
 import { normalize } from '@mizzen/xds';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildClusters } from './cluster-builder.ts';
 import { buildEndpoints } from './endpoint-builder.ts';
 import { buildGatewayListeners, buildGatewayRoutes } from './gateway-builder.ts';
-import { bookinfoPush, expectGolden, podProxy, routerProxy } from './test-fixtures.ts';
+import { bookinfoPush, codecLoadTimeout, expectGolden, loadEnvoyCodec, podProxy, routerProxy } from './test-fixtures.ts';
 import type { JsonObject } from './envoy-json.ts';
 
 interface Chain {
   filter_chain_match: { server_names: string[] };
   filters: { name: string; typed_config: { cluster: string; stat_prefix: string } }[];
 }
+
+beforeAll(loadEnvoyCodec, codecLoadTimeout);
 
 describe('AUTO_PASSTHROUGH gateways', () => {
   const gateway = routerProxy('istio-ingressgateway-1', '10.244.0.2', { istio: 'ingressgateway' });

@@ -1,6 +1,6 @@
-// A VirtualService's TCP routes, for the tcp_proxy of a TCP service port: the first route whose
-// match applies on this port decides the destination, or the weighted destinations. Its TLS
-// routes, for a TLS service port: a destination per SNI match.
+// A VirtualService's TCP routes, for the tcp_proxy of a TCP service port: a destination per
+// destination-subnet match, and the first route that applies to every connection for the rest.
+// Its TLS routes, for a TLS service port: a destination per SNI match.
 import type { L4MatchAttributes, TCPRoute } from '@mizzen/config';
 import type { MeshService } from '../model/service.ts';
 import { selectorMatches } from '../model/service.ts';
@@ -8,14 +8,39 @@ import { virtualServiceFor } from '../model/virtual-services.ts';
 import { outboundClusterName, type JsonObject } from './envoy-json.ts';
 import { clusterFor, matchesGateway, type RouteContext } from './virtual-service-route.ts';
 
-/** The tcp_proxy fields that say where a connection to a service port goes: `cluster`, or
- *  `weighted_clusters` when a VirtualService splits it. (Istio adds a `source_ip` hash_policy
- *  when the DestinationRule hashes by source IP; the proxy's tcp_proxy does not take it yet.) */
-export function tcpProxyTarget(service: MeshService, ctx: RouteContext): JsonObject {
+/** Where the connections to a TCP service port go, as Istio builds its chains from the tcp
+ *  routes of the VirtualService that routes it, in order: a route whose applying match names
+ *  destination subnets gets a chain for them (`prefix_ranges`); the first route that applies
+ *  without them (or has no match) takes every other connection and ends the list; without one,
+ *  the service's own cluster does. Targets are `cluster` or `weighted_clusters`. (Istio adds a
+ *  `source_ip` hash_policy when the DestinationRule hashes by source IP; the proxy's tcp_proxy
+ *  does not take it yet.) */
+export function tcpRouteChains(service: MeshService, ctx: RouteContext): { match?: JsonObject; target: JsonObject }[] {
   const vs = virtualServiceFor(ctx.push.virtualServices, ctx.proxy, service.hostname, 'tcp');
-  const route = vs?.spec.tcp?.find((r) => routeApplies(r, vs.metadata.namespace ?? 'default', ctx));
-  const target = vs && route ? routeTarget(route, vs.metadata.namespace ?? 'default', ctx) : undefined;
-  return target ?? { cluster: outboundClusterName(ctx.port, service.hostname) };
+  const namespace = vs?.metadata.namespace ?? 'default';
+  const chains: { match?: JsonObject; target: JsonObject }[] = [];
+  const seen = new Set<string>();
+  for (const route of vs?.spec.tcp ?? []) {
+    const applying = route.match?.length ? route.match.filter((m) => l4MatchApplies(m, namespace, ctx)) : [{}];
+    if (applying.length === 0) continue;
+    const target = routeTarget(route, namespace, ctx);
+    if (!target) continue;
+    if (applying.some((m: L4MatchAttributes) => !m.destinationSubnets?.length)) return [...chains, { target }];
+    const ranges = applying.flatMap((m) => m.destinationSubnets ?? []).map(cidrRange);
+    const key = JSON.stringify(ranges);
+    // Envoy refuses two chains with one match; the first route keeps it.
+    if (seen.has(key)) continue;
+    seen.add(key);
+    chains.push({ match: { prefix_ranges: ranges }, target });
+  }
+  return [...chains, { target: { cluster: outboundClusterName(ctx.port, service.hostname) } }];
+}
+
+/** Where a connection to a TCP service port goes when nothing but the port tells it apart (a
+ *  sniffed port's TCP): the chain of `tcpRouteChains` that matches every connection. */
+export function tcpProxyTarget(service: MeshService, ctx: RouteContext): JsonObject {
+  const chains = tcpRouteChains(service, ctx);
+  return chains[chains.length - 1].target;
 }
 
 /** A runtime match of a TLS route (SNI names, destination subnets) and its tcp_proxy target. */
@@ -67,7 +92,7 @@ export function l4MatchApplies(match: L4MatchAttributes, vsNamespace: string, ct
   if (match.port !== undefined && match.port !== ctx.port) return false;
   if (match.sourceLabels && !selectorMatches(match.sourceLabels, ctx.proxy.labels)) return false;
   if (match.sourceNamespace !== undefined && match.sourceNamespace !== ctx.proxy.namespace) return false;
-  // destinationSubnets is not checked yet: every connection on this service port matches it.
+  // destinationSubnets is a runtime match: the filter chain checks it.
   return matchesGateway(match.gateways, vsNamespace, ctx);
 }
 

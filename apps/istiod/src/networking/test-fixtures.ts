@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadDocuments, MemoryConfigStore } from '@mizzen/config';
+import { normalize } from '@mizzen/xds';
 import { expect } from 'vitest';
 import { parseProxyNode, type InterceptionMode, type Proxy } from '../model/proxy.ts';
 import { buildPushContext, type PushContext } from '../model/push-context.ts';
@@ -42,3 +43,12 @@ export function expectGolden(name: string, actual: unknown): void {
   if (process.env.UPDATE_GOLDEN === '1') writeFileSync(url, text);
   expect(text).toBe(readFileSync(url, 'utf8'));
 }
+
+/** Loads Envoy's protos for the JSON codec once, outside any one test's time limit: the first
+ *  `normalize` of a run reads the whole proto tree, which takes seconds on a loaded machine. */
+export function loadEnvoyCodec(): void {
+  normalize('envoy.config.cluster.v3.Cluster', { name: 'warm-up' });
+}
+
+/** The time loadEnvoyCodec may take. */
+export const codecLoadTimeout = 60_000;

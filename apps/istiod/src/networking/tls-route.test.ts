@@ -1,13 +1,15 @@
 import { normalize } from '@mizzen/xds';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildListeners } from './listener-builder.ts';
-import { bookinfoPush, expectGolden, podProxy } from './test-fixtures.ts';
+import { bookinfoPush, codecLoadTimeout, expectGolden, loadEnvoyCodec, podProxy } from './test-fixtures.ts';
 import type { JsonObject } from './envoy-json.ts';
 
 interface Chain {
   filter_chain_match?: Record<string, unknown>;
   filters: { typed_config: JsonObject }[];
 }
+
+beforeAll(loadEnvoyCodec, codecLoadTimeout);
 
 describe('TLS routes on sidecars', () => {
   const push = bookinfoPush('tls-routes.yaml');

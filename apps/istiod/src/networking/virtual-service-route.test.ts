@@ -1,9 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildListeners } from './listener-builder.ts';
 import { normalize } from '@mizzen/xds';
 import { buildRoutes } from './http-route.ts';
 import { retryPolicy } from './virtual-service-route.ts';
-import { bookinfoPush, expectGolden, podProxy } from './test-fixtures.ts';
+import { bookinfoPush, codecLoadTimeout, expectGolden, loadEnvoyCodec, podProxy } from './test-fixtures.ts';
 
 // Istio's Bookinfo routing tasks, each as the route configuration 9080 of the proxy that calls
 // the routed service: productpage calls reviews, reviews calls ratings.
@@ -28,6 +28,8 @@ function routesOf(files: string[], proxy = productpage, host = 'reviews.default.
   if (!virtualHost) throw new Error(`no virtual host ${host}`);
   return virtualHost.routes;
 }
+
+beforeAll(loadEnvoyCodec, codecLoadTimeout);
 
 describe('Bookinfo routing tasks', () => {
   it.each([
