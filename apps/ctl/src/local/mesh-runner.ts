@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
 import { appendFile } from 'node:fs/promises';
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, parse, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -198,10 +198,14 @@ export async function upMesh(options: UpOptions, started: (record: MeshRecord, p
     start({ role: 'istiod', log: join(paths.logs, 'istiod.log') }, [join(binDir, 'istiod'), '--config-dir', paths.config, '--config-dir', paths.pods, '--xds-address', `${gateway}:${xdsPort}`, '--http-address', `${gateway}:${istiodHttpPort}`], { ...baseEnv(), ...cacheEnv(0) });
     // While istiod starts: fill the compile caches the pods' processes will read.
     const node = view(join(binDir, 'node'));
-    const warmed = (uid: number, modules: string[]): Promise<void> =>
-      warmUp(asUser(uid === 0 ? undefined : { uid, gid: uid }, warmUpArgv(node, modules.map((m) => view(join(repository, m))))), { ...baseEnv(), ...cacheEnv(uid) }).then((failure) => {
-        if (failure) options.progress(`warning: warming the compile cache of uid ${uid}: ${failure}`);
-      });
+    // A cache an earlier mesh filled needs no warming (a module changed since is compiled by
+    // the first process that loads it).
+    const warmed = async (uid: number, modules: string[]): Promise<void> => {
+      const env = { ...baseEnv(), ...cacheEnv(uid) };
+      if (!isEmptyDir(env.NODE_COMPILE_CACHE!)) return;
+      const failure = await warmUp(asUser(uid === 0 ? undefined : { uid, gid: uid }, warmUpArgv(node, modules.map((m) => view(join(repository, m))))), env);
+      if (failure) options.progress(`warning: warming the compile cache of uid ${uid}: ${failure}`);
+    };
     const initsWarm = warmed(0, initModules);
     const sidecarsWarm = warmed(proxyUid, sidecarModules);
 
@@ -467,6 +471,10 @@ function appProbes(pod: PodPlan, container: PodPlan['containers'][number], netns
     progress(`warning: ${(error as Error).message}; the container runs without its probes`);
     return {};
   }
+}
+
+function isEmptyDir(dir: string): boolean {
+  return readdirSync(dir).length === 0;
 }
 
 /** Stops a container's process group (the kubelet's kill before a restart). */
