@@ -90,6 +90,7 @@ beforeAll(async () => {
     { match: { prefix: '/few' }, route: { cluster: 'few' } },
     { match: { prefix: '/guarded' }, route: { cluster: 'guarded' } },
     { match: { prefix: '/idle' }, route: { cluster: 'idle' } },
+    { match: { prefix: '/aged' }, route: { cluster: 'aged' } },
     { match: { prefix: '/dead' }, route: { cluster: 'dead' } },
     { match: { prefix: '/slow' }, route: { cluster: 'h2c', retry_policy: { retry_on: 'reset', num_retries: 3, per_try_timeout: '0.2s', retry_back_off: { base_interval: '0.001s' } } } },
     { match: { prefix: '/ping' }, route: { cluster: 'pinged' } },
@@ -105,6 +106,7 @@ beforeAll(async () => {
         staticCluster('guarded', [{ port: plainPort }], { ...h2Options(), circuit_breakers: { thresholds: [{ max_requests: 2, max_connections: 1 }] } }),
         staticCluster('idle', [{ port: limitedPort }], h2Options({}, { idle_timeout: '0.05s' })),
         staticCluster('dead', [{ port: deadPort }], h2Options()),
+        staticCluster('aged', [{ port: plainPort }], h2Options({}, { max_connection_duration: '0.05s' })),
         staticCluster('auto-h2', [{ port: securePort }], auto),
         staticCluster('auto-h1', [{ port: http1OnlyPort }], auto),
         staticCluster('pinged', [{ port: limitedPort }], h2Options({ connection_keepalive: { interval: '0.05s', timeout: '1s' } })),
@@ -237,6 +239,20 @@ describe('HTTP/2 upstreams', () => {
     expect((await get('/idle')).status).toBe(200);
     await once(session as Http2Session, 'close');
     expect(counter('cluster.idle.upstream_cx_idle_timeout')).toBe(1);
+  });
+
+  it('retires a session older than max_connection_duration', async () => {
+    let session: Http2Session | undefined;
+    plain.handler = (stream, _headers, s) => {
+      session = s;
+      stream.respond({ ':status': 200 });
+      stream.end();
+    };
+    const before = plain.sessions;
+    expect((await get('/aged/1')).status).toBe(200);
+    await once(session as Http2Session, 'close');
+    expect((await get('/aged/2')).status).toBe(200);
+    expect(plain.sessions - before).toBe(2);
   });
 
   it('answers 503 UF when no session can be made', async () => {

@@ -14,11 +14,11 @@ function cluster(options: object, extra: object = {}) {
 describe('HttpProtocolOptions', () => {
   it('reads what Istio sends: explicit HTTP/2 with limits, and the client protocol for sniffed ports', () => {
     const h2 = cluster({
-      explicit_http_config: { http2_protocol_options: { max_concurrent_streams: 100, connection_keepalive: { interval: '30s', timeout: '10s' } } },
+      explicit_http_config: { http2_protocol_options: { max_concurrent_streams: 100, hpack_table_size: 0, connection_keepalive: { interval: '30s', timeout: '10s' } } },
       common_http_protocol_options: { idle_timeout: '60s', max_requests_per_connection: 10, max_connection_duration: '300s' },
     }).protocolOptions;
     expect(h2).toMatchObject({ protocol: 'HTTP/2', idleTimeoutMs: 60_000, maxRequestsPerConnection: 10, maxConnectionDurationMs: 300_000 });
-    expect(h2.http2).toMatchObject({ maxConcurrentStreams: 100, keepaliveIntervalMs: 30_000, keepaliveTimeoutMs: 10_000 });
+    expect(h2.http2).toMatchObject({ maxConcurrentStreams: 100, hpackTableSize: 0, keepaliveIntervalMs: 30_000, keepaliveTimeoutMs: 10_000 });
     expect(cluster({ use_downstream_protocol_config: { http_protocol_options: {}, http2_protocol_options: {} } }).protocolOptions.protocol).toBe('downstream');
     expect(cluster({ explicit_http_config: { http_protocol_options: {} } }).protocolOptions.protocol).toBe('HTTP/1.1');
     expect(cluster({ auto_config: {} }).protocolOptions.protocol).toBe('auto');

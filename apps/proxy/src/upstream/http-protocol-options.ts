@@ -12,6 +12,8 @@ export interface Http2Settings {
   readonly maxConcurrentStreams: number;
   readonly initialStreamWindowSize: number | undefined;
   readonly initialConnectionWindowSize: number | undefined;
+  /** hpack_table_size: the header compression table this side keeps for the peer's headers. */
+  readonly hpackTableSize: number | undefined;
   /** connection_keepalive: a PING every interval, the session closed when none comes back in time. */
   readonly keepaliveIntervalMs: number;
   readonly keepaliveTimeoutMs: number;
@@ -34,7 +36,7 @@ const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
 const DEFAULT_MAX_CONCURRENT_STREAMS = 2_147_483_647;
 const DEFAULT_HTTP2: Http2Settings = {
   maxConcurrentStreams: DEFAULT_MAX_CONCURRENT_STREAMS, initialStreamWindowSize: undefined, initialConnectionWindowSize: undefined,
-  keepaliveIntervalMs: 0, keepaliveTimeoutMs: 0,
+  hpackTableSize: undefined, keepaliveIntervalMs: 0, keepaliveTimeoutMs: 0,
 };
 export const DEFAULT_PROTOCOL_OPTIONS: HttpProtocolOptions = {
   protocol: 'HTTP/1.1', idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS, maxRequestsPerConnection: 0, maxConnectionDurationMs: 0, http2: DEFAULT_HTTP2,
@@ -59,11 +61,11 @@ function compileHttp2(value: unknown, path: string): Http2Settings {
     keepaliveTimeoutMs = optionalDurationMs(keepalive, 'timeout', kpath) ?? 0;
     if (keepaliveTimeoutMs === 0) throw new ConfigError(`${kpath}.timeout`, 'required');
   }
-  // hpack_table_size only tunes compression; node's default table is used.
   return {
     maxConcurrentStreams: optionalInteger(o, 'max_concurrent_streams', path, 1, DEFAULT_MAX_CONCURRENT_STREAMS) ?? DEFAULT_MAX_CONCURRENT_STREAMS,
     initialStreamWindowSize: optionalInteger(o, 'initial_stream_window_size', path, 65_535, DEFAULT_MAX_CONCURRENT_STREAMS),
     initialConnectionWindowSize: optionalInteger(o, 'initial_connection_window_size', path, 65_535, DEFAULT_MAX_CONCURRENT_STREAMS),
+    hpackTableSize: optionalInteger(o, 'hpack_table_size', path, 0, 0xffffffff),
     keepaliveIntervalMs,
     keepaliveTimeoutMs,
   };

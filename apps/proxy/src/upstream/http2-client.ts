@@ -251,6 +251,7 @@ export class Http2Client implements ConnectionHandler {
       settings: {
         enablePush: false,
         ...(settings.initialStreamWindowSize !== undefined && { initialWindowSize: settings.initialStreamWindowSize }),
+        ...(settings.hpackTableSize !== undefined && { headerTableSize: settings.hpackTableSize }),
       },
     });
     this.session = session;
@@ -357,13 +358,6 @@ export class Http2Client implements ConnectionHandler {
     const session = this.session;
     if (session && !session.destroyed) session.close();
     else this.connection.socket.destroy();
-  }
-
-  /** Closes at once, open streams included. */
-  destroy(): void {
-    this.draining = true;
-    if (this.session && !this.session.destroyed) this.session.destroy();
-    this.connection.socket.destroy();
   }
 
   private connectFailed(reason: string): void {
