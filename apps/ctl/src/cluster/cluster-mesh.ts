@@ -3,7 +3,7 @@ import { listMeshIds, loadRecord, meshPaths } from '../local/mesh-state.ts';
 import { findClusterPod, listClusterPods, type ClusterPod } from './cluster-pods.ts';
 import { chooseCluster, type Cluster, type ClusterFlags, type Surroundings } from './kube-connection.ts';
 import { kubeGet } from './kube-get.ts';
-import { portForwardGet } from './port-forward.ts';
+import { portForwardRequest } from './port-forward.ts';
 
 /** The sidecar's admin API, on the pod's loopback. */
 export const proxyAdminPort = 15000;
@@ -52,13 +52,20 @@ export function clusterFor(flags: ClusterFlags & { stateDir: string }, where?: S
   return chooseCluster(flags, () => localMeshRunning(flags.stateDir), where);
 }
 
+/** Sends a request to a pod's sidecar admin API (through a port-forward); its answer as text. */
+export async function requestClusterProxyAdmin(cluster: Cluster, pod: ClusterPod, path: string, method = 'GET'): Promise<string> {
+  if (!pod.containers.includes('istio-proxy')) throw new Error(`pod ${pod.name}.${pod.namespace}: has no istio-proxy container (not in the mesh)`);
+  const { status, text } = await portForwardRequest(cluster, pod.namespace, pod.name, proxyAdminPort, path, method);
+  const url = `127.0.0.1:${proxyAdminPort}${path}`;
+  if (status !== 200) throw new Error(`pod ${pod.name}.${pod.namespace}: its proxy answers ${url} with ${status} (${text.trim().slice(0, 120)})`);
+  return text;
+}
+
 /** GETs a path of a pod's sidecar admin API (through a port-forward) as JSON. */
 export async function fetchClusterProxyAdmin(cluster: Cluster, reference: string, namespace: string, path: string): Promise<unknown> {
   const pod = await findClusterPod(cluster, reference, namespace);
-  if (!pod.containers.includes('istio-proxy')) throw new Error(`pod ${pod.name}.${pod.namespace}: has no istio-proxy container (not in the mesh)`);
-  const { status, text } = await portForwardGet(cluster, pod.namespace, pod.name, proxyAdminPort, path);
+  const text = await requestClusterProxyAdmin(cluster, pod, path);
   const url = `127.0.0.1:${proxyAdminPort}${path}`;
-  if (status !== 200) throw new Error(`pod ${pod.name}.${pod.namespace}: its proxy answers ${url} with ${status} (${text.trim().slice(0, 120)})`);
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { selectorMatches } from './label-selector.ts';
 
 /** A port of a pod, served in the test by a real server on the host's loopback. `podIp` says
  *  whether the port listens on the pod's IP (the proxy subresource reaches it) or only on the
@@ -123,7 +124,7 @@ function answer(req: IncomingMessage, res: ServerResponse, objects: Record<strin
     const selector = url.searchParams.get('labelSelector') ?? '';
     const items = objects
       .filter((o) => o.apiVersion === (core ?? group) && `${String(o.kind).toLowerCase()}s` === plural)
-      .filter((o) => (namespace === undefined || meta(o).namespace === namespace) && selects(selector, meta(o).labels ?? {}))
+      .filter((o) => (namespace === undefined || meta(o).namespace === namespace) && selectorMatches(selector, meta(o).labels ?? {}))
       // A list's items carry no kind of their own.
       .map((o) => Object.fromEntries(Object.entries(o).filter(([key]) => key !== 'kind' && key !== 'apiVersion')));
     return json(res, 200, { kind: 'List', apiVersion: 'v1', metadata: { resourceVersion: '1' }, items });
@@ -133,18 +134,6 @@ function answer(req: IncomingMessage, res: ServerResponse, objects: Record<strin
 
 function meta(pod: Record<string, unknown>): { name: string; namespace: string; labels?: Record<string, string> } {
   return pod.metadata as { name: string; namespace: string; labels?: Record<string, string> };
-}
-
-/** Equality-based selectors: `a=b`, `a==b`, `a!=b`, `a`, `!a`, comma-separated. */
-function selects(selector: string, labels: Record<string, string>): boolean {
-  return selector
-    .split(',')
-    .filter((term) => term !== '')
-    .every((term) => {
-      const [, key, op, value] = /^(!?[^=!]+)(!=|==|=)?(.*)$/.exec(term) ?? [];
-      if (op === undefined) return key.startsWith('!') ? !(key.slice(1) in labels) : key in labels;
-      return op === '!=' ? labels[key] !== value : labels[key] === value;
-    });
 }
 
 function forward(ws: WebSocket, ports: PodPort[], namespace: string, pod: string, port: number): void {

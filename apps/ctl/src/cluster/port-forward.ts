@@ -8,12 +8,12 @@ import type { Cluster } from './kube-connection.ts';
 const requestTimeoutMs = 10_000;
 
 /**
- * GETs `path` from a port on the pod's own loopback, through the API server's port-forward
+ * Sends a request (GET unless `method` says) for `path` to a port on the pod's own loopback, through the API server's port-forward
  * (a WebSocket the kubelet joins to the pod's network namespace), as istioctl reaches a
  * sidecar's admin API: the proxy binds it to 127.0.0.1, which the pods proxy subresource, going
  * to the pod's IP, cannot reach. One tunnel per request; no local port is opened.
  */
-export async function portForwardGet(cluster: Cluster, namespace: string, pod: string, port: number, path: string): Promise<{ status: number; text: string }> {
+export async function portForwardRequest(cluster: Cluster, namespace: string, pod: string, port: number, path: string, method = 'GET'): Promise<{ status: number; text: string }> {
   const where = `pod ${pod}.${namespace} port ${port}`;
   const fromPod = new PassThrough();
   const toPod = new PassThrough();
@@ -43,7 +43,7 @@ export async function portForwardGet(cluster: Cluster, namespace: string, pod: s
     return await new Promise((resolve, reject) => {
       fail = reject;
       timer = setTimeout(() => reject(new Error(`${where}: no answer to ${path} in ${requestTimeoutMs / 1000}s`)), requestTimeoutMs);
-      const req = request({ path, headers: { host: `127.0.0.1:${port}`, connection: 'close' }, createConnection: () => connection as unknown as Socket }, (response) => {
+      const req = request({ method, path, headers: { host: `127.0.0.1:${port}`, connection: 'close' }, createConnection: () => connection as unknown as Socket }, (response) => {
         let text = '';
         response.setEncoding('utf8');
         response.on('data', (chunk: string) => (text += chunk));

@@ -59,7 +59,8 @@ describe('mizzenctl completion bash', () => {
     const top = await complete(script, 'mizzenctl ');
     expect(top).toEqual(expect.arrayContaining(['local', 'proxy-config', 'pc', 'proxy-status', 'ps', 'analyze', 'kube-inject', 'x', 'experimental', 'version', 'completion', 'help']));
     expect(await complete(script, 'mizzenctl pro')).toEqual(['proxy-config', 'proxy-status']);
-    expect(await complete(script, 'mizzenctl pc l')).toEqual(['listeners']);
+    expect(await complete(script, 'mizzenctl pc li')).toEqual(['listeners']);
+    expect(await complete(script, 'mizzenctl pc l')).toEqual(['listeners', 'log']);
     expect(await complete(script, 'mizzenctl x desc')).toEqual(['describe']);
     expect(await complete(script, 'mizzenctl local ')).toEqual(expect.arrayContaining(['up', 'down', 'status']));
   });
@@ -177,7 +178,7 @@ describe('mizzenctl completion zsh, in zsh', () => {
   it('offers commands, options, values, pods and namespaces, and files elsewhere', async () => {
     const reply = async (line: string) => (await zshComplete(line)).slice(1);
     expect(await reply('mizzenctl ')).toEqual(expect.arrayContaining(['local', 'proxy-config', 'pc', 'x', 'version']));
-    expect(await reply('mizzenctl pc ')).toEqual(['clusters', 'listeners', 'routes', 'endpoints', 'bootstrap', 'all', 'help']);
+    expect(await reply('mizzenctl pc ')).toEqual(['clusters', 'listeners', 'routes', 'endpoints', 'bootstrap', 'log', 'all', 'help']);
     expect(await reply('mizzenctl pc routes --fqdn x --')).toContain('--name');
     expect(await reply('mizzenctl version -o ')).toEqual(['json', 'yaml']);
     expect(await reply('mizzenctl pc clusters ')).toEqual(['reviews-v1-abc', 'reviews-v2-def']);
@@ -207,7 +208,7 @@ describe('mizzenctl completion fish, in fish', () => {
 
   it('offers commands, options and their values from the tree', async () => {
     expect(await fishComplete('mizzenctl pro')).toEqual(['proxy-config', 'proxy-status']);
-    expect(await fishComplete('mizzenctl pc l')).toEqual(['listeners']);
+    expect(await fishComplete('mizzenctl pc l')).toEqual(['listeners', 'log']);
     expect(await fishComplete('mizzenctl version --out')).toEqual(['--output']);
     expect(await fishComplete('mizzenctl version -o ')).toEqual(['json', 'yaml']);
     expect(await fishComplete('mizzenctl pc clusters --fqdn routes --na')).toEqual(['--namespace']);

@@ -40,13 +40,22 @@ export function recordedPods(stateRoot: string): PodRecord[] {
 /** Runs a command in a network namespace (execInNetns; tests give their own). */
 export type NetnsExec = (netns: string, command: string, args: string[]) => Promise<{ code: number | null; stdout: string; stderr: string }>;
 
+/** Sends a request to the proxy's admin API inside the pod's network namespace; its answer as text. */
+export async function requestProxyAdmin(pod: PodRecord, path: string, method = 'GET', exec: NetnsExec = execInNetns): Promise<string> {
+  const url = `http://127.0.0.1:15000${path}`;
+  const result = await exec(pod.netns, 'curl', ['-sS', '--fail-with-body', '--max-time', '10', '-X', method, url]).catch((error: unknown) => {
+    throw new Error(`pod ${pod.name}.${pod.namespace}: cannot enter its network namespace ${pod.netns} (${(error as Error).message})`);
+  });
+  if (result.code !== 0) throw new Error(`pod ${pod.name}.${pod.namespace}: its proxy does not answer ${url} (${result.stdout.trim() || result.stderr.trim() || `curl exit ${result.code}`})`);
+  return result.stdout;
+}
+
 /** Fetches a path of the proxy's admin API inside the pod's network namespace, as JSON. */
 export async function fetchProxyAdmin(pod: PodRecord, path: string, exec: NetnsExec = execInNetns): Promise<unknown> {
   const url = `http://127.0.0.1:15000${path}`;
-  const result = await exec(pod.netns, 'curl', ['-sS', '--fail', '--max-time', '10', url]);
-  if (result.code !== 0) throw new Error(`pod ${pod.name}.${pod.namespace}: its proxy does not answer ${url} (${result.stderr.trim() || `curl exit ${result.code}`})`);
+  const text = await requestProxyAdmin(pod, path, 'GET', exec);
   try {
-    return JSON.parse(result.stdout) as unknown;
+    return JSON.parse(text) as unknown;
   } catch (error) {
     throw new Error(`pod ${pod.name}.${pod.namespace}: ${url} did not return JSON (${(error as Error).message})`);
   }

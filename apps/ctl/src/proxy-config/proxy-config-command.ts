@@ -17,6 +17,7 @@ import {
   selectEndpoints,
   type EndpointFilter,
 } from './endpoints-view.ts';
+import { logCommand } from './log-command.ts';
 import { listenerCells, listenerHeader, listenerRows, selectListeners, type ListenerFilter } from './listeners-view.ts';
 import { fetchProxyAdmin, findLocalPod, readDumpFile, recordedPods } from './pod-config-dump.ts';
 import { inlineRouteConfigs, routeCells, routeHeader, routeRows, selectRouteConfigs, type RouteFilter } from './routes-view.ts';
@@ -167,6 +168,7 @@ function viewCommand(view: View, output: Output): Command {
 export function proxyConfigCommand(output: Output): Command {
   const command = new Command('proxy-config').alias('pc').description("Show a proxy's configuration, as istioctl proxy-config does");
   for (const view of [...tableViews, bootstrapView]) command.addCommand(viewCommand(view, output));
+  command.addCommand(logCommand(output));
   command.addCommand(
     addCommon(new Command('all').description('Clusters, listeners, routes and endpoints of a proxy')).action(async (pod: string | undefined, flags: CommonFlags) => {
       const dump = await loadDump(pod, flags, '/config_dump?include_eds');
