@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { flushCompileCache } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError } from '@mizzen/filters';
@@ -64,6 +65,8 @@ async function main(argv: string[]): Promise<void> {
     if (err instanceof ConfigError || err instanceof XdsError) fail(EXIT_BAD_CONFIG, `${flags.configPath}: ${err.message}`);
     fail(EXIT_FAILURE, `cannot start: ${(err as Error).message}`);
   }
+  // Every module is loaded by now: a proxy that is killed outright still leaves a warm cache.
+  flushCompileCache();
   log.info(`started with ${flags.configPath}${proxy.adminPort ? `; admin on port ${proxy.adminPort}` : ''}`);
   const onSignal = (signal: string): void => {
     log.info(`${signal}: draining for up to ${flags.drainTimeS}s`);

@@ -1,5 +1,6 @@
 // A worker thread of `--concurrency N`: the data plane only. The main thread owns ADS and
 // admin, and sends every update it applied; this thread applies it the same way.
+import { flushCompileCache } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { JsonObject } from '@mizzen/filters';
 import { compileBootstrap } from '../bootstrap/bootstrap-config.ts';
@@ -56,6 +57,10 @@ port.on('message', (message: ToWorker) => {
 });
 
 proxy.start().then(
-  () => reply({ kind: 'started' }),
+  () => {
+    // A terminated worker writes nothing at exit: its modules go to the compile cache now.
+    flushCompileCache();
+    reply({ kind: 'started' });
+  },
   (err: unknown) => reply({ kind: 'started', error: (err as Error).message }),
 );
