@@ -10,13 +10,15 @@
  *  - `local down`, checked to leave no namespace, link, route, rule, file or process.
  * It prints a Markdown section against the targets of the local mesh (every sidecar ready in
  * at most 15 s, a change acknowledged everywhere in at most 1 s); `--record` also puts it at the
- * top of BENCHMARKS.md's results. Needs root, as `local up` does.
+ * top of BENCHMARKS.md's results. Needs root, as `local up` does. Each run uses a fresh state
+ * folder, so Node's compile cache the runner keeps there starts cold (a first `local up` on a
+ * machine); `--state-dir DIR` reuses DIR and its cache (a later one), and keeps it.
  *
- *   node bench/local-mesh.ts [--rounds 5] [--record]
+ *   node bench/local-mesh.ts [--rounds 5] [--record] [--state-dir DIR]
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, machine, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -36,7 +38,7 @@ const clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8
 const reviewsHost = 'reviews.default.svc.cluster.local';
 const routingFile = 'virtual-service-all-v1.yaml';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, record: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, record: { type: 'boolean', default: false }, 'state-dir': { type: 'string' } } });
 const rounds = Number(values.rounds);
 if (!Number.isInteger(rounds) || rounds < 1) fail(`--rounds: expected a whole number of at least 1, got ${values.rounds}`);
 if (process.getuid?.() !== 0) fail('needs root, as mizzenctl local up does (network namespaces, iptables)');
@@ -72,7 +74,11 @@ interface ChangeRound {
 const startLoad = loadavg();
 const startedAt = new Date();
 const configDir = await openTempDir('mizzen-bench-bookinfo-');
-const stateDir = await openTempDir('mizzen-bench-state-');
+const keptState = values['state-dir'];
+if (keptState !== undefined) await mkdir(keptState, { recursive: true, mode: 0o755 });
+const stateDir = keptState ?? (await openTempDir('mizzen-bench-state-'));
+/** Whether the state folder already held a compile cache from an earlier mesh. */
+const cacheWarm = (await readdir(join(stateDir, '.compile-cache')).catch(() => [])).length > 0;
 await prepareConfig(configDir);
 
 const t0 = performance.now();
@@ -125,7 +131,7 @@ try {
   // Whatever happened, nothing of the mesh stays behind.
   if (!teardown) teardown = await tearDown(record).catch((error: Error) => ({ ms: 0, left: [error.message], code: null, output: '' }));
   await rm(configDir, { recursive: true, force: true });
-  if (teardown.left.length === 0) await rm(stateDir, { recursive: true, force: true });
+  if (teardown.left.length === 0 && keptState === undefined) await rm(stateDir, { recursive: true, force: true });
 }
 
 if (section) {
@@ -276,7 +282,7 @@ async function tearDown(mesh: MeshRecord | undefined): Promise<{ ms: number; lef
     await once(runner, 'exit');
   }
   const ms = performance.now() - start;
-  const left = [...(mesh?.subnet && mesh.serviceRange ? await leftovers({ id: mesh.id, podRange: mesh.subnet, serviceRange: mesh.serviceRange }) : []), ...(await processesMentioning(stateDir))];
+  const left = [...(mesh?.subnet && mesh.serviceRange ? await leftovers({ id: mesh.id, podRange: mesh.subnet, serviceRange: mesh.serviceRange }) : []), ...(await processesMentioning(stateDir)).filter((line) => !line.includes('bench/local-mesh.ts'))];
   if (down.code !== 0) left.push(`local down exited ${down.code}: ${down.stderr.trim()}`);
   return { ms, left, code: down.code, output: down.stderr };
 }
@@ -307,6 +313,7 @@ function report(r: {
     '`destination-rule-all.yaml`, `bookinfo-gateway.yaml` and `virtual-service-all-v1.yaml`; then the reviews',
     'VirtualService rewritten on disk (renamed into place) to send everything to v3, then v1, alternately;',
     'then `local down`.',
+    cacheWarm ? `The state folder (\`--state-dir\`) held the compile cache of an earlier mesh: a later \`local up\` on this machine.` : 'A fresh state folder: the compile cache starts empty, as on the first `local up` on a machine.',
     `Load average at the start: ${startLoad.map((l) => l.toFixed(2)).join(' ')} on ${cores} cores${loaded ? ': the machine was shared with other work, so these are the times of a loaded machine' : ''}.`,
     '',
     '| measure | result | target | |',
