@@ -15,20 +15,29 @@ export interface PortPolicy {
 /** The DestinationRule that applies to a host for clients in a namespace, chosen as Istio
  *  does: a rule in the client's namespace first, then the service's, then the root namespace,
  *  then any other that exports itself there; an exact host before a wildcard. */
-const chosenByRules = new WeakMap<readonly DestinationRule[], Map<string, DestinationRule | undefined>>();
+const chosenByRules = new WeakMap<readonly DestinationRule[], Map<string, Map<string, DestinationRule | null>>>();
 
 export function destinationRuleFor(rules: readonly DestinationRule[], clientNamespace: string, hostname: string, serviceNamespace?: string): DestinationRule | undefined {
-  // Every proxy of a namespace asks the same questions of the same (per push) list: answer each once.
-  let chosen = chosenByRules.get(rules);
+  // Every proxy of a namespace asks the same questions of the same (per push) list: answer each
+  // once. Keyed by maps in turn rather than a joined string, since this is asked for every
+  // cluster of every proxy, and the strings given are the registry's own.
+  let byClient = chosenByRules.get(rules);
+  if (!byClient) {
+    byClient = new Map();
+    chosenByRules.set(rules, byClient);
+  }
+  const scope = `${clientNamespace}\0${serviceNamespace ?? ''}`;
+  let chosen = byClient.get(scope);
   if (!chosen) {
     chosen = new Map();
-    chosenByRules.set(rules, chosen);
+    byClient.set(scope, chosen);
   }
-  const key = `${clientNamespace}\0${hostname}\0${serviceNamespace ?? ''}`;
-  if (chosen.has(key)) return chosen.get(key);
-  const rule = chooseDestinationRule(rules, clientNamespace, hostname, serviceNamespace);
-  chosen.set(key, rule);
-  return rule;
+  let rule = chosen.get(hostname);
+  if (rule === undefined) {
+    rule = chooseDestinationRule(rules, clientNamespace, hostname, serviceNamespace) ?? null;
+    chosen.set(hostname, rule);
+  }
+  return rule ?? undefined;
 }
 
 function chooseDestinationRule(rules: readonly DestinationRule[], clientNamespace: string, hostname: string, serviceNamespace?: string): DestinationRule | undefined {
@@ -36,7 +45,7 @@ function chooseDestinationRule(rules: readonly DestinationRule[], clientNamespac
     const ns = rule.metadata.namespace ?? 'default';
     return ns === clientNamespace ? 0 : ns === serviceNamespace ? 1 : ns === rootNamespace ? 2 : 3;
   };
-  const candidates = rules.filter((rule) => {
+  const candidates = rulesFor(rules, hostname).filter((rule) => {
     const ns = rule.metadata.namespace ?? 'default';
     return (ns === clientNamespace || isExportedTo(rule.spec.exportTo, ns, clientNamespace)) && hostMatches(resolveHost(rule.spec.host, ns), hostname);
   });
@@ -64,4 +73,23 @@ function fields(policy: PortPolicy): PortPolicy {
 
 function definedOnly(policy: PortPolicy): PortPolicy {
   return Object.fromEntries(Object.entries(policy).filter(([, v]) => v !== undefined && v !== null));
+}
+
+const hostIndexByRules = new WeakMap<readonly DestinationRule[], { exact: Map<string, number[]>; wildcard: number[] }>();
+
+/** The rules that may name a host, in list order: those for that exact host and those with a
+ *  wildcard. Indexed once per list (per push), so that choosing for every host of a large mesh
+ *  does not read every rule each time. */
+function rulesFor(rules: readonly DestinationRule[], hostname: string): DestinationRule[] {
+  let index = hostIndexByRules.get(rules);
+  if (!index) {
+    index = { exact: new Map(), wildcard: [] };
+    rules.forEach((rule, i) => {
+      const host = resolveHost(rule.spec.host, rule.metadata.namespace ?? 'default');
+      if (host.includes('*')) index?.wildcard.push(i);
+      else index?.exact.set(host, [...(index.exact.get(host) ?? []), i]);
+    });
+    hostIndexByRules.set(rules, index);
+  }
+  return [...(index.exact.get(hostname) ?? []), ...index.wildcard].sort((a, b) => a - b).map((i) => rules[i]);
 }

@@ -33,7 +33,7 @@ export function virtualServiceFor(services: readonly VirtualService[], proxy: Pr
 
 function chooseVirtualService(services: readonly VirtualService[], proxy: Proxy, hostname: string, routes: 'http' | 'tcp' | 'tls'): VirtualService | undefined {
   let best: { vs: VirtualService; rank: number } | undefined;
-  for (const vs of services) {
+  for (const vs of candidatesFor(services, hostname)) {
     if (!appliesToSidecar(vs, proxy) || !vs.spec[routes]?.length) continue;
     const ns = vs.metadata.namespace ?? 'default';
     const matching = (vs.spec.hosts ?? []).map((h) => resolveHost(h, ns)).filter((h) => hostMatches(h, hostname));
@@ -42,4 +42,26 @@ function chooseVirtualService(services: readonly VirtualService[], proxy: Proxy,
     if (!best || rank < best.rank) best = { vs, rank };
   }
   return best?.vs;
+}
+
+const hostIndexByList = new WeakMap<readonly VirtualService[], { exact: Map<string, number[]>; wildcard: number[] }>();
+
+/** The VirtualServices that may name a host, in list order: those with that exact host and
+ *  those with a wildcard. Indexed once per list (per push), so choosing for every host of a
+ *  large mesh does not read every VirtualService each time. */
+function candidatesFor(services: readonly VirtualService[], hostname: string): VirtualService[] {
+  let index = hostIndexByList.get(services);
+  if (!index) {
+    index = { exact: new Map(), wildcard: [] };
+    services.forEach((vs, i) => {
+      const ns = vs.metadata.namespace ?? 'default';
+      for (const host of new Set((vs.spec.hosts ?? []).map((h) => resolveHost(h, ns)))) {
+        if (host.includes('*')) index?.wildcard.push(i);
+        else index?.exact.set(host, [...(index.exact.get(host) ?? []), i]);
+      }
+    });
+    hostIndexByList.set(services, index);
+  }
+  const positions = new Set([...(index.exact.get(hostname) ?? []), ...index.wildcard]);
+  return [...positions].sort((a, b) => a - b).map((i) => services[i]);
 }
