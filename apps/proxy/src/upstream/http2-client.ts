@@ -57,6 +57,41 @@ function outgoingHeaders(head: Http2RequestHead): OutgoingHttpHeaders {
 }
 
 /** One request stream on a session: node's stream events turned into the router's callbacks. */
+const OWNER = Symbol('upstream stream');
+type OwnedStream = ClientHttp2Stream & { [OWNER]: Http2UpstreamStream };
+
+function owner(stream: ClientHttp2Stream): Http2UpstreamStream {
+  return (stream as OwnedStream)[OWNER];
+}
+
+function onResponse(this: ClientHttp2Stream, headers: IncomingHttpHeaders, flags: number): void {
+  owner(this).onResponse(headers, flags);
+}
+
+function onData(this: ClientHttp2Stream, data: Buffer): void {
+  owner(this).onData(data);
+}
+
+function onTrailers(this: ClientHttp2Stream, trailers: IncomingHttpHeaders): void {
+  owner(this).onTrailers(trailers);
+}
+
+function onEnd(this: ClientHttp2Stream): void {
+  owner(this).onEnd();
+}
+
+function onDrain(this: ClientHttp2Stream): void {
+  owner(this).onDrain();
+}
+
+function onError(this: ClientHttp2Stream, err: Error): void {
+  owner(this).onError(err);
+}
+
+function onClose(this: ClientHttp2Stream): void {
+  owner(this).onClose();
+}
+
 class Http2UpstreamStream implements UpstreamStream {
   readonly socket: Socket;
   private readonly stream: ClientHttp2Stream;
@@ -72,13 +107,15 @@ class Http2UpstreamStream implements UpstreamStream {
     this.socket = client.socket;
     this.stream = stream;
     this.callbacks = callbacks;
-    stream.on('response', this.onResponse);
-    stream.on('data', this.onData);
-    stream.on('trailers', this.onTrailers);
-    stream.on('end', this.onEnd);
-    stream.on('drain', this.onDrain);
-    stream.on('error', this.onError);
-    stream.on('close', this.onClose);
+    // Shared listeners find this object on the stream: no closures made per request.
+    (stream as OwnedStream)[OWNER] = this;
+    stream.on('response', onResponse);
+    stream.on('data', onData);
+    stream.on('trailers', onTrailers);
+    stream.on('end', onEnd);
+    stream.on('drain', onDrain);
+    stream.on('error', onError);
+    stream.on('close', onClose);
   }
 
   write(data: Buffer, endStream: boolean): boolean {
@@ -100,39 +137,39 @@ class Http2UpstreamStream implements UpstreamStream {
     this.stream.close(NGHTTP2_CANCEL);
   }
 
-  private readonly onResponse = (headers: IncomingHttpHeaders, flags: number): void => {
+  onResponse(headers: IncomingHttpHeaders, flags: number): void {
     if (this.done) return;
     this.responded = true;
     const endStream = (flags & END_STREAM) !== 0;
     // A response that ends with its head (a gRPC trailers-only response, a 204) ends the stream.
     if (endStream) this.done = true;
     this.callbacks.onResponseHeaders(Number(headers[':status']), headerList(headers), endStream);
-  };
+  }
 
-  private readonly onData = (data: Buffer): void => {
+  onData(data: Buffer): void {
     if (!this.done) this.callbacks.onResponseData(data);
-  };
+  }
 
-  private readonly onTrailers = (trailers: IncomingHttpHeaders): void => {
+  onTrailers(trailers: IncomingHttpHeaders): void {
     this.trailers = headerList(trailers);
-  };
+  }
 
-  private readonly onEnd = (): void => {
+  onEnd(): void {
     if (this.done || !this.responded) return;
     this.done = true;
     if (this.trailers !== undefined) this.callbacks.onResponseTrailers(this.trailers);
     else this.callbacks.onResponseEnd();
-  };
+  }
 
-  private readonly onDrain = (): void => {
+  onDrain(): void {
     if (!this.done) this.callbacks.onStreamDrain();
-  };
+  }
 
-  private readonly onError = (err: Error): void => {
+  onError(err: Error): void {
     this.error = err;
-  };
+  }
 
-  private readonly onClose = (): void => {
+  onClose(): void {
     this.client.streamClosed();
     if (this.done) return;
     this.done = true;
@@ -158,7 +195,7 @@ class Http2UpstreamStream implements UpstreamStream {
     }
     if (reason === 'reset' || reason === 'refused-stream') this.client.stats.upstreamRqRxReset.inc();
     this.callbacks.onStreamReset(reason, detail);
-  };
+  }
 }
 
 /**
