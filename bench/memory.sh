@@ -4,7 +4,8 @@
 #
 #   bench/memory.sh [--seconds N] [--vhosts N] [--routes M]
 #
-# The proxy runs the bench bootstrap (bench/bootstrap.ts: HTTP chain, one cluster); with
+# The proxy starts as the mizzen-proxy command does (bin/mizzen-proxy.js, the compile cache
+# warm: the second start is measured). It runs the bench bootstrap (bench/bootstrap.ts: HTTP chain, one cluster); with
 # --vhosts/--routes its route configuration has that many virtual hosts and routes.
 source "$(dirname "$0")/lib.sh"
 seconds=10 vhosts=1 routes=1
@@ -23,7 +24,19 @@ target=$(bootstrap "$work/proxy.json" --listen "$PORT" --upstream "$UP" --admin 
 host=127.0.0.1 path=/
 if [ -n "$target" ]; then host=${target#host=}; host=${host%% *}; path=${target##*path=}; fi
 mkdir -p "$work/snap"
-start_proxy "$PORT" "$work/proxy.json" "$ROOT" --heapsnapshot-signal=SIGUSR2 --diagnostic-dir="$work/snap"
+# As the command runs: through bin/mizzen-proxy.js, with a compile cache of its own that a
+# first start fills (stopped by SIGTERM, it writes the cache on the way out).
+export NODE_COMPILE_CACHE="$work/compile-cache"
+launch() {
+  (cd "$ROOT" && exec taskset -c 1 "$NODE" "$@" apps/proxy/bin/mizzen-proxy.js -c "$work/proxy.json" --log-level warn --drain-time-s 0) >>"$work/proxy.log" 2>&1 &
+  PROXY_PID=$!
+  pids+=("$PROXY_PID")
+  wait_port "$PORT" || { tail -20 "$work/proxy.log" >&2; exit 1; }
+}
+launch
+kill "$PROXY_PID"; wait "$PROXY_PID" 2>/dev/null || true
+while (exec 3<>/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null; do sleep 0.1; done
+launch --heapsnapshot-signal=SIGUSR2 --diagnostic-dir="$work/snap"
 pid=$PROXY_PID
 curl -sf -m 3 -H "Host: $host" "http://127.0.0.1:$PORT$path" >/dev/null || { echo "bench: the proxy does not forward" >&2; exit 1; }
 sleep 3
