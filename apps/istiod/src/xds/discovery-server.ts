@@ -127,7 +127,7 @@ export class DiscoveryServer {
     this.#observer = options.observer;
     this.#pushBatch = options.pushBatch ?? defaultPushBatch;
     this.#push = this.#buildPushContext(undefined);
-    this.#queue = new PushQueue(() => this.#onConfigChange(), { quietMs: options.debounceMs ?? 100 });
+    this.#queue = new PushQueue(() => this.#pending && this.#onConfigChange(), { quietMs: options.debounceMs ?? 100 });
     this.#unsubscribe = store.subscribe((event) => {
       this.#pending = mergePushRequests(this.#pending, this.#classify(event));
       this.#queue.enqueue();

@@ -10,7 +10,7 @@ import { adsServiceDefinition, channelOptions, type WireResponse } from './ads-w
 import type { DeltaAdsServer } from './delta-ads-server.ts';
 import { encodePushed } from './pushed-resource.ts';
 import { emptyServerStreamState, onServerRequest, onServerResponse, type ServerDecision, type ServerStreamState } from './server-stream-state.ts';
-import { ServerStreams, type AdsStreamInfo, type StreamHandler } from './server-streams.ts';
+import { ServerStreams, wroteResponse, type AdsStreamInfo, type StreamHandler } from './server-streams.ts';
 
 export interface AdsServerOptions {
   address: string;
@@ -117,6 +117,7 @@ export class AdsServer {
     const nonce = randomUUID();
     stream.state = onServerResponse(stream.state, typeUrl, version, nonce);
     stream.call.write({ version_info: version, type_url: typeUrl, nonce, resources: packed });
+    wroteResponse(stream);
     return true;
   }
 }

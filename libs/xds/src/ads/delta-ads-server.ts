@@ -21,7 +21,7 @@ import {
   type DeltaSubscription,
 } from './delta-server-state.ts';
 import { encodePushed, type EncodedResource } from './pushed-resource.ts';
-import { ServerStreams, type OpenStream, type StreamHandler } from './server-streams.ts';
+import { ServerStreams, wroteResponse, type OpenStream, type StreamHandler } from './server-streams.ts';
 
 export interface DeltaAdsServerHandler extends StreamHandler {
   /** A type's subscription started or changed; answer with pushDesired() or pushChanges(). */
@@ -143,5 +143,6 @@ export class DeltaAdsServer {
       resources: changes.updated.map(([name, v]) => ({ name, version: v, resource: packed.get(name)!.any })),
       removed_resources: changes.removed,
     });
+    wroteResponse(stream);
   }
 }

@@ -37,6 +37,20 @@ export interface OpenStream<Request, Response, State> {
   state: State;
   /** Whether the first request (with its Node) came, and so the handler knows the stream. */
   opened: boolean;
+  /** Responses written that the client has not answered (ACK, NACK, or a stale reply). */
+  unanswered: number;
+  /** Called back once the stream has caught up. */
+  caughtUp: (() => void)[];
+}
+
+/** A client this many responses behind (unanswered, as a client that stopped reading never
+ *  answers) is taken to be stuck: a healthy one answers each response as it applies it. gRPC
+ *  itself buffers whatever is written, so its write buffer alone does not tell. */
+export const maxUnanswered = 8;
+
+/** Counts a response written on a stream, for isBackedUp(). */
+export function wroteResponse(stream: { unanswered: number }): void {
+  stream.unanswered += 1;
 }
 
 function isSubscribe<Subscribe extends { kind: 'subscribe' }>(decision: Subscribe | ReplyDecision): decision is Subscribe {
@@ -57,7 +71,8 @@ export class ServerStreams<Request extends { node?: unknown }, Response, State, 
   /** Takes on a new gRPC call. */
   accept(call: grpc.ServerDuplexStream<Request, Response>): void {
     const id = `${call.getPeer()}${this.#protocol.idMark}${++this.#nextStream}`;
-    this.#streams.set(id, { call, state: this.#protocol.emptyState(), opened: false });
+    this.#streams.set(id, { call, state: this.#protocol.emptyState(), opened: false, unanswered: 0, caughtUp: [] });
+    call.on('drain', () => this.#checkCaughtUp(id));
     call.on('data', (request: Request) => this.#request(id, request));
     call.on('end', () => {
       call.end();
@@ -78,19 +93,26 @@ export class ServerStreams<Request extends { node?: unknown }, Response, State, 
     return this.#streams.get(id);
   }
 
-  /** Whether a stream's client is behind: responses written earlier still wait to go out
-   *  (gRPC holds them while the client does not read). */
+  /** Whether a stream's client is behind: it has left many responses unanswered, or written
+   *  ones still wait to go out. */
   isBackedUp(id: string): boolean {
-    return this.#streams.get(id)?.call.writableNeedDrain ?? false;
+    const stream = this.#streams.get(id);
+    return stream !== undefined && behind(stream);
   }
 
   /** Calls back once a stream that is behind has caught up (at once if it is not behind);
    *  never if the stream closes first. */
   onceCaughtUp(id: string, callback: () => void): void {
-    const call = this.#streams.get(id)?.call;
-    if (!call) return;
-    if (call.writableNeedDrain) call.once('drain', callback);
+    const stream = this.#streams.get(id);
+    if (!stream) return;
+    if (behind(stream)) stream.caughtUp.push(callback);
     else setImmediate(callback);
+  }
+
+  #checkCaughtUp(id: string): void {
+    const stream = this.#streams.get(id);
+    if (!stream || behind(stream) || stream.caughtUp.length === 0) return;
+    for (const callback of stream.caughtUp.splice(0)) callback();
   }
 
   /** Forgets every open stream (the gRPC server is closing and cuts them). */
@@ -113,6 +135,7 @@ export class ServerStreams<Request extends { node?: unknown }, Response, State, 
 
   #decide(id: string, decision: Subscribe | ReplyDecision): boolean {
     if (isSubscribe(decision)) return this.#call(id, () => this.#protocol.onSubscribe(id, decision));
+    if (decision.kind !== 'invalid') this.#answered(id);
     switch (decision.kind) {
       case 'ack':
         return this.#call(id, () => this.#handler.onAck(id, decision.typeUrl, decision.version, decision.nonce));
@@ -124,6 +147,14 @@ export class ServerStreams<Request extends { node?: unknown }, Response, State, 
         this.#fail(id, grpc.status.INVALID_ARGUMENT, decision.reason);
         return false;
     }
+  }
+
+  /** A reply to a response: the client is one response less behind. */
+  #answered(id: string): void {
+    const stream = this.#streams.get(id);
+    if (!stream) return;
+    stream.unanswered = Math.max(0, stream.unanswered - 1);
+    this.#checkCaughtUp(id);
   }
 
   /** Runs a handler callback; if it throws, the stream ends with the reason instead of the process. */
@@ -156,4 +187,8 @@ export class ServerStreams<Request extends { node?: unknown }, Response, State, 
       }
     }
   }
+}
+
+function behind(stream: { call: { writableNeedDrain: boolean }; unanswered: number }): boolean {
+  return stream.unanswered >= maxUnanswered || stream.call.writableNeedDrain;
 }
