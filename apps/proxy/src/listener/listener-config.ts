@@ -8,6 +8,7 @@ import { tlsStats } from '../tls/tls-stats.ts';
 import { compileDownstreamTransport } from '../tls/transport-socket.ts';
 import { readSocketAddress } from '../upstream/cluster-config.ts';
 import { compileChainMatch, type ChainMatch } from './filter-chain-match.ts';
+import { compileFilterDisabled, type ListenerFilterPredicate } from './listener-filter-predicate.ts';
 
 export interface FilterChain {
   readonly name: string;
@@ -24,6 +25,12 @@ export interface TransportContext {
   readonly statPrefix: string;
 }
 
+/** A listener filter and the connections it is turned off for. */
+export interface Inspector {
+  readonly filter: ListenerFilter;
+  readonly disabled: ListenerFilterPredicate;
+}
+
 /** A Listener resource, checked, with its filters built. */
 export interface ListenerConfig {
   readonly name: string;
@@ -33,8 +40,9 @@ export interface ListenerConfig {
   readonly useOriginalDst: boolean;
   /** Read the connection's pre-redirect destination (use_original_dst or the original_dst filter). */
   readonly readsOriginalDst: boolean;
-  /** tls_inspector, http_inspector: they run, in order, before the filter chain is chosen. */
-  readonly inspectors: ListenerFilter[];
+  /** tls_inspector, http_inspector: they run, in order, before the filter chain is chosen,
+   *  each unless its `filter_disabled` matches the connection. */
+  readonly inspectors: Inspector[];
   /** listener_filters_timeout (0: none), and whether to go on (or close) when it passes. */
   readonly inspectTimeoutMs: number;
   readonly continueOnInspectTimeout: boolean;
@@ -80,16 +88,20 @@ export function compileListener(json: unknown, context: FilterFactoryContext, se
   const name = requiredString(obj, 'name', path);
   oneOf(obj, 'traffic_direction', path, ['UNSPECIFIED', 'INBOUND', 'OUTBOUND'], 'UNSPECIFIED');
   let originalDstFilter = false;
-  const inspectors: ListenerFilter[] = [];
+  const inspectors: Inspector[] = [];
   optionalArray(obj, 'listener_filters', path).forEach((lf, i) => {
     const lpath = `${path}.listener_filters[${i}]`;
     const l = asObject(lf, lpath);
-    onlyFields(l, lpath, ['name', 'typed_config']);
+    onlyFields(l, lpath, ['name', 'typed_config', 'filter_disabled']);
     const typed = optionalObject(l, 'typed_config', lpath);
     if (!typed) throw new ConfigError(`${lpath}.typed_config`, 'required');
-    // original_dst recovers the pre-redirect destination (SO_ORIGINAL_DST) as the connection is accepted.
-    if (typed['@type'] === ORIGINAL_DST_FILTER) originalDstFilter = true;
-    else inspectors.push(createListenerFilter(typed, context.stats, `${lpath}.typed_config`));
+    const disabled = compileFilterDisabled(l, lpath);
+    // original_dst recovers the pre-redirect destination (SO_ORIGINAL_DST) as the connection is
+    // accepted; the destination port is what the other filters' filter_disabled looks at.
+    if (typed['@type'] === ORIGINAL_DST_FILTER) {
+      if (l.filter_disabled !== undefined) throw new ConfigError(`${lpath}.filter_disabled`, 'not supported on original_dst, which runs before the destination is known');
+      originalDstFilter = true;
+    } else inspectors.push({ filter: createListenerFilter(typed, context.stats, `${lpath}.typed_config`), disabled });
   });
   const { address, port } = readSocketAddress(obj.address, `${path}.address`);
   const useOriginalDst = optionalBoolean(obj, 'use_original_dst', path) ?? false;

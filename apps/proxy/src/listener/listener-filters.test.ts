@@ -16,8 +16,12 @@ const DOWNSTREAM_TLS = 'type.googleapis.com/envoy.extensions.transport_sockets.t
 let pki: TestPki;
 let echo: Server;
 let proxy: ProxyServer;
-const ports = { sniffing: 0, strict: 0, lenient: 0 };
+const ports = { sniffing: 0, strict: 0, lenient: 0, disabled: 0, elsewhere: 0 };
 
+// Off on `port`, through each kind of rule: or(port range, and(not(any), any)).
+const onPort = (port: number) => ({
+  or_match: { rules: [{ destination_port_range: { start: port, end: port + 1 } }, { and_match: { rules: [{ not_match: { any_match: true } }, { any_match: true }] } }] },
+});
 const answer = (text: string) => [httpFilter(text, { route_config: routeConfig(text, [{ match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: text } } }]) })];
 const tlsChain = (text: string, pem: Pem, match: object) => ({
   filter_chain_match: match,
@@ -50,7 +54,12 @@ beforeAll(async () => {
   });
   const bootstrap = compileBootstrap({
     static_resources: {
-      listeners: [sniffing, slow('strict', ports.strict, {}), slow('lenient', ports.lenient, { continue_on_listener_filters_timeout: true })],
+      listeners: [
+        sniffing, slow('strict', ports.strict, {}), slow('lenient', ports.lenient, { continue_on_listener_filters_timeout: true }),
+        // As Istio writes it: the inspector is off on the listener's own port (a range of one).
+        slow('disabled', ports.disabled, { listener_filters: [{ ...HTTP_INSPECTOR, filter_disabled: onPort(ports.disabled) }] }),
+        slow('elsewhere', ports.elsewhere, { listener_filters: [{ ...HTTP_INSPECTOR, filter_disabled: onPort(ports.disabled) }] }),
+      ],
       clusters: [staticCluster('echo', [{ port: echoPort }])],
     },
   });
@@ -119,5 +128,15 @@ describe('listener filters and filter chain match', () => {
     const echoed = await new Promise<string>((resolve) => socket.once('data', (d: Buffer) => resolve(d.toString())));
     socket.destroy();
     expect(echoed).toBe('late bytes');
+  });
+
+  it('skips a listener filter whose filter_disabled matches the destination port', async () => {
+    const inspected = () => ['http11_found', 'http10_found', 'http2_found', 'http_not_found'].reduce((n, c) => n + proxy.stats.counter(`http_inspector.${c}`).value, 0);
+    const before = inspected();
+    expect((await exchange(ports.disabled, 'GET / HTTP/1.1\r\n\r\n', '\r\n\r\n')).received).toBe('GET / HTTP/1.1\r\n\r\n');
+    expect(inspected()).toBe(before);
+    // Another port: the filter runs, and a silent client meets its timeout.
+    expect(await exchange(ports.elsewhere, undefined)).toEqual({ received: '', closed: true });
+    expect(proxy.stats.counter(`listener.127.0.0.1_${ports.elsewhere}.downstream_pre_cx_timeout`).value).toBe(1);
   });
 });

@@ -1,12 +1,12 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { originalDestination } from '@mizzen/net';
 import {
-  ConfigError, type ConnectionInfo, type Counter, type ListenerFilter, type FilterFactoryContext, type Gauge, type JsonObject, type Logger, type RouteConfigHandle, type StatsStore,
+  ConfigError, type ConnectionInfo, type Counter, type FilterFactoryContext, type Gauge, type JsonObject, type Logger, type RouteConfigHandle, type StatsStore,
 } from '@mizzen/filters';
 import type { SecretHandle, SecretProvider } from '../tls/secret-store.ts';
 import { hostKey } from '../upstream/upstream-host.ts';
 import { plainAddress, selectFilterChain } from './filter-chain-match.ts';
-import { compileListener, type FilterChain, type ListenerConfig } from './listener-config.ts';
+import { compileListener, type FilterChain, type Inspector, type ListenerConfig } from './listener-config.ts';
 
 /** One version of a listener's config, with the connections it accepted. */
 class ListenerVersion {
@@ -326,7 +326,7 @@ export class ListenerManager {
       return;
     }
     this.inspecting.add(socket);
-    void this.inspect(socket, inspectors, listener.current).then((info) => {
+    void this.inspect(socket, inspectors, destination.port, listener.current).then((info) => {
       this.inspecting.delete(socket);
       if (info && !socket.destroyed) this.dispatch(target, socket, destination, info);
       else socket.destroy();
@@ -335,14 +335,15 @@ export class ListenerManager {
 
   /** Runs the listener filters within listener_filters_timeout; undefined when the connection
    *  is to be closed (the client left, or was too slow and the listener does not continue). */
-  private async inspect(socket: Socket, inspectors: ListenerFilter[], accepting: ListenerVersion): Promise<ConnectionInfo | undefined> {
+  private async inspect(socket: Socket, inspectors: Inspector[], destinationPort: number, accepting: ListenerVersion): Promise<ConnectionInfo | undefined> {
     const info: ConnectionInfo = { transportProtocol: '', serverName: '', applicationProtocols: [] };
     const { inspectTimeoutMs, continueOnInspectTimeout } = accepting.config;
     const deadline = Date.now() + (inspectTimeoutMs || NO_TIMEOUT_MS);
     for (const inspector of inspectors) {
+      if (inspector.disabled({ destinationPort })) continue;
       let outcome;
       try {
-        outcome = await inspector.onAccept(socket, info, Math.max(1, Math.min(NO_TIMEOUT_MS, deadline - Date.now())));
+        outcome = await inspector.filter.onAccept(socket, info, Math.max(1, Math.min(NO_TIMEOUT_MS, deadline - Date.now())));
       } catch (err) {
         this.log.error(`listener ${accepting.config.name}: listener filter failed: ${(err as Error).message}`);
         return undefined;
