@@ -58,6 +58,9 @@ describe('initial_fetch_timeout', () => {
     await proxy.live;
     expect(proxy.stats.counter('cluster_manager.cds.init_fetch_timeout').value).toBe(1);
     expect(proxy.stats.counter('listener_manager.lds.init_fetch_timeout').value).toBe(1);
+    // On a loaded machine the listeners may land after the LDS stage timed out: wait for them
+    // (and the RDS request they make) rather than assume they came first.
+    await cp.until(() => cp.acks.some((a) => a.typeUrl === TypeUrl.Listener && a.version === 'l1') && cp.subscribed.has(TypeUrl.RouteConfiguration));
     expect(cp.subscribed.get(TypeUrl.RouteConfiguration)).toEqual(['never']);
     const client = new RawHttpClient(ports.first);
     await client.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
