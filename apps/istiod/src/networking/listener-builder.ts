@@ -245,21 +245,44 @@ function inboundChains(push: PushContext, inbound: InboundPort, address: string)
 /** The listener filters an inbound listener's chains need, after the given ones, as Istio
  *  derives them: the tls_inspector when a chain matches on TLS, then the http_inspector when
  *  one matches on a sniffed HTTP protocol (it leaves a connection the first found TLS alone).
- *  Istio turns each inspector off on the ports that do not need it (`filter_disabled`); the
- *  proxy does not take that field, so they run on every port of the listener, and a connection
- *  whose client sends nothing first (a server-first protocol) goes on after the detection
- *  timeout instead of being closed. */
+ *  Each runs only on the destination ports whose chains need it (`filter_disabled`), so a
+ *  server-first protocol on another port is not held up waiting for the client's first bytes. */
 function inboundListenerFilters(chains: JsonObject[], first: JsonObject[]): JsonObject {
-  const matches = chains.map((c) => (c.filter_chain_match ?? {}) as { transport_protocol?: string; application_protocols?: string[] });
-  const tls = matches.some((m) => m.transport_protocol === 'tls');
-  const http = matches.some((m) => m.application_protocols?.some((p) => sniffedHttp.includes(p)));
-  const filters = [
-    ...first,
-    ...(tls ? [{ name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': typeUrls.tlsInspector } }] : []),
-    ...(http ? [{ name: 'envoy.filters.listener.http_inspector', typed_config: { '@type': typeUrls.httpInspector } }] : []),
-  ];
+  const matches = chains.map((c) => (c.filter_chain_match ?? {}) as { destination_port?: number; transport_protocol?: string; application_protocols?: string[] });
+  const needsTls = (m: (typeof matches)[number]) => m.transport_protocol === 'tls';
+  const needsHttp = (m: (typeof matches)[number]) => m.application_protocols?.some((p) => sniffedHttp.includes(p)) ?? false;
+  const inspectors = [
+    { needs: needsTls, filter: { name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': typeUrls.tlsInspector } } },
+    { needs: needsHttp, filter: { name: 'envoy.filters.listener.http_inspector', typed_config: { '@type': typeUrls.httpInspector } } },
+  ].flatMap(({ needs, filter }) => {
+    const disabled = inspectorDisabled(matches, needs);
+    return disabled === 'always' ? [] : [disabled ? { ...filter, filter_disabled: disabled } : filter];
+  });
+  const filters = [...first, ...inspectors];
   if (filters.length === 0) return {};
-  return { listener_filters: filters, ...(tls || http ? { continue_on_listener_filters_timeout: true } : {}) };
+  return { listener_filters: filters, ...(inspectors.length > 0 ? { continue_on_listener_filters_timeout: true } : {}) };
+}
+
+/** Where an inspector is not needed, as Istio writes it: 'always' when no chain needs it,
+ *  undefined when every port does; else, when the chains for any port (no destination_port)
+ *  need it, the listed ports whose chains do not, and otherwise every port but those whose
+ *  chains do. */
+function inspectorDisabled<M extends { destination_port?: number }>(matches: M[], needs: (m: M) => boolean): JsonObject | 'always' | undefined {
+  if (!matches.some(needs)) return 'always';
+  const ports = [...new Set(matches.flatMap((m) => (m.destination_port === undefined ? [] : [m.destination_port])))].sort((a, b) => a - b);
+  const portNeeds = (port: number) => matches.some((m) => m.destination_port === port && needs(m));
+  const anyPortNeeds = matches.some((m) => m.destination_port === undefined && needs(m));
+  if (anyPortNeeds) {
+    const off = ports.filter((p) => !portNeeds(p));
+    return off.length > 0 ? portsPredicate(off) : undefined;
+  }
+  return { not_match: portsPredicate(ports.filter(portNeeds)) };
+}
+
+/** A ListenerFilterChainMatchPredicate matching exactly the given destination ports. */
+function portsPredicate(ports: number[]): JsonObject {
+  const rules = ports.map((p) => ({ destination_port_range: { start: p, end: p + 1 } }));
+  return rules.length === 1 ? rules[0] : { or_match: { rules } };
 }
 
 /** An HTTP connection manager: its routes (`rds` or `route_config`), the given HTTP filters
