@@ -5,6 +5,8 @@ import { getHeader, type HeaderList } from '../../http1/headers.ts';
 /** A route's retry_policy, compiled. */
 export interface RetryPolicy {
   readonly numRetries: number;
+  /** Failures before the request went upstream: the connection could not be made (every
+   *  request head is written as soon as its connection or stream is ready). */
   readonly onConnectFailure: boolean;
   /** Resets: the upstream closed or broke framing before the response head, or a try timed out. */
   readonly onReset: boolean;
@@ -12,6 +14,10 @@ export interface RetryPolicy {
   readonly onRefusedStream: boolean;
   readonly on5xx: boolean;
   readonly onGatewayError: boolean;
+  /** retriable-4xx: 409 Conflict, the one 4xx Envoy retries. */
+  readonly on409: boolean;
+  /** envoy-ratelimited: a response carrying x-envoy-ratelimited. */
+  readonly onRateLimited: boolean;
   readonly retriableStatusCodes: number[];
   /** gRPC statuses in a response head that are retried: a trailers-only response carries its
    *  grpc-status there (as in Envoy, trailers after a body come too late to retry). */
@@ -26,7 +32,12 @@ export interface RetryPolicy {
 
 // gRPC's retriable conditions and the status codes they name.
 const GRPC_RETRY_ON: Record<string, string> = { cancelled: '1', 'deadline-exceeded': '4', 'resource-exhausted': '8', internal: '13', unavailable: '14' };
-const RETRY_ON = ['5xx', 'gateway-error', 'reset', 'connect-failure', 'retriable-status-codes', 'refused-stream', ...Object.keys(GRPC_RETRY_ON)];
+// Envoy's conditions this router implements. reset-before-request covers what failed before
+// the request head left: here, connection failures. http3-post-connect-failure is about
+// HTTP/3 upstreams, which this proxy never opens, so it never applies. retriable-headers
+// (matching response headers against retriable_headers) is not implemented and is refused.
+const RETRY_ON = ['5xx', 'gateway-error', 'reset', 'reset-before-request', 'connect-failure', 'envoy-ratelimited', 'retriable-4xx',
+  'refused-stream', 'retriable-status-codes', 'http3-post-connect-failure', ...Object.keys(GRPC_RETRY_ON)];
 const PREVIOUS_HOSTS = 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate';
 
 export function compileRetryPolicy(obj: JsonObject, path: string): RetryPolicy {
@@ -60,11 +71,13 @@ export function compileRetryPolicy(obj: JsonObject, path: string): RetryPolicy {
     : [];
   return {
     numRetries: optionalInteger(obj, 'num_retries', path) ?? 1,
-    onConnectFailure: on.includes('connect-failure') || on.includes('5xx') || on.includes('gateway-error') || on.includes('reset'),
+    onConnectFailure: ['connect-failure', '5xx', 'gateway-error', 'reset', 'reset-before-request'].some((c) => on.includes(c)),
     onReset: on.includes('reset') || on.includes('5xx') || on.includes('gateway-error'),
     onRefusedStream: on.includes('refused-stream') || on.includes('reset') || on.includes('5xx') || on.includes('gateway-error'),
     on5xx: on.includes('5xx'),
     onGatewayError: on.includes('gateway-error'),
+    on409: on.includes('retriable-4xx'),
+    onRateLimited: on.includes('envoy-ratelimited'),
     retriableStatusCodes: retriable,
     grpcStatuses: on.filter((c) => GRPC_RETRY_ON[c] !== undefined).map((c) => GRPC_RETRY_ON[c]),
     perTryTimeoutMs: optionalDurationMs(obj, 'per_try_timeout', path) ?? 0,
@@ -79,6 +92,8 @@ export function compileRetryPolicy(obj: JsonObject, path: string): RetryPolicy {
 export function retriableResponse(policy: RetryPolicy, status: number, headers: HeaderList): boolean {
   if (policy.on5xx && status >= 500) return true;
   if (policy.onGatewayError && (status === 502 || status === 503 || status === 504)) return true;
+  if (policy.on409 && status === 409) return true;
+  if (policy.onRateLimited && getHeader(headers, 'x-envoy-ratelimited') !== undefined) return true;
   if (policy.retriableStatusCodes.includes(status)) return true;
   if (policy.grpcStatuses.length > 0) {
     const grpc = getHeader(headers, 'grpc-status');

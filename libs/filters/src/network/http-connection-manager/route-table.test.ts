@@ -128,7 +128,7 @@ describe('header mutations', () => {
 
 describe('route configuration errors', () => {
   it.each([
-    [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'c', retry_policy: { retry_on: 'reset,envoy-ratelimited' } } }] }] }, 'RouteConfiguration.virtual_hosts[0].routes[0].route.retry_policy.retry_on: "envoy-ratelimited" is not supported'],
+    [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'c', retry_policy: { retry_on: 'reset,retriable-headers' } } }] }] }, 'RouteConfiguration.virtual_hosts[0].routes[0].route.retry_policy.retry_on: "retriable-headers" is not supported'],
     [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'c', upgrade_configs: [{ upgrade_type: 'CONNECT' }] } }] }] }, 'RouteConfiguration.virtual_hosts[0].routes[0].route.upgrade_configs[0].upgrade_type: CONNECT is not supported'],
     [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'c', hash_policy: [{ header: { header_name: 'x' }, cookie: { name: 'y' } }] } }] }] }, 'route.hash_policy[0]: exactly one of'],
     [{ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'c', prefix_rewrite: '/', regex_rewrite: { pattern: { regex: 'a' }, substitution: 'b' } } }] }] }, 'only one of prefix_rewrite, regex_rewrite'],
