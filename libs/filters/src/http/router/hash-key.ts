@@ -3,7 +3,7 @@ import type { HttpStream } from '../../http-stream.ts';
 import type { HashPolicy } from '../../network/http-connection-manager/route-table.ts';
 
 /** 32-bit FNV-1a of a key's text. */
-function hashText(text: string): number {
+export function hashText(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);

@@ -6,6 +6,7 @@ import { onlyFields, optionalArray, optionalDurationMs, requiredString, type Jso
 import { registerNetworkFilter, type DownstreamConnection, type FilterFactoryContext, type Logger, type NetworkFilter } from '../../registry.ts';
 import { ResponseFlag } from '../../response-flags.ts';
 import type { Counter, Gauge } from '../../stats.ts';
+import { compileTcpHashPolicy, connectionHashKey, type TcpHashPolicy } from './tcp-hash-policy.ts';
 import { pickCluster, tcpProxyClusters, type WeightedCluster } from './weighted-clusters.ts';
 
 export const TCP_PROXY_TYPE_URL = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
@@ -15,6 +16,8 @@ const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
 
 interface TcpProxyConfig {
   readonly clusters: readonly WeightedCluster[];
+  /** hash_policy: the key RING_HASH and MAGLEV clusters pick by. */
+  readonly hashPolicy: readonly TcpHashPolicy[];
   readonly idleTimeoutMs: number;
   readonly cxTotal: Counter;
   readonly cxNoRoute: Counter;
@@ -50,7 +53,8 @@ class TcpSession implements PoolCallbacks {
   start(clusters: ClusterManager, connection: DownstreamConnection): void {
     const name = pickCluster(this.config.clusters);
     const cluster = clusters.getCluster(name);
-    const host = cluster?.chooseHost(connection);
+    const hashKey = connectionHashKey(this.config.hashPolicy, connection.socket);
+    const host = cluster?.chooseHost({ originalDstAddress: connection.originalDstAddress, originalDstPort: connection.originalDstPort, hashKey });
     this.info.upstreamCluster = name;
     this.info.upstreamHost = host;
     if (cluster === undefined || host === undefined) {
@@ -140,10 +144,11 @@ class TcpProxy implements NetworkFilter {
 }
 
 export function createTcpProxy(obj: JsonObject, context: FilterFactoryContext, path: string): NetworkFilter {
-  onlyFields(obj, path, ['@type', 'stat_prefix', 'cluster', 'weighted_clusters', 'idle_timeout', 'access_log']);
+  onlyFields(obj, path, ['@type', 'stat_prefix', 'cluster', 'weighted_clusters', 'idle_timeout', 'access_log', 'hash_policy']);
   const prefix = `tcp.${requiredString(obj, 'stat_prefix', path)}.`;
   const config: TcpProxyConfig = {
     clusters: tcpProxyClusters(obj, path),
+    hashPolicy: compileTcpHashPolicy(obj, path),
     idleTimeoutMs: optionalDurationMs(obj, 'idle_timeout', path) ?? DEFAULT_IDLE_TIMEOUT_MS,
     cxTotal: context.stats.counter(`${prefix}downstream_cx_total`),
     cxNoRoute: context.stats.counter(`${prefix}downstream_cx_no_route`),
