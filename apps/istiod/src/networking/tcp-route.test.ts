@@ -27,6 +27,15 @@ describe('TCP routes', () => {
     expect(mongoProxy(['mongodb-tcp.yaml'], 'NONE', '127.0.0.1_27017')).toEqual(weighted);
   });
 
+  it('hash a single destination by source IP when its DestinationRule says so, as Istio does', () => {
+    const sticky = { cluster: 'outbound|27017||mongodb.default.svc.cluster.local', hash_policy: [{ source_ip: {} }] };
+    expect(mongoProxy(['mongodb-source-ip.yaml'], 'REDIRECT', '10.96.0.13_27017')).toMatchObject(sticky);
+    expect(mongoProxy(['mongodb-source-ip.yaml'], 'NONE', '127.0.0.1_27017')).toMatchObject(sticky);
+    // A weighted split has no single destination to hash for.
+    expect(mongoProxy(['mongodb-tcp.yaml', 'mongodb-source-ip.yaml'], 'REDIRECT', '10.96.0.13_27017')).not.toHaveProperty('hash_policy');
+    expect(mongoProxy([], 'REDIRECT', '10.96.0.13_27017')).not.toHaveProperty('hash_policy');
+  });
+
   it('keep the service cluster without a VirtualService', () => {
     expect(mongoProxy([], 'REDIRECT', '10.96.0.13_27017')).toMatchObject({ cluster: 'outbound|27017||mongodb.default.svc.cluster.local' });
   });

@@ -2,19 +2,20 @@
 // destination-subnet match, and the first route that applies to every connection for the rest.
 // Its TLS routes, for a TLS service port: a destination per SNI match.
 import type { L4MatchAttributes, TCPRoute } from '@mizzen/config';
+import { destinationRuleFor, portPolicy } from '../model/destination-rules.ts';
+import { resolveHost } from '../model/host.ts';
 import type { MeshService } from '../model/service.ts';
 import { selectorMatches } from '../model/service.ts';
 import { virtualServiceFor } from '../model/virtual-services.ts';
 import { outboundClusterName, type JsonObject } from './envoy-json.ts';
-import { clusterFor, matchesGateway, type RouteContext } from './virtual-service-route.ts';
+import { clusterFor, destinationPort, matchesGateway, type RouteContext } from './virtual-service-route.ts';
 
 /** Where the connections to a TCP service port go, as Istio builds its chains from the tcp
  *  routes of the VirtualService that routes it, in order: a route whose applying match names
  *  destination subnets gets a chain for them (`prefix_ranges`); the first route that applies
  *  without them (or has no match) takes every other connection and ends the list; without one,
- *  the service's own cluster does. Targets are `cluster` or `weighted_clusters`. (Istio adds a
- *  `source_ip` hash_policy when the DestinationRule hashes by source IP; the proxy's tcp_proxy
- *  does not take it yet.) */
+ *  the service's own cluster does. Targets are `cluster` or `weighted_clusters`, a single
+ *  cluster with a `source_ip` hash_policy when its DestinationRule hashes by source IP. */
 export function tcpRouteChains(service: MeshService, ctx: RouteContext): { match?: JsonObject; target: JsonObject }[] {
   const vs = virtualServiceFor(ctx.push.virtualServices, ctx.proxy, service.hostname, 'tcp');
   const namespace = vs?.metadata.namespace ?? 'default';
@@ -33,7 +34,7 @@ export function tcpRouteChains(service: MeshService, ctx: RouteContext): { match
     seen.add(key);
     chains.push({ match: { prefix_ranges: ranges }, target });
   }
-  return [...chains, { target: { cluster: outboundClusterName(ctx.port, service.hostname) } }];
+  return [...chains, { target: { cluster: outboundClusterName(ctx.port, service.hostname), ...sourceIpHash(service.hostname, ctx.port, undefined, ctx) } }];
 }
 
 /** Where a connection to a TCP service port goes when nothing but the port tells it apart (a
@@ -76,6 +77,16 @@ export function tlsRouteChains(service: MeshService, ctx: RouteContext): TlsRout
   return chains;
 }
 
+/** tcp_proxy's `hash_policy` when the destination's DestinationRule (the subset's, then the
+ *  port's, then the rule's policy) hashes by source IP, as Istio sets it; it has no other
+ *  hash for TCP, and with several weighted destinations it sets none. */
+function sourceIpHash(host: string, port: number, subset: string | undefined, ctx: RouteContext): JsonObject {
+  const service = ctx.push.registry.byHostname.get(host);
+  const rule = destinationRuleFor(ctx.push.destinationRules, ctx.proxy.namespace, host, service?.namespace);
+  const subsetRule = subset === undefined ? undefined : rule?.spec.subsets?.find((s) => s.name === subset);
+  return portPolicy(rule, port, subsetRule).loadBalancer?.consistentHash?.useSourceIp ? { hash_policy: [{ source_ip: {} }] } : {};
+}
+
 /** "10.0.0.0/8", or an address alone, as Envoy's CidrRange. */
 function cidrRange(subnet: string): JsonObject {
   const [address, bits] = subnet.split('/');
@@ -100,6 +111,10 @@ export function l4MatchApplies(match: L4MatchAttributes, vsNamespace: string, ct
 export function routeTarget(route: TCPRoute, vsNamespace: string, ctx: RouteContext): JsonObject | undefined {
   if (!route.route?.length) return undefined;
   const destinations = route.route.filter((d, _, all) => all.length === 1 || (d.weight ?? 0) > 0);
-  if (destinations.length === 1) return { cluster: clusterFor(destinations[0].destination, vsNamespace, ctx) };
+  if (destinations.length === 1) {
+    const { destination } = destinations[0];
+    const host = resolveHost(destination.host, vsNamespace);
+    return { cluster: clusterFor(destination, vsNamespace, ctx), ...sourceIpHash(host, destinationPort(destination, host, ctx), destination.subset, ctx) };
+  }
   return { weighted_clusters: { clusters: destinations.map((d) => ({ name: clusterFor(d.destination, vsNamespace, ctx), weight: d.weight ?? 0 })) } };
 }

@@ -202,7 +202,7 @@ export function clusterFor(destination: Destination, namespace: string, ctx: Rou
   return outboundClusterName(destinationPort(destination, host, ctx), host, destination.subset ?? '');
 }
 
-function destinationPort(destination: Destination, host: string, ctx: RouteContext): number {
+export function destinationPort(destination: Destination, host: string, ctx: RouteContext): number {
   if (destination.port?.number) return destination.port.number;
   const service = ctx.push.registry.byHostname.get(host);
   return service?.ports.length === 1 ? service.ports[0].port : ctx.port;
