@@ -16,7 +16,7 @@ const DOWNSTREAM_TLS = 'type.googleapis.com/envoy.extensions.transport_sockets.t
 let pki: TestPki;
 let echo: Server;
 let proxy: ProxyServer;
-const ports = { sniffing: 0, strict: 0, lenient: 0, disabled: 0, elsewhere: 0 };
+const ports = { sniffing: 0, strict: 0, lenient: 0, disabled: 0, elsewhere: 0, secure: 0 };
 
 // Off on `port`, through each kind of rule: or(port range, and(not(any), any)).
 const onPort = (port: number) => ({
@@ -49,6 +49,16 @@ beforeAll(async () => {
     ],
     default_filter_chain: { filters: [tcpFilter('echo', 'echo')] },
   };
+  // One route configuration behind a TLS chain and a plain one, requiring TLS (as Istio writes
+  // it for a Gateway server with httpsRedirect).
+  const secureRoutes = { ...routeConfig('secure', [{ match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: 'secure' } } }]) };
+  (secureRoutes.virtual_hosts as Record<string, unknown>[])[0].require_tls = 'ALL';
+  const secureFilters = [httpFilter('secure', { route_config: secureRoutes })];
+  const secure = {
+    ...listener('secure', ports.secure, []),
+    listener_filters: [TLS_INSPECTOR],
+    filter_chains: [{ ...tlsChain('unused', fallback, { transport_protocol: 'tls' }), filters: secureFilters }, { filter_chain_match: { transport_protocol: 'raw_buffer' }, filters: secureFilters }],
+  };
   const slow = (name: string, port: number, extra: object) => ({
     ...listener(name, port, [tcpFilter(name, 'echo')]), listener_filters: [HTTP_INSPECTOR], listener_filters_timeout: '0.2s', ...extra,
   });
@@ -58,6 +68,7 @@ beforeAll(async () => {
         sniffing, slow('strict', ports.strict, {}), slow('lenient', ports.lenient, { continue_on_listener_filters_timeout: true }),
         // As Istio writes it: the inspector is off on the listener's own port (a range of one).
         slow('disabled', ports.disabled, { listener_filters: [{ ...HTTP_INSPECTOR, filter_disabled: onPort(ports.disabled) }] }),
+        secure,
         slow('elsewhere', ports.elsewhere, { listener_filters: [{ ...HTTP_INSPECTOR, filter_disabled: onPort(ports.disabled) }] }),
       ],
       clusters: [staticCluster('echo', [{ port: echoPort }])],
@@ -138,5 +149,15 @@ describe('listener filters and filter chain match', () => {
     // Another port: the filter runs, and a silent client meets its timeout.
     expect(await exchange(ports.elsewhere, undefined)).toEqual({ received: '', closed: true });
     expect(proxy.stats.counter(`listener.127.0.0.1_${ports.elsewhere}.downstream_pre_cx_timeout`).value).toBe(1);
+  });
+
+  it('redirects plain-text requests to https under require_tls, and serves them over TLS', async () => {
+    const client = new RawHttpClient(ports.secure);
+    await client.send('GET /page?q=1 HTTP/1.1\r\nHost: shop.example\r\n\r\n');
+    const [res] = await client.waitFor(1);
+    client.close();
+    expect(res.status).toBe(301);
+    expect(res.headers).toContain('https://shop.example/page?q=1');
+    expect(await tlsGet(ports.secure, { ca: pki.ca.cert, servername: 'fallback' })).toMatchObject({ status: 200, body: 'secure' });
   });
 });

@@ -87,7 +87,7 @@ export class ActiveStream extends StreamRecord implements HttpStream {
       this.pathVerdict = verdict.kind === 'forward' ? undefined : verdict;
     }
     const table = config.routes.current;
-    this.route = table ? findRoute(table, { method: request.method, path: request.path, authority: this.authority, headers: request.headers }) : undefined;
+    this.route = table ? findRoute(table, { method: request.method, path: request.path, authority: this.authority, headers: request.headers, tls: 'encrypted' in this.owner.connection.socket }) : undefined;
     if (!this.route) config.stats.noRoute.inc();
     const upgrade = ActiveStream.requestedUpgrade(request.headers);
     const action = this.route?.action;

@@ -184,3 +184,26 @@ describe('route fields from VirtualServices', () => {
     expect(action.maxStreamDurationMs).toBe(2500);
   });
 });
+
+describe('require_tls', () => {
+  const vhost = (requireTls: string) => ({ name: requireTls, domains: ['*'], require_tls: requireTls, routes: [{ match: { prefix: '/' }, ...to('web') }] });
+
+  it('redirects plain text to https with a 301 under ALL, and routes TLS', () => {
+    const t = table([vhost('ALL')]);
+    const plain = findRoute(t, request('/a?b=c'));
+    expect(plain?.action).toMatchObject({ kind: 'redirect', status: 301, scheme: 'https', host: undefined, path: undefined, stripQuery: false });
+    expect(findRoute(t, request('/a', 'example.com', ['x-envoy-internal', 'true']))?.action.kind).toBe('redirect');
+    expect(findRoute(t, { ...request('/a'), tls: true })?.action).toMatchObject({ cluster: 'web' });
+  });
+
+  it('lets internal requests through in plain text under EXTERNAL_ONLY', () => {
+    const t = table([vhost('EXTERNAL_ONLY')]);
+    expect(findRoute(t, request('/a'))?.action.kind).toBe('redirect');
+    expect(findRoute(t, request('/a', 'example.com', ['x-envoy-internal', 'true']))?.action).toMatchObject({ cluster: 'web' });
+  });
+
+  it('routes everything under NONE, and names a bad value', () => {
+    expect(findRoute(table([vhost('NONE')]), request('/a'))?.action).toMatchObject({ cluster: 'web' });
+    expect(() => table([vhost('SOMETIMES')])).toThrow('RouteConfiguration.virtual_hosts[0].require_tls');
+  });
+});

@@ -34,6 +34,10 @@ export interface VirtualHost {
   readonly responseHeaders: HeaderMutations;
   /** typed_per_filter_config of the virtual host merged over the route configuration's. */
   readonly perFilterConfig: PerFilterConfig;
+  /** require_tls: which plain-text requests are redirected to https instead of routed. */
+  readonly requireTls: 'NONE' | 'EXTERNAL_ONLY' | 'ALL';
+  /** The route those requests take: a 301 to the same URL with the https scheme. */
+  tlsRedirect: RouteEntry | undefined;
 }
 
 export interface QueryParameterMatcher {
@@ -131,6 +135,8 @@ export interface RouteRequest {
   readonly path: string;
   readonly authority: string;
   readonly headers: HeaderList;
+  /** Whether the request came over TLS (for a virtual host's require_tls). */
+  readonly tls?: boolean;
 }
 
 const FILTER_CONFIG_TYPE_URL = 'type.googleapis.com/envoy.config.route.v3.FilterConfig';
@@ -417,7 +423,7 @@ export function compileRouteTable(json: unknown, path = 'RouteConfiguration'): R
     const vpath = `${path}.virtual_hosts[${i}]`;
     const vo = asObject(v, vpath);
     onlyFields(vo, vpath, ['name', 'domains', 'routes', 'include_request_attempt_count', 'request_headers_to_add', 'request_headers_to_remove',
-      'response_headers_to_add', 'response_headers_to_remove', 'typed_per_filter_config']);
+      'response_headers_to_add', 'response_headers_to_remove', 'typed_per_filter_config', 'require_tls']);
     const host: VirtualHost = {
       name: requiredString(vo, 'name', vpath),
       routes: [],
@@ -425,7 +431,10 @@ export function compileRouteTable(json: unknown, path = 'RouteConfiguration'): R
       requestHeaders: compileHeaderMutations(vo, 'request', vpath),
       responseHeaders: compileHeaderMutations(vo, 'response', vpath),
       perFilterConfig: compilePerFilterConfig(vo, vpath, configFilters),
+      requireTls: oneOf(vo, 'require_tls', vpath, ['NONE', 'EXTERNAL_ONLY', 'ALL'], 'NONE'),
+      tlsRedirect: undefined,
     };
+    if (host.requireTls !== 'NONE') host.tlsRedirect = compileRoute({ match: { prefix: '/' }, redirect: { https_redirect: true } }, `${vpath}.require_tls`, host, configHeaders);
     optionalArray(vo, 'routes', vpath).forEach((r, j) => host.routes.push(compileRoute(r, `${vpath}.routes[${j}]`, host, configHeaders)));
     const domains = optionalArray(vo, 'domains', vpath);
     if (domains.length === 0) throw new ConfigError(`${vpath}.domains`, 'at least one domain is required');
@@ -508,6 +517,8 @@ function routeMatches(route: RouteEntry, request: RouteRequest, pathOnly: string
 export function findRoute(table: RouteTable, request: RouteRequest): RouteEntry | undefined {
   const host = findVirtualHost(table, request.authority);
   if (!host) return undefined;
+  // Envoy's require_tls: plain text is redirected, all of it or what is not marked internal.
+  if (host.tlsRedirect && !request.tls && (host.requireTls === 'ALL' || getHeader(request.headers, 'x-envoy-internal') !== 'true')) return host.tlsRedirect;
   const q = request.path.indexOf('?');
   const pathOnly = q === -1 ? request.path : request.path.slice(0, q);
   for (const route of host.routes) if (routeMatches(route, request, pathOnly)) return route;
