@@ -20,6 +20,8 @@ export interface AdsClientOptions {
   backoff?: BackoffPolicy;
   /** Plaintext unless given (mutual TLS to istiod on 15012, for instance). */
   credentials?: grpc.ChannelCredentials;
+  /** The same protocol on another service (SDS's StreamSecrets, say); ADS unless given. */
+  methodPath?: string;
 }
 
 export class AdsClient {
@@ -35,8 +37,8 @@ export class AdsClient {
       credentials: options.credentials,
       backoff: options.backoff,
       onError: options.onError,
-      method: { path: adsMethodPath, serialize: serializeRequest, deserialize: deserializeResponse },
-      label: 'ADS',
+      method: { path: options.methodPath ?? adsMethodPath, serialize: serializeRequest, deserialize: deserializeResponse },
+      label: options.methodPath ?? 'ADS',
       resume: () => {
         // The new stream resends every subscription, with the versions last accepted.
         const { state, requests } = clientResume(this.#state);

@@ -50,6 +50,8 @@ export interface DeltaAdsClientOptions {
   backoff?: BackoffPolicy;
   /** Plaintext unless given (mutual TLS to istiod on 15012, for instance). */
   credentials?: grpc.ChannelCredentials;
+  /** The same protocol on another service (SDS's DeltaSecrets, say); delta ADS unless given. */
+  methodPath?: string;
 }
 
 /** Unpacks a response's resources; throws naming the first that is not of its type or does not decode. */
@@ -84,8 +86,8 @@ export class DeltaAdsClient {
       credentials: options.credentials,
       backoff: options.backoff,
       onError: options.onError,
-      method: { path: deltaAdsMethodPath, serialize: serializeDeltaRequest, deserialize: deserializeDeltaResponse },
-      label: 'delta ADS',
+      method: { path: options.methodPath ?? deltaAdsMethodPath, serialize: serializeDeltaRequest, deserialize: deserializeDeltaResponse },
+      label: options.methodPath ?? 'delta ADS',
       // The new stream resubscribes, telling the server which versions the client holds.
       resume: () => deltaClientResume(this.#state),
       onResponse: (response, current) => this.#apply(response, current),
