@@ -56,9 +56,9 @@ static_resources:
     ['malformed JSON', 'bad.json', '{', /bad\.json: not valid JSON/],
     ['an unknown field', 'unknown.json', cluster(',"colour":"red"'), /^Bootstrap\.static_resources\.clusters\[0\]\.colour: unknown field/],
     ['a wrong type', 'type.json', cluster(',"connect_timeout":"soon"'), /connect_timeout: expected a duration/],
-    ['an unsupported field', 'unsupported.json', cluster(',"dns_lookup_family":"V4_ONLY"'), /^Bootstrap\.static_resources\.clusters\[0\]\.dns_lookup_family: not supported/],
+    ['an unsupported field', 'unsupported.json', cluster(',"close_connections_on_host_health_failure":true'), /^Bootstrap\.static_resources\.clusters\[0\]\.close_connections_on_host_health_failure: not supported/],
     ['a rule of Envoy\'s protos', 'rule.json', cluster(',"connect_timeout":"0s"'), /connect_timeout/],
-    ['an unsupported cluster type', 'dns.json', cluster(',"type":"STRICT_DNS"'), /clusters\[0\]\.type: "STRICT_DNS" is not supported/],
+    ['a bad DNS refresh rate', 'dns.json', cluster(',"type":"STRICT_DNS","dns_refresh_rate":"0s"'), /clusters\[0\]\.dns_refresh_rate/],
     ['an ADS cluster that does not exist', 'ads.json', '{"dynamic_resources":{"ads_config":{"api_type":"GRPC","grpc_services":[{"envoy_grpc":{"cluster_name":"xds"}}]},"cds_config":{"ads":{}}}}', /cluster_name: no static cluster named "xds"/],
     ['a non-ADS config source', 'path.json', '{"dynamic_resources":{"cds_config":{"path_config_source":{"path":"/x"}}}}', /cds_config\.path_config_source: not supported/],
   ])('rejects %s', (_name, name, text, message) => {

@@ -5,10 +5,11 @@ import {
 import { compileTransportSocketMatches, compileUpstreamTransport, type TransportSocketMatch } from '../tls/transport-socket.ts';
 import type { UpstreamTlsConfig } from '../tls/tls-context.ts';
 import type { UpstreamTransport } from '../tls/upstream-tls.ts';
+import { compileDnsConfig, type DnsConfig } from './dns-resolution.ts';
 import { compileHealthChecks, type HealthCheckConfig } from './health-check-config.ts';
 import { compileHttpProtocolOptions, type HttpProtocolOptions } from './http-protocol-options.ts';
 
-export type ClusterType = 'STATIC' | 'EDS' | 'ORIGINAL_DST';
+export type ClusterType = 'STATIC' | 'EDS' | 'ORIGINAL_DST' | 'STRICT_DNS' | 'LOGICAL_DNS';
 export type LbPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'CLUSTER_PROVIDED' | 'RING_HASH' | 'MAGLEV';
 
 /** circuit_breakers.thresholds of priority DEFAULT (Envoy's defaults when absent). */
@@ -70,6 +71,8 @@ export interface ClusterConfig {
   readonly edsServiceName: string;
   /** STATIC clusters: their endpoints. */
   readonly endpoints: Endpoint[];
+  /** STRICT_DNS and LOGICAL_DNS clusters: the host names to resolve, and how. */
+  readonly dns: DnsConfig | undefined;
   /** Local address upstream connections bind to (upstream_bind_config). */
   readonly sourceAddress: string | undefined;
   /** TCP keepalive idle time in seconds (upstream_connection_options), 0 when off. */
@@ -248,9 +251,10 @@ export function compileCluster(json: unknown, path = 'Cluster'): ClusterConfig {
   const obj = asObject(json, path);
   onlyFields(obj, path, ['@type', 'name', 'type', 'connect_timeout', 'lb_policy', 'load_assignment', 'eds_cluster_config',
     'typed_extension_protocol_options', 'http2_protocol_options', 'common_http_protocol_options', 'upstream_connection_options', 'upstream_bind_config', 'circuit_breakers',
-    'outlier_detection', 'common_lb_config', 'ring_hash_lb_config', 'maglev_lb_config', 'health_checks', 'transport_socket', 'transport_socket_matches']);
+    'outlier_detection', 'common_lb_config', 'ring_hash_lb_config', 'maglev_lb_config', 'health_checks', 'transport_socket', 'transport_socket_matches',
+    'dns_lookup_family', 'respect_dns_ttl', 'dns_refresh_rate']);
   const name = requiredString(obj, 'name', path);
-  const type = oneOf(obj, 'type', path, ['STATIC', 'EDS', 'ORIGINAL_DST'], 'STATIC');
+  const type = oneOf(obj, 'type', path, ['STATIC', 'EDS', 'ORIGINAL_DST', 'STRICT_DNS', 'LOGICAL_DNS'], 'STATIC');
   const lbPolicy = oneOf(obj, 'lb_policy', path, ['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM', 'CLUSTER_PROVIDED', 'RING_HASH', 'MAGLEV'], 'ROUND_ROBIN');
   if ((type === 'ORIGINAL_DST') !== (lbPolicy === 'CLUSTER_PROVIDED')) {
     throw new ConfigError(`${path}.lb_policy`, 'CLUSTER_PROVIDED goes with, and only with, type ORIGINAL_DST');
@@ -259,9 +263,13 @@ export function compileCluster(json: unknown, path = 'Cluster'): ClusterConfig {
   let endpoints: Endpoint[] = [];
   const loadAssignment = optionalObject(obj, 'load_assignment', path);
   if (loadAssignment) {
-    if (type !== 'STATIC') throw new ConfigError(`${path}.load_assignment`, `only STATIC clusters take inline endpoints (type is ${type})`);
+    if (type !== 'STATIC' && type !== 'STRICT_DNS' && type !== 'LOGICAL_DNS') {
+      throw new ConfigError(`${path}.load_assignment`, `only STATIC and DNS clusters take inline endpoints (type is ${type})`);
+    }
     endpoints = compileLoadAssignment({ cluster_name: name, ...loadAssignment }, `${path}.load_assignment`).endpoints;
   }
+  const dns = type === 'STRICT_DNS' || type === 'LOGICAL_DNS' ? compileDnsConfig(obj, path, type, endpoints) : undefined;
+  if (dns) endpoints = [];
   let edsServiceName = name;
   const eds = optionalObject(obj, 'eds_cluster_config', path);
   if (eds) {
@@ -301,6 +309,7 @@ export function compileCluster(json: unknown, path = 'Cluster'): ClusterConfig {
     connectTimeoutMs: optionalDurationMs(obj, 'connect_timeout', path) ?? DEFAULT_CONNECT_TIMEOUT_MS,
     edsServiceName,
     endpoints,
+    dns,
     sourceAddress,
     keepaliveSeconds,
     circuitBreakers: compileCircuitBreakers(obj, path),

@@ -104,14 +104,19 @@ export class ClusterManager implements FilterClusterManager {
     return [...names].sort();
   }
 
-  addStatic(configs: ClusterConfig[]): void {
+  /** Adds the bootstrap's clusters; resolves once every DNS one among them has resolved once
+   *  (Envoy initializes static clusters before it starts listening). */
+  addStatic(configs: ClusterConfig[]): Promise<void> {
     const now = new Date().toISOString();
+    const resolutions: Promise<void>[] = [];
     for (const config of configs) {
       if (config.type === 'EDS') throw new ConfigError(`cluster "${config.name}"`, 'static EDS clusters are not supported');
       const entry: ClusterEntry = { cluster: new Cluster(this.withTransport(config, `static cluster "${config.name}"`), this.stats), isStatic: true, version: '', lastUpdated: now };
+      resolutions.push(this.followDns(entry));
       if (ClusterManager.isWarm(entry.cluster)) this.active.set(config.name, entry);
       else this.warming.set(config.name, entry);
     }
+    return Promise.all(resolutions).then(() => {});
   }
 
   /** Applies a CDS response; throws (the caller NACKs) without changing anything if any cluster is bad. */
@@ -128,6 +133,7 @@ export class ClusterManager implements FilterClusterManager {
       const current = this.warming.get(config.name) ?? this.active.get(config.name);
       if (current && sameJson(current.cluster.config.json, config.json)) continue;
       const entry: ClusterEntry = { cluster: new Cluster(config, this.stats), isStatic: false, version, lastUpdated: now };
+      void this.followDns(entry);
       const known = config.type === 'EDS' ? this.assignments.get(config.edsServiceName) : undefined;
       if (known) {
         entry.cluster.setEndpoints(known.endpoints);
@@ -168,6 +174,22 @@ export class ClusterManager implements FilterClusterManager {
     this.stats.gauge('cluster_manager.active_clusters').set(this.active.size);
     this.stats.gauge('cluster_manager.warming_clusters').set(this.warming.size);
     this.onChange();
+  }
+
+  /** A DNS cluster warms until its first resolution; each one updates its hosts in place. */
+  private followDns(entry: ClusterEntry): Promise<void> {
+    if (!entry.cluster.config.dns) return Promise.resolve();
+    let first: () => void = () => {};
+    const resolved = new Promise<void>((resolve) => (first = resolve));
+    entry.cluster.onResolved = () => {
+      first();
+      if (this.warming.get(entry.cluster.name) !== entry || !ClusterManager.isWarm(entry.cluster)) return;
+      this.activate(entry);
+      this.stats.gauge('cluster_manager.active_clusters').set(this.active.size);
+      this.stats.gauge('cluster_manager.warming_clusters').set(this.warming.size);
+      this.onChange();
+    };
+    return resolved;
   }
 
   private activate(entry: ClusterEntry): void {

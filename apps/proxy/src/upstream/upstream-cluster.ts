@@ -6,6 +6,7 @@ import type { ClusterConfig, Endpoint } from './cluster-config.ts';
 import { createLoadBalancer, type LoadBalancer } from './load-balancer.ts';
 import { HealthChecker } from './health-checker.ts';
 import { Http2Client, type Http2ClientEvents } from './http2-client.ts';
+import { DnsRefresher } from './dns-resolution.ts';
 import { OutlierDetector } from './outlier-detector.ts';
 import { UpstreamConnection, type ConnectOptions } from './upstream-connection.ts';
 import { Host, hostKey } from './upstream-host.ts';
@@ -68,6 +69,9 @@ export class Cluster implements UpstreamCluster {
   readonly stats: ClusterStats;
   /** False for an EDS cluster until its first ClusterLoadAssignment. */
   hasEndpoints: boolean;
+  /** Called after each DNS resolution of a STRICT_DNS or LOGICAL_DNS cluster. */
+  onResolved: () => void = () => {};
+  private dns: DnsRefresher | undefined;
   private hosts = new Map<string, Host>();
   /** The hosts of the best priority, each repeated by its weight. */
   private weighted: Host[] = [];
@@ -119,6 +123,15 @@ export class Cluster implements UpstreamCluster {
       }, stats);
     }
     if (config.type === 'STATIC') this.setEndpoints(config.endpoints);
+    // A DNS cluster warms until its first resolution, which, failed or not, completes it.
+    if (config.dns) {
+      this.hasEndpoints = false;
+      this.dns = new DnsRefresher(config.dns, (endpoints) => {
+        if (endpoints) this.setEndpoints(endpoints);
+        else if (!this.hasEndpoints) this.setEndpoints([]);
+        this.onResolved();
+      });
+    }
     this.scheme = config.tls !== undefined || config.tlsMatches.length > 0 ? 'https' : 'http';
     const idle = config.protocolOptions.idleTimeoutMs;
     if (idle > 0) {
@@ -404,6 +417,7 @@ export class Cluster implements UpstreamCluster {
   /** The cluster was removed or replaced: idle connections close; busy ones close when released. */
   destroy(): void {
     this.destroyed = true;
+    this.dns?.stop();
     clearInterval(this.sweepTimer);
     this.outlier?.destroy();
     this.healthChecker?.destroy();

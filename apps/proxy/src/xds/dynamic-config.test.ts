@@ -90,9 +90,9 @@ describe('configuration over ADS', () => {
   });
 
   it('NACKs a bad cluster without touching the running ones', async () => {
-    cp.update(TypeUrl.Cluster, 'c2', [cluster, { '@type': TypeUrl.Cluster, name: 'dns', type: 'STRICT_DNS' }]);
+    cp.update(TypeUrl.Cluster, 'c2', [cluster, { '@type': TypeUrl.Cluster, name: 'dns', type: 'LOGICAL_DNS' }]);
     await cp.until(() => cp.nacks.some((n) => n.typeUrl === TypeUrl.Cluster));
-    expect(cp.nacks.find((n) => n.typeUrl === TypeUrl.Cluster)?.error).toContain('Cluster[1].type: "STRICT_DNS" is not supported');
+    expect(cp.nacks.find((n) => n.typeUrl === TypeUrl.Cluster)?.error).toContain('Cluster[1].load_assignment: LOGICAL_DNS clusters take exactly one endpoint');
     expect(proxy.clusters.getCluster(CLUSTER)).toBeDefined();
   });
 
