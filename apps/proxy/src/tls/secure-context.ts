@@ -18,8 +18,8 @@ export class SecureContextSource {
   constructor(config: TlsContextConfig, secrets: SecretProvider, path: string) {
     this.config = config;
     this.path = path;
-    this.certificateSecrets = config.certificateSecrets.map((name) => secrets.subscribe(name));
-    this.validationSecret = config.validationSecret === undefined ? undefined : secrets.subscribe(config.validationSecret);
+    this.certificateSecrets = config.certificateSecrets.map((name) => secrets.subscribe(name, config.secretSources[name]));
+    this.validationSecret = config.validationSecret === undefined ? undefined : secrets.subscribe(config.validationSecret, config.secretSources[config.validationSecret]);
     // Inline material is checked now, so a bad certificate rejects the config that holds it.
     if (this.ready) this.current();
   }

@@ -5,6 +5,7 @@ import {
 } from '@mizzen/filters';
 import { parseCertificates } from './certificate-chain.ts';
 import { readDataSource } from './data-source.ts';
+import { compileSdsConfigSource, type SdsSource } from './sds-source.ts';
 import { compileTypedSanMatcher, compileUntypedSanMatcher, type SanMatcher } from './san-matcher.ts';
 
 /** A certificate chain and its private key, PEM. */
@@ -30,6 +31,8 @@ export interface TlsContextConfig {
   readonly validation: ValidationContext | undefined;
   /** A validation_context secret (SDS); merged over `validation` (the combined context's default). */
   readonly validationSecret: string | undefined;
+  /** The secrets above that come from a secret server of their own (not ADS), by name. */
+  readonly secretSources: Readonly<Record<string, SdsSource>>;
   readonly alpn: readonly string[];
   readonly minVersion: SecureVersion;
   readonly maxVersion: SecureVersion;
@@ -74,17 +77,25 @@ export function compileValidationContext(value: unknown, path: string): Validati
   };
 }
 
-/** An SdsSecretConfig: the secret's name. Secrets come over ADS, or from the bootstrap's
- *  static_resources.secrets when no sds_config is given. */
-function compileSdsSecretConfig(value: unknown, path: string): string {
+/** A named secret and where it comes from: over ADS (no source), from the bootstrap's
+ *  static_resources.secrets (no sds_config), or from a secret server of its own. */
+interface SecretRef {
+  readonly name: string;
+  readonly source: SdsSource | undefined;
+}
+
+/** An SdsSecretConfig, checked. */
+function compileSdsSecretConfig(value: unknown, path: string): SecretRef {
   const obj = asObject(value, path);
   onlyFields(obj, path, ['name', 'sds_config']);
-  const source = optionalObject(obj, 'sds_config', path);
-  if (source) {
-    onlyFields(source, `${path}.sds_config`, ['ads', 'resource_api_version', 'initial_fetch_timeout']);
-    if (!source.ads) throw new ConfigError(`${path}.sds_config`, 'only { ads: {} } config sources are supported');
-  }
-  return requiredString(obj, 'name', path);
+  const config = optionalObject(obj, 'sds_config', path);
+  const source = config ? compileSdsConfigSource(config, `${path}.sds_config`) : undefined;
+  return { name: requiredString(obj, 'name', path), source };
+}
+
+/** The sources of the secrets that have one, by name. */
+function sourcesOf(refs: readonly (SecretRef | undefined)[]): Record<string, SdsSource> {
+  return Object.fromEntries(refs.flatMap((ref) => (ref?.source ? [[ref.name, ref.source]] : [])));
 }
 
 function compileTlsParams(obj: JsonObject | undefined, path: string): Pick<TlsContextConfig, 'minVersion' | 'maxVersion' | 'ciphers' | 'ecdhCurve'> {
@@ -124,12 +135,14 @@ export function compileCommonTlsContext(value: unknown, path: string): TlsContex
   } else if (validation && validationSecret) {
     throw new ConfigError(`${path}.validation_context_sds_secret_config`, 'only one of validation_context and validation_context_sds_secret_config may be set');
   }
+  const certificateSecrets = optionalArray(obj, 'tls_certificate_sds_secret_configs', path)
+    .map((s, i) => compileSdsSecretConfig(s, `${path}.tls_certificate_sds_secret_configs[${i}]`));
   return {
     certificates: optionalArray(obj, 'tls_certificates', path).map((c, i) => compileCertificate(c, `${path}.tls_certificates[${i}]`)),
-    certificateSecrets: optionalArray(obj, 'tls_certificate_sds_secret_configs', path)
-      .map((s, i) => compileSdsSecretConfig(s, `${path}.tls_certificate_sds_secret_configs[${i}]`)),
+    certificateSecrets: certificateSecrets.map((ref) => ref.name),
     validation,
-    validationSecret,
+    validationSecret: validationSecret?.name,
+    secretSources: sourcesOf([...certificateSecrets, validationSecret]),
     alpn: optionalArray(obj, 'alpn_protocols', path).map((p, i) => {
       if (typeof p !== 'string' || p === '' || p.length > 255) throw new ConfigError(`${path}.alpn_protocols[${i}]`, 'must be a protocol name of 1 to 255 characters');
       return p;
