@@ -210,8 +210,8 @@ export class ListenerManager {
         routes.push(handle);
         return handle;
       } } };
-      const secretProvider = { subscribe: (name: string) => {
-        const handle = this.secrets.subscribe(name);
+      const secretProvider = { subscribe: (...args: Parameters<SecretProvider['subscribe']>) => {
+        const handle = this.secrets.subscribe(...args);
         secrets.push(handle);
         return handle;
       } };
