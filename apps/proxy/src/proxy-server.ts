@@ -13,6 +13,7 @@ import { ClusterManager } from './upstream/cluster-manager.ts';
 import { healthShareOf } from './upstream/health-check-sharing.ts';
 import type { DynamicConfig, TransportFactory } from './xds/dynamic-config.ts';
 import { RouteConfigStore } from './xds/route-config-store.ts';
+import { secretServers } from './xds/secret-servers.ts';
 
 export interface ProxyOptions {
   readonly log: ConsoleLogger;
@@ -75,6 +76,12 @@ export class ProxyServer implements AdminTarget {
    *  or a socket cannot be bound. */
   async start(): Promise<void> {
     this.secrets.addStatic(this.config.secrets);
+    // SDS configs may name a static cluster of their own (Istio's sds-grpc) instead of ADS.
+    this.secrets.useSecretServers(secretServers(this.config.json, this.config.node, this.log, async () => {
+      this.clusters.onSecretsUpdated();
+      await this.listeners.onDependenciesUpdated();
+      this.checkInitialized();
+    }));
     await this.clusters.addStatic(this.config.clusters);
     await this.listeners.addStatic(this.config.listeners);
     const worker = this.options.role === 'worker';
@@ -169,6 +176,7 @@ export class ProxyServer implements AdminTarget {
   private async shutdown(drainMs: number): Promise<void> {
     this.setState('DRAINING');
     this.dynamic?.close();
+    this.secrets.close();
     this.listeners.drainAll();
     const workersStopped = this.workers?.stop(drainMs);
     if (drainMs > 0) {

@@ -1,0 +1,228 @@
+import { connect } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adsServiceDefinition, packAny, TypeUrl, type JsonObject, type WireResponse } from '@mizzen/xds';
+import { freePort } from '@mizzen/testing';
+import { httpFilter, listener, routeConfig, staticCluster } from '../../test/bootstrap-builder.ts';
+import { FakeControlPlane } from '../../test/fake-control-plane.ts';
+import { createTestPki, type Pem, type TestPki } from '../../test/test-certificates.ts';
+import { tlsGet } from '../../test/tls-client.ts';
+import { configDump } from '../admin/config-dump.ts';
+import { compileBootstrap } from '../bootstrap/bootstrap-config.ts';
+import { ConsoleLogger } from '../log/logger.ts';
+import { ProxyServer } from '../proxy-server.ts';
+import { streamSecretsPath } from '../xds/sds-transport.ts';
+
+type Request = { version_info?: string; resource_names?: string[]; response_nonce?: string; error_detail?: { message?: string }; node?: JsonObject };
+
+/** A secret server (the agent's side of SDS): serves the current secrets to every stream and
+ *  records the requests it gets. */
+class SecretServer {
+  readonly server = new grpc.Server();
+  readonly requests: Request[] = [];
+  private readonly streams = new Set<grpc.ServerDuplexStream<Request, WireResponse>>();
+  private current: { version: string; secrets: JsonObject[] } | undefined;
+  private nonce = 0;
+  private waiters: (() => void)[] = [];
+
+  constructor() {
+    const method = adsServiceDefinition.StreamAggregatedResources;
+    this.server.addService({ StreamSecrets: { ...method, path: streamSecretsPath } } as unknown as grpc.ServiceDefinition, {
+      StreamSecrets: (stream: grpc.ServerDuplexStream<Request, WireResponse>) => {
+        this.streams.add(stream);
+        stream.on('data', (request: Request) => {
+          this.requests.push(request);
+          for (const w of this.waiters.splice(0)) w();
+          if (!request.response_nonce) this.send(stream);
+        });
+        stream.on('error', () => this.streams.delete(stream));
+        stream.on('end', () => {
+          this.streams.delete(stream);
+          stream.end();
+        });
+      },
+    });
+  }
+
+  listen(address: string): Promise<number> {
+    return new Promise((resolve, reject) => this.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
+  }
+
+  serve(version: string, secrets: JsonObject[]): void {
+    this.current = { version, secrets };
+    for (const stream of this.streams) this.send(stream);
+  }
+
+  private send(stream: grpc.ServerDuplexStream<Request, WireResponse>): void {
+    if (!this.current) return;
+    const { version, secrets } = this.current;
+    stream.write({ version_info: version, type_url: TypeUrl.Secret, nonce: String(++this.nonce), resources: secrets.map((s) => packAny(s)) });
+  }
+
+  async until(check: () => boolean): Promise<void> {
+    while (!check()) await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+
+  close(): void {
+    this.server.forceShutdown();
+  }
+}
+
+const secret = (name: string, pem: Pem): JsonObject => ({
+  '@type': TypeUrl.Secret, name, tls_certificate: { certificate_chain: { inline_string: pem.cert }, private_key: { inline_string: pem.key } },
+});
+
+/** The SDS config Istio's generator writes for every secret. */
+function istioSdsConfig(clusterName: string, grpcService?: JsonObject): JsonObject {
+  return {
+    api_config_source: {
+      api_type: 'GRPC', transport_api_version: 'V3', set_node_on_first_message_only: true,
+      grpc_services: [grpcService ?? { envoy_grpc: { cluster_name: clusterName } }],
+    },
+    resource_api_version: 'V3',
+  };
+}
+
+function tlsListener(name: string, port: number, sdsConfig: JsonObject): JsonObject {
+  const filters = [httpFilter(name, { route_config: routeConfig(name, [{ match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: 'over sds-grpc' } } }]) })];
+  const l = listener(name, port, filters) as { filter_chains: object[] };
+  return {
+    '@type': TypeUrl.Listener,
+    ...l,
+    filter_chains: [{
+      ...l.filter_chains[0],
+      transport_socket: {
+        name: 'envoy.transport_sockets.tls',
+        typed_config: {
+          '@type': TypeUrl.DownstreamTlsContext,
+          common_tls_context: { tls_certificate_sds_secret_configs: [{ name: 'default', sds_config: sdsConfig }] },
+        },
+      },
+    }],
+  };
+}
+
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('error', () => resolve(true)).once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+let pki: TestPki;
+let first: Pem;
+let second: Pem;
+
+beforeAll(async () => {
+  pki = await createTestPki();
+  first = await pki.issue('first', ['URI:spiffe://cluster.local/ns/default/sa/first']);
+  second = await pki.issue('second', ['URI:spiffe://cluster.local/ns/default/sa/second']);
+}, 30_000);
+
+afterAll(async () => {
+  await pki?.cleanup();
+});
+
+const transports = [
+  { kind: 'a unix socket', concurrency: 2 },
+  { kind: 'TCP loopback', concurrency: 1 },
+] as const;
+
+describe.each(transports)('SDS from the sds-grpc cluster over $kind', ({ kind, concurrency }) => {
+  let folder: string;
+  let sds: SecretServer;
+  let cp: FakeControlPlane;
+  let proxy: ProxyServer;
+  let port: number;
+
+  beforeAll(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'mizzen-sds-'));
+    sds = new SecretServer();
+    let sdsCluster: JsonObject;
+    if (kind === 'a unix socket') {
+      const socket = join(folder, 'socket');
+      await sds.listen(`unix:${socket}`);
+      sdsCluster = {
+        name: 'sds-grpc', type: 'STATIC', connect_timeout: '1s',
+        load_assignment: { cluster_name: 'sds-grpc', endpoints: [{ lb_endpoints: [{ endpoint: { address: { pipe: { path: socket } } } }] }] },
+      };
+    } else {
+      sdsCluster = staticCluster('sds-grpc', [{ port: await sds.listen('127.0.0.1:0') }]);
+    }
+    port = await freePort();
+    cp = new FakeControlPlane();
+    const adsPort = await cp.server.listen('127.0.0.1:0');
+    cp.update(TypeUrl.Listener, 'l1', [tlsListener('tls', port, istioSdsConfig('sds-grpc'))]);
+    const bootstrap = compileBootstrap({
+      node: { id: 'sidecar~127.0.0.1~sds.default~default.svc.cluster.local', cluster: 'sds.default' },
+      dynamic_resources: {
+        ads_config: { api_type: 'GRPC', transport_api_version: 'V3', grpc_services: [{ envoy_grpc: { cluster_name: 'xds-grpc' } }] },
+        lds_config: { ads: {} },
+      },
+      static_resources: { clusters: [staticCluster('xds-grpc', [{ port: adsPort }]), sdsCluster] },
+    });
+    proxy = new ProxyServer(bootstrap, { log: new ConsoleLogger('off'), drainTimeMs: 0, concurrency });
+    await proxy.start();
+  }, 30_000);
+
+  afterAll(async () => {
+    await proxy?.stop(0);
+    await cp?.server.close();
+    sds?.close();
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  it('asks the secret server, not ADS, for the secret, with the node on the first request, and keeps the listener warming', async () => {
+    await sds.until(() => sds.requests.some((r) => r.resource_names?.includes('default')));
+    await cp.until(() => cp.acks.some((a) => a.typeUrl === TypeUrl.Listener && a.version === 'l1'));
+    expect(sds.requests[0]?.node).toMatchObject({ id: 'sidecar~127.0.0.1~sds.default~default.svc.cluster.local' });
+    expect(cp.subscribed.get(TypeUrl.Secret) ?? []).not.toContain('default');
+    expect(await refused(port)).toBe(true);
+    expect(proxy.state()).toBe('INITIALIZING');
+  });
+
+  it('binds and serves TLS once the secret arrives, and ACKs it', async () => {
+    sds.serve('s1', [secret('default', first)]);
+    await proxy.live;
+    const result = await tlsGet(port, { ca: pki.ca.cert });
+    expect(result).toMatchObject({ status: 200, body: 'over sds-grpc' });
+    expect(result.serverSans).toContain('sa/first');
+    await sds.until(() => sds.requests.some((r) => r.version_info === 's1' && r.response_nonce && !r.error_detail));
+  });
+
+  it('rotates the certificate for new connections', async () => {
+    sds.serve('s2', [secret('default', second)]);
+    await sds.until(() => sds.requests.filter((r) => r.version_info === 's2' && !r.error_detail).length >= concurrency);
+    for (let i = 0; i < 4; i++) expect((await tlsGet(port, { ca: pki.ca.cert })).serverSans).toContain('sa/second');
+  });
+
+  it('NACKs a bad secret, naming the field, and keeps serving the last good one', async () => {
+    sds.serve('s3', [{ '@type': TypeUrl.Secret, name: 'default', tls_certificate: { certificate_chain: { inline_string: second.cert } } }]);
+    await sds.until(() => sds.requests.some((r) => r.error_detail));
+    expect(sds.requests.find((r) => r.error_detail)).toMatchObject({ version_info: 's2', error_detail: { message: expect.stringContaining('Secret[0].tls_certificate.private_key: required') } });
+    expect((await tlsGet(port, { ca: pki.ca.cert })).serverSans).toContain('sa/second');
+  });
+
+  it('shows the secret in the config dump, key redacted', () => {
+    const dump = configDump(proxy, false).configs as JsonObject[];
+    const secrets = dump.find((c) => c['@type'] === TypeUrl.SecretsConfigDump) as { dynamic_active_secrets: JsonObject[] };
+    expect(secrets.dynamic_active_secrets).toMatchObject([{ name: 'default', version_info: 's2', secret: { tls_certificate: { private_key: { inline_string: '[redacted]' } } } }]);
+    expect(JSON.stringify(secrets)).not.toContain('PRIVATE KEY');
+  });
+
+  it('NACKs a listener whose SDS config uses google_grpc or names a cluster that is not static', async () => {
+    cp.update(TypeUrl.Listener, 'l2', [tlsListener('tls', port, istioSdsConfig('x', { google_grpc: { target_uri: '127.0.0.1:1', stat_prefix: 'sds' } }))]);
+    await cp.until(() => cp.nacks.some((n) => n.typeUrl === TypeUrl.Listener));
+    expect(cp.nacks.at(-1)?.error).toContain('sds_config.api_config_source.grpc_services[0].google_grpc: not supported');
+    cp.update(TypeUrl.Listener, 'l3', [tlsListener('tls', port, istioSdsConfig('outbound|443||elsewhere'))]);
+    await cp.until(() => cp.nacks.some((n) => n.typeUrl === TypeUrl.Listener && n.error.includes('outbound|443||elsewhere')));
+    expect(cp.nacks.at(-1)?.error).toContain('grpc_services[0].envoy_grpc.cluster_name: no static cluster named "outbound|443||elsewhere"');
+    expect((await tlsGet(port, { ca: pki.ca.cert })).serverSans).toContain('sa/second');
+  });
+});
