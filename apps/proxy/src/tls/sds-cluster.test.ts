@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adsServiceDefinition, packAny, TypeUrl, type JsonObject, type WireResponse } from '@mizzen/xds';
+import { adsServiceDefinition, deltaAdsServiceDefinition, packAny, TypeUrl, type JsonObject } from '@mizzen/xds';
 import { freePort } from '@mizzen/testing';
 import { httpFilter, listener, routeConfig, staticCluster } from '../../test/bootstrap-builder.ts';
 import { FakeControlPlane } from '../../test/fake-control-plane.ts';
@@ -14,30 +14,39 @@ import { configDump } from '../admin/config-dump.ts';
 import { compileBootstrap } from '../bootstrap/bootstrap-config.ts';
 import { ConsoleLogger } from '../log/logger.ts';
 import { ProxyServer } from '../proxy-server.ts';
-import { streamSecretsPath } from '../xds/sds-transport.ts';
+import { deltaSecretsPath, streamSecretsPath } from '../xds/sds-transport.ts';
 
-type Request = { version_info?: string; resource_names?: string[]; response_nonce?: string; error_detail?: { message?: string }; node?: JsonObject };
+type Request = {
+  version_info?: string; resource_names?: string[]; resource_names_subscribe?: string[]; response_nonce?: string;
+  error_detail?: { message?: string }; node?: JsonObject;
+};
+type Stream = grpc.ServerDuplexStream<Request, unknown>;
 
-/** A secret server (the agent's side of SDS): serves the current secrets to every stream and
- *  records the requests it gets. */
+/** A secret server (the agent's side of SDS), state of the world or delta: serves the current
+ *  secrets to every stream and records what the proxy asks for, ACKs and NACKs. */
 class SecretServer {
   readonly server = new grpc.Server();
-  readonly requests: Request[] = [];
-  private readonly streams = new Set<grpc.ServerDuplexStream<Request, WireResponse>>();
+  readonly nodes: JsonObject[] = [];
+  readonly subscribed: string[][] = [];
+  /** Versions ACKed, and NACKs with the version the proxy keeps (state of the world only). */
+  readonly acks: string[] = [];
+  readonly nacks: { version?: string; message: string }[] = [];
+  private readonly streams = new Set<Stream>();
+  private readonly delta: boolean;
+  private readonly sentVersions = new Map<string, string>();
   private current: { version: string; secrets: JsonObject[] } | undefined;
   private nonce = 0;
   private waiters: (() => void)[] = [];
 
-  constructor() {
-    const method = adsServiceDefinition.StreamAggregatedResources;
-    this.server.addService({ StreamSecrets: { ...method, path: streamSecretsPath } } as unknown as grpc.ServiceDefinition, {
-      StreamSecrets: (stream: grpc.ServerDuplexStream<Request, WireResponse>) => {
+  constructor(delta: boolean) {
+    this.delta = delta;
+    const [name, method, path] = delta
+      ? ['DeltaSecrets', deltaAdsServiceDefinition.DeltaAggregatedResources, deltaSecretsPath]
+      : ['StreamSecrets', adsServiceDefinition.StreamAggregatedResources, streamSecretsPath];
+    this.server.addService({ [name]: { ...method, path } } as unknown as grpc.ServiceDefinition, {
+      [name]: (stream: Stream) => {
         this.streams.add(stream);
-        stream.on('data', (request: Request) => {
-          this.requests.push(request);
-          for (const w of this.waiters.splice(0)) w();
-          if (!request.response_nonce) this.send(stream);
-        });
+        stream.on('data', (request: Request) => this.received(stream, request));
         stream.on('error', () => this.streams.delete(stream));
         stream.on('end', () => {
           this.streams.delete(stream);
@@ -45,6 +54,16 @@ class SecretServer {
         });
       },
     });
+  }
+
+  private received(stream: Stream, request: Request): void {
+    if (request.node) this.nodes.push(request.node);
+    const names = this.delta ? request.resource_names_subscribe : request.resource_names;
+    if (request.error_detail) this.nacks.push({ version: request.version_info, message: request.error_detail.message ?? '' });
+    else if (request.response_nonce) this.acks.push(this.sentVersions.get(request.response_nonce) ?? '');
+    else if (names?.length) this.subscribed.push(names);
+    for (const w of this.waiters.splice(0)) w();
+    if (!request.response_nonce && names?.length) this.send(stream);
   }
 
   listen(address: string): Promise<number> {
@@ -56,10 +75,14 @@ class SecretServer {
     for (const stream of this.streams) this.send(stream);
   }
 
-  private send(stream: grpc.ServerDuplexStream<Request, WireResponse>): void {
+  private send(stream: Stream): void {
     if (!this.current) return;
     const { version, secrets } = this.current;
-    stream.write({ version_info: version, type_url: TypeUrl.Secret, nonce: String(++this.nonce), resources: secrets.map((s) => packAny(s)) });
+    const nonce = String(++this.nonce);
+    this.sentVersions.set(nonce, version);
+    stream.write(this.delta
+      ? { system_version_info: version, type_url: TypeUrl.Secret, nonce, removed_resources: [], resources: secrets.map((s) => ({ name: s.name, version, resource: packAny(s) })) }
+      : { version_info: version, type_url: TypeUrl.Secret, nonce, resources: secrets.map((s) => packAny(s)) });
   }
 
   async until(check: () => boolean): Promise<void> {
@@ -76,10 +99,10 @@ const secret = (name: string, pem: Pem): JsonObject => ({
 });
 
 /** The SDS config Istio's generator writes for every secret. */
-function istioSdsConfig(clusterName: string, grpcService?: JsonObject): JsonObject {
+function istioSdsConfig(clusterName: string, delta: boolean, grpcService?: JsonObject): JsonObject {
   return {
     api_config_source: {
-      api_type: 'GRPC', transport_api_version: 'V3', set_node_on_first_message_only: true,
+      api_type: delta ? 'DELTA_GRPC' : 'GRPC', transport_api_version: 'V3', set_node_on_first_message_only: true,
       grpc_services: [grpcService ?? { envoy_grpc: { cluster_name: clusterName } }],
     },
     resource_api_version: 'V3',
@@ -130,11 +153,12 @@ afterAll(async () => {
 });
 
 const transports = [
-  { kind: 'a unix socket', concurrency: 2 },
-  { kind: 'TCP loopback', concurrency: 1 },
+  { kind: 'a unix socket', concurrency: 2, delta: false },
+  { kind: 'TCP loopback', concurrency: 1, delta: false },
+  { kind: 'TCP loopback, delta', concurrency: 1, delta: true },
 ] as const;
 
-describe.each(transports)('SDS from the sds-grpc cluster over $kind', ({ kind, concurrency }) => {
+describe.each(transports)('SDS from the sds-grpc cluster over $kind', ({ kind, concurrency, delta }) => {
   let folder: string;
   let sds: SecretServer;
   let cp: FakeControlPlane;
@@ -143,7 +167,7 @@ describe.each(transports)('SDS from the sds-grpc cluster over $kind', ({ kind, c
 
   beforeAll(async () => {
     folder = await mkdtemp(join(tmpdir(), 'mizzen-sds-'));
-    sds = new SecretServer();
+    sds = new SecretServer(delta);
     let sdsCluster: JsonObject;
     if (kind === 'a unix socket') {
       const socket = join(folder, 'socket');
@@ -158,7 +182,7 @@ describe.each(transports)('SDS from the sds-grpc cluster over $kind', ({ kind, c
     port = await freePort();
     cp = new FakeControlPlane();
     const adsPort = await cp.server.listen('127.0.0.1:0');
-    cp.update(TypeUrl.Listener, 'l1', [tlsListener('tls', port, istioSdsConfig('sds-grpc'))]);
+    cp.update(TypeUrl.Listener, 'l1', [tlsListener('tls', port, istioSdsConfig('sds-grpc', delta))]);
     const bootstrap = compileBootstrap({
       node: { id: 'sidecar~127.0.0.1~sds.default~default.svc.cluster.local', cluster: 'sds.default' },
       dynamic_resources: {
@@ -179,9 +203,9 @@ describe.each(transports)('SDS from the sds-grpc cluster over $kind', ({ kind, c
   });
 
   it('asks the secret server, not ADS, for the secret, with the node on the first request, and keeps the listener warming', async () => {
-    await sds.until(() => sds.requests.some((r) => r.resource_names?.includes('default')));
+    await sds.until(() => sds.subscribed.some((names) => names.includes('default')));
     await cp.until(() => cp.acks.some((a) => a.typeUrl === TypeUrl.Listener && a.version === 'l1'));
-    expect(sds.requests[0]?.node).toMatchObject({ id: 'sidecar~127.0.0.1~sds.default~default.svc.cluster.local' });
+    expect(sds.nodes[0]).toMatchObject({ id: 'sidecar~127.0.0.1~sds.default~default.svc.cluster.local' });
     expect(cp.subscribed.get(TypeUrl.Secret) ?? []).not.toContain('default');
     expect(await refused(port)).toBe(true);
     expect(proxy.state()).toBe('INITIALIZING');
@@ -193,19 +217,21 @@ describe.each(transports)('SDS from the sds-grpc cluster over $kind', ({ kind, c
     const result = await tlsGet(port, { ca: pki.ca.cert });
     expect(result).toMatchObject({ status: 200, body: 'over sds-grpc' });
     expect(result.serverSans).toContain('sa/first');
-    await sds.until(() => sds.requests.some((r) => r.version_info === 's1' && r.response_nonce && !r.error_detail));
+    await sds.until(() => sds.acks.includes('s1'));
   });
 
   it('rotates the certificate for new connections', async () => {
     sds.serve('s2', [secret('default', second)]);
-    await sds.until(() => sds.requests.filter((r) => r.version_info === 's2' && !r.error_detail).length >= concurrency);
+    await sds.until(() => sds.acks.filter((v) => v === 's2').length >= concurrency);
     for (let i = 0; i < 4; i++) expect((await tlsGet(port, { ca: pki.ca.cert })).serverSans).toContain('sa/second');
   });
 
   it('NACKs a bad secret, naming the field, and keeps serving the last good one', async () => {
     sds.serve('s3', [{ '@type': TypeUrl.Secret, name: 'default', tls_certificate: { certificate_chain: { inline_string: second.cert } } }]);
-    await sds.until(() => sds.requests.some((r) => r.error_detail));
-    expect(sds.requests.find((r) => r.error_detail)).toMatchObject({ version_info: 's2', error_detail: { message: expect.stringContaining('Secret[0].tls_certificate.private_key: required') } });
+    await sds.until(() => sds.nacks.length > 0);
+    expect(sds.nacks[0]?.message).toContain('tls_certificate.private_key: required');
+    // State of the world: a NACK carries the last version accepted.
+    if (!delta) expect(sds.nacks[0]?.version).toBe('s2');
     expect((await tlsGet(port, { ca: pki.ca.cert })).serverSans).toContain('sa/second');
   });
 
@@ -217,10 +243,10 @@ describe.each(transports)('SDS from the sds-grpc cluster over $kind', ({ kind, c
   });
 
   it('NACKs a listener whose SDS config uses google_grpc or names a cluster that is not static', async () => {
-    cp.update(TypeUrl.Listener, 'l2', [tlsListener('tls', port, istioSdsConfig('x', { google_grpc: { target_uri: '127.0.0.1:1', stat_prefix: 'sds' } }))]);
+    cp.update(TypeUrl.Listener, 'l2', [tlsListener('tls', port, istioSdsConfig('x', delta, { google_grpc: { target_uri: '127.0.0.1:1', stat_prefix: 'sds' } }))]);
     await cp.until(() => cp.nacks.some((n) => n.typeUrl === TypeUrl.Listener));
     expect(cp.nacks.at(-1)?.error).toContain('sds_config.api_config_source.grpc_services[0].google_grpc: not supported');
-    cp.update(TypeUrl.Listener, 'l3', [tlsListener('tls', port, istioSdsConfig('outbound|443||elsewhere'))]);
+    cp.update(TypeUrl.Listener, 'l3', [tlsListener('tls', port, istioSdsConfig('outbound|443||elsewhere', delta))]);
     await cp.until(() => cp.nacks.some((n) => n.typeUrl === TypeUrl.Listener && n.error.includes('outbound|443||elsewhere')));
     expect(cp.nacks.at(-1)?.error).toContain('grpc_services[0].envoy_grpc.cluster_name: no static cluster named "outbound|443||elsewhere"');
     expect((await tlsGet(port, { ca: pki.ca.cert })).serverSans).toContain('sa/second');
