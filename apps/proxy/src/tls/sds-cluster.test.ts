@@ -164,6 +164,8 @@ describe.each(transports)('SDS from the sds-grpc cluster over $kind', ({ kind, c
   let cp: FakeControlPlane;
   let proxy: ProxyServer;
   let port: number;
+  /** Where the secret server listens, to start another there. */
+  let address: string;
 
   beforeAll(async () => {
     folder = await mkdtemp(join(tmpdir(), 'mizzen-sds-'));
@@ -171,13 +173,16 @@ describe.each(transports)('SDS from the sds-grpc cluster over $kind', ({ kind, c
     let sdsCluster: JsonObject;
     if (kind === 'a unix socket') {
       const socket = join(folder, 'socket');
-      await sds.listen(`unix:${socket}`);
+      address = `unix:${socket}`;
+      await sds.listen(address);
       sdsCluster = {
         name: 'sds-grpc', type: 'STATIC', connect_timeout: '1s',
         load_assignment: { cluster_name: 'sds-grpc', endpoints: [{ lb_endpoints: [{ endpoint: { address: { pipe: { path: socket } } } }] }] },
       };
     } else {
-      sdsCluster = staticCluster('sds-grpc', [{ port: await sds.listen('127.0.0.1:0') }]);
+      const sdsPort = await sds.listen('127.0.0.1:0');
+      address = `127.0.0.1:${sdsPort}`;
+      sdsCluster = staticCluster('sds-grpc', [{ port: sdsPort }]);
     }
     port = await freePort();
     cp = new FakeControlPlane();
@@ -250,5 +255,15 @@ describe.each(transports)('SDS from the sds-grpc cluster over $kind', ({ kind, c
     await cp.until(() => cp.nacks.some((n) => n.typeUrl === TypeUrl.Listener && n.error.includes('outbound|443||elsewhere')));
     expect(cp.nacks.at(-1)?.error).toContain('grpc_services[0].envoy_grpc.cluster_name: no static cluster named "outbound|443||elsewhere"');
     expect((await tlsGet(port, { ca: pki.ca.cert })).serverSans).toContain('sa/second');
+  });
+
+  it('reconnects when the secret server restarts, asks again, and takes what the new one serves', async () => {
+    sds.close();
+    sds = new SecretServer(delta);
+    sds.serve('s4', [secret('default', first)]);
+    await sds.listen(address);
+    await sds.until(() => sds.acks.filter((v) => v === 's4').length >= concurrency);
+    expect(sds.subscribed.every((names) => names.includes('default'))).toBe(true);
+    expect((await tlsGet(port, { ca: pki.ca.cert })).serverSans).toContain('sa/first');
   });
 });
