@@ -1,4 +1,6 @@
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { connect } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -265,5 +267,64 @@ describe.each(transports)('SDS from the sds-grpc cluster over $kind', ({ kind, c
     await sds.until(() => sds.acks.filter((v) => v === 's4').length >= concurrency);
     expect(sds.subscribed.every((names) => names.includes('default'))).toBe(true);
     expect((await tlsGet(port, { ca: pki.ca.cert })).serverSans).toContain('sa/first');
+  });
+});
+
+describe('an upstream cluster\'s mutual TLS with secrets from the sds-grpc cluster', () => {
+  const BACKEND = 'spiffe://cluster.local/ns/default/sa/backend';
+  let upstream: HttpsServer;
+  let sds: SecretServer;
+  let proxy: ProxyServer;
+  let port: number;
+
+  beforeAll(async () => {
+    const backend = await pki.issue('backend', [`URI:${BACKEND}`]);
+    upstream = createHttpsServer({ ...backend, ca: pki.ca.cert, requestCert: true, rejectUnauthorized: true }, (req, res) => {
+      res.end(`client=${(req.socket as TLSSocket).getPeerCertificate().subjectaltname}`);
+    });
+    const upstreamPort = await new Promise<number>((resolve) => upstream.listen(0, '127.0.0.1', () => resolve((upstream.address() as { port: number }).port)));
+    sds = new SecretServer(false);
+    const sdsPort = await sds.listen('127.0.0.1:0');
+    port = await freePort();
+    const sdsConfig = istioSdsConfig('sds-grpc', false);
+    const mtls = {
+      name: 'envoy.transport_sockets.tls',
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+        common_tls_context: {
+          tls_certificate_sds_secret_configs: [{ name: 'default', sds_config: sdsConfig }],
+          combined_validation_context: {
+            default_validation_context: { match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { exact: BACKEND } }] },
+            validation_context_sds_secret_config: { name: 'ROOTCA', sds_config: sdsConfig },
+          },
+        },
+      },
+    };
+    const routes = [{ match: { prefix: '/' }, route: { cluster: 'outbound|443||backend.default.svc.cluster.local' } }];
+    proxy = new ProxyServer(compileBootstrap({
+      static_resources: {
+        listeners: [listener('http', port, [httpFilter('http', { route_config: routeConfig('local', routes) })])],
+        clusters: [
+          staticCluster('outbound|443||backend.default.svc.cluster.local', [{ port: upstreamPort }], { transport_socket: mtls }),
+          staticCluster('sds-grpc', [{ port: sdsPort }]),
+        ],
+      },
+    }), { log: new ConsoleLogger('off'), drainTimeMs: 0, concurrency: 1 });
+    await proxy.start();
+  }, 30_000);
+
+  afterAll(async () => {
+    await proxy?.stop(0);
+    sds?.close();
+    await new Promise((resolve) => upstream?.close(resolve));
+  });
+
+  it('asks for the certificate and the root CA on one stream, and presents the certificate once both arrive', async () => {
+    await sds.until(() => sds.subscribed.some((names) => names.includes('default') && names.includes('ROOTCA')));
+    expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(503);
+    sds.serve('v1', [secret('default', first), { '@type': TypeUrl.Secret, name: 'ROOTCA', validation_context: { trusted_ca: { inline_string: pki.ca.cert } } }]);
+    await sds.until(() => sds.acks.includes('v1'));
+    const response = await fetch(`http://127.0.0.1:${port}/`);
+    expect(await response.text()).toBe('client=URI:spiffe://cluster.local/ns/default/sa/first');
   });
 });
