@@ -1,9 +1,9 @@
-import { readdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execInNetns, linkExists, listNetns } from '@mizzen/net';
 import { runScript } from '@mizzen/testing';
-import { MeshProcess, execFileText, leftovers, openTempDir, mizzenctl, parseStats, podNode, repoRoot, sumStats, type ReadyMesh } from './mesh-process.ts';
+import { MeshProcess, execFileText, leftovers, openTempDir, mizzenctl, parseStats, podNode, repoRoot, stateEntries, sumStats, type ReadyMesh } from './mesh-process.ts';
 
 // One request from the host into the frontend pod crosses: the frontend's sidecar (inbound,
 // captured), the frontend app, which calls http://hello-backend:9000, the frontend's sidecar
@@ -133,6 +133,6 @@ describe('hello mesh on one machine', () => {
     expect((await listNetns()).filter((ns) => ns.startsWith(`mz-${mesh.id}-`))).toEqual([]);
     expect(await linkExists(`mzbr${mesh.id}`)).toBe(false);
     expect(await leftovers(mesh)).toEqual([]);
-    expect(await readdir(stateDir)).toEqual([]);
+    expect(await stateEntries(stateDir)).toEqual([]);
   }, 60_000);
 });

@@ -1,9 +1,9 @@
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linkExists, listNetns } from '@mizzen/net';
 import { runScript } from '@mizzen/testing';
-import { MeshProcess, leftovers, openTempDir, mizzenctl, processesMentioning, repoRoot, stillRunning, type ReadyMesh } from './mesh-process.ts';
+import { MeshProcess, leftovers, openTempDir, mizzenctl, processesMentioning, repoRoot, stateEntries, stillRunning, type ReadyMesh } from './mesh-process.ts';
 
 // A runner killed outright (SIGKILL) cannot clean up: its pods, sidecars and istiod keep
 // running. `local down` finds them all in the state folder and removes them. This mesh also
@@ -38,7 +38,7 @@ describe('local down after a killed runner', () => {
     const second = await runScript(mizzenctl, ['local', 'up', join(repoRoot, 'samples/hello/manifests'), '--state-dir', stateDir], { timeoutMs: 30_000 });
     expect(second.code, second.stderr).toBe(2);
     expect(second.stderr).toContain(`error: mesh ${mesh.id} already runs from ${stateDir}`);
-    expect(await readdir(stateDir)).toEqual([mesh.id]);
+    expect(await stateEntries(stateDir)).toEqual([mesh.id]);
 
     runner.child.kill('SIGKILL');
     await runner.stop();
@@ -60,6 +60,6 @@ describe('local down after a killed runner', () => {
     expect((await listNetns()).filter((ns) => ns.startsWith(`mz-${mesh.id}-`))).toEqual([]);
     expect(await linkExists(`mzbr${mesh.id}`)).toBe(false);
     expect(await leftovers(mesh)).toEqual([]);
-    expect(await readdir(stateDir)).toEqual([]);
+    expect(await stateEntries(stateDir)).toEqual([]);
   }, 60_000);
 });

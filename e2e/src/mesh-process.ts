@@ -94,6 +94,12 @@ export function sumStats(stats: Map<string, number>, pattern: RegExp): number {
   return sum;
 }
 
+/** What a state folder holds besides the compile cache, which `local down` keeps on purpose:
+ *  it belongs to no mesh and makes the next `local up` start warm. */
+export async function stateEntries(stateDir: string): Promise<string[]> {
+  return (await readdir(stateDir)).filter((name) => name !== '.compile-cache');
+}
+
 /** Processes whose command line mentions `text` (such as a mesh's state folder). */
 export async function processesMentioning(text: string): Promise<string[]> {
   const found: string[] = [];
