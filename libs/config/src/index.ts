@@ -8,7 +8,7 @@ export type * from './virtual-service.ts';
 export type * from './destination-rule.ts';
 export { parseDuration } from './istio-schema.ts';
 export { KubeSource, type KubeSourceOptions } from './kube/kube-source.ts';
-export { loadKubeConfig, type KubeConfigOptions } from './kube/kube-config.ts';
+export { loadKubeConfig, serviceAccountDir, withServiceEnv, type KubeConfigOptions } from './kube/kube-config.ts';
 export { watchedKinds, collectionPath, type WatchedKind } from './kube/watched-kinds.ts';
 export type * from './gateway.ts';
 export type * from './service-entry.ts';

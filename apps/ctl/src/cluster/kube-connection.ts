@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { serviceAccountDir, withServiceEnv } from '@mizzen/config';
 
 /** The flags every command that reads a pod or istiod takes, as istioctl spells them. */
 export interface ClusterFlags {
@@ -68,7 +69,7 @@ export function loadKubeConfig(flags: Pick<ClusterFlags, 'kubeconfig' | 'context
       }
       if (i > 0) config.mergeConfig(one, true);
     });
-  } else if (where.env.KUBERNETES_SERVICE_HOST && where.env.KUBERNETES_SERVICE_PORT && existsSync(join(where.root ?? '', '/var/run/secrets/kubernetes.io/serviceaccount/token'))) {
+  } else if (where.env.KUBERNETES_SERVICE_HOST && where.env.KUBERNETES_SERVICE_PORT && existsSync(join(where.root ?? '', serviceAccountDir, 'token'))) {
     withServiceEnv(where.env, () => config.loadFromCluster(where.root));
   } else if (flags.context !== undefined) {
     throw new Error(`--context ${flags.context}: no kubeconfig found (give --kubeconfig FILE or set KUBECONFIG)`);
@@ -99,19 +100,4 @@ function kubeconfigFiles(flag: string | undefined, where: Surroundings): string[
   }
   const home = join(where.home, '.kube', 'config');
   return existsSync(home) ? [home] : [];
-}
-
-/** The client reads the service's host and port from process.env alone. */
-function withServiceEnv(env: Record<string, string | undefined>, run: () => void): void {
-  const names = ['KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT'] as const;
-  const saved = names.map((name) => process.env[name]);
-  names.forEach((name) => (process.env[name] = env[name]));
-  try {
-    run();
-  } finally {
-    names.forEach((name, i) => {
-      if (saved[i] === undefined) delete process.env[name];
-      else process.env[name] = saved[i];
-    });
-  }
 }

@@ -38,11 +38,13 @@ export function loadKubeConfig(options: KubeConfigOptions = {}): KubeConfig {
   const token = join(root, serviceAccountDir, 'token');
   if (!existsSync(token)) throw new Error(`in-cluster config: the service account token ${token} does not exist`);
   // The client reads the host and port from process.env; a given env wins for the call.
-  withEnv(env, () => config.loadFromCluster(root));
+  withServiceEnv(env, () => config.loadFromCluster(root));
   return config;
 }
 
-function withEnv(env: Record<string, string | undefined>, run: () => void): void {
+/** Runs `run` with KUBERNETES_SERVICE_HOST and _PORT taken from `env`: the client's in-cluster
+ *  loader reads them from process.env alone. */
+export function withServiceEnv(env: Record<string, string | undefined>, run: () => void): void {
   const names = ['KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT'] as const;
   const saved = names.map((name) => process.env[name]);
   names.forEach((name) => (process.env[name] = env[name]));
