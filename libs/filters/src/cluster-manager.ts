@@ -8,6 +8,8 @@ export interface UpstreamHost {
   readonly address: string;
   readonly port: number;
   activeRequests: number;
+  /** The priority of its locality (0, the default, is the best). */
+  readonly priority?: number;
 }
 
 /** What a load balancer may look at when picking a host. */
@@ -17,6 +19,9 @@ export interface LoadBalancerContext {
   readonly originalDstPort: number;
   /** The route's hash_policy result, for RING_HASH and MAGLEV clusters. */
   readonly hashKey?: number;
+  /** Priorities a retry should avoid (retry_priority previous_priorities): the best priority
+   *  not among them takes the pick; when every priority is excluded, none is. */
+  readonly excludedPriorities?: ReadonlySet<number>;
 }
 
 /** Counters every cluster keeps (Envoy's names under `cluster.NAME.`). */

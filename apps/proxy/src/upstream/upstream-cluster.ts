@@ -77,6 +77,8 @@ export class Cluster implements UpstreamCluster {
   private weighted: Host[] = [];
   /** `weighted` without ejected hosts (or all of it in panic). */
   private pickList: Host[] = [];
+  /** Every priority's hosts, each repeated by its weight, best priority first. */
+  private byPriority: [number, Host[]][] = [];
   private readonly lb: LoadBalancer;
   private readonly membersGauge: Gauge;
   private readonly connectOptions: ConnectOptions;
@@ -159,13 +161,19 @@ export class Cluster implements UpstreamCluster {
     const best = endpoints.reduce((min, e) => Math.min(min, e.priority), Infinity);
     const next = new Map<string, Host>();
     const pickList: Host[] = [];
+    const byPriority = new Map<number, Host[]>();
     for (const e of endpoints) {
       const key = hostKey(e.address, e.port);
       let host = next.get(key) ?? this.hosts.get(key);
       if (!host) host = new Host(e.address, e.port);
+      host.priority = e.priority;
       next.set(key, host);
+      const list = byPriority.get(e.priority) ?? [];
+      for (let i = 0; i < e.weight; i++) list.push(host);
+      byPriority.set(e.priority, list);
       if (e.priority === best) for (let i = 0; i < e.weight; i++) pickList.push(host);
     }
+    this.byPriority = [...byPriority].sort(([a], [b]) => a - b);
     for (const [key, host] of this.hosts) if (!next.has(key)) host.closeIdle();
     this.hosts = next;
     this.healthChecker?.setHosts(next.values());
@@ -191,6 +199,16 @@ export class Cluster implements UpstreamCluster {
 
   chooseHost(context: LoadBalancerContext): Host | undefined {
     if (this.config.type === 'ORIGINAL_DST') return this.originalDstHost(context);
+    const excluded = context.excludedPriorities;
+    if (excluded && excluded.size > 0) {
+      // A retry under previous_priorities: the best priority not tried yet, its usable hosts
+      // (all of them if none is); with every priority tried, the usual pick (as Envoy resets).
+      const next = this.byPriority.find(([priority]) => !excluded.has(priority));
+      if (next && next[0] !== this.byPriority[0][0]) {
+        const usable = next[1].filter((h) => h.ejectedUntil === 0 && !h.activeHealthFailed);
+        return this.lb.pick(usable.length > 0 ? usable : next[1], context);
+      }
+    }
     return this.lb.pick(this.pickList, context);
   }
 

@@ -9,6 +9,8 @@ export class Host implements UpstreamHost {
   readonly port: number;
   readonly key: string;
   activeRequests = 0;
+  /** Its locality's priority in the cluster's last assignment. */
+  priority = 0;
   readonly idle: UpstreamConnection[] = [];
   /** HTTP/2 sessions, connecting or up (draining ones leave the list). */
   readonly sessions: Http2Client[] = [];

@@ -40,4 +40,13 @@ describe('retry policy', () => {
     expect(() => policy('5xx,retriable-headers')).toThrow('retry_policy.retry_on: "retriable-headers" is not supported');
     expect(() => policy('sometimes')).toThrow('"sometimes" is not supported');
   });
+
+  it('takes retry_priority previous_priorities with its update frequency, and names what it cannot take', () => {
+    const typed = (extra: object) => ({ retry_priority: { name: 'envoy.retry_priorities.previous_priorities', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig', ...extra } } });
+    expect(policy('5xx', typed({ update_frequency: 2 })).previousPrioritiesEvery).toBe(2);
+    expect(policy('5xx').previousPrioritiesEvery).toBe(0);
+    expect(() => policy('5xx', typed({}))).toThrow('retry_policy.retry_priority.typed_config.update_frequency: required');
+    expect(() => policy('5xx', { retry_priority: { name: 'other', typed_config: { '@type': 'type.googleapis.com/x.Other' } } })).toThrow('retry_policy.retry_priority.typed_config: unsupported retry priority');
+  });
 });
+

@@ -25,6 +25,9 @@ export interface RetryPolicy {
   /** 0: no per-try timeout. */
   readonly perTryTimeoutMs: number;
   readonly avoidPreviousHosts: boolean;
+  /** retry_priority previous_priorities: after every this many tries, the priorities tried so
+   *  far are avoided (0: off). */
+  readonly previousPrioritiesEvery: number;
   readonly hostSelectionAttempts: number;
   readonly baseIntervalMs: number;
   readonly maxIntervalMs: number;
@@ -39,10 +42,25 @@ const GRPC_RETRY_ON: Record<string, string> = { cancelled: '1', 'deadline-exceed
 const RETRY_ON = ['5xx', 'gateway-error', 'reset', 'reset-before-request', 'connect-failure', 'envoy-ratelimited', 'retriable-4xx',
   'refused-stream', 'retriable-status-codes', 'http3-post-connect-failure', ...Object.keys(GRPC_RETRY_ON)];
 const PREVIOUS_HOSTS = 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate';
+const PREVIOUS_PRIORITIES = 'type.googleapis.com/envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig';
+
+/** retry_priority: only Envoy's previous_priorities, with its required update_frequency. */
+function compileRetryPriority(obj: JsonObject, path: string): number {
+  const priority = optionalObject(obj, 'retry_priority', path);
+  if (!priority) return 0;
+  const ppath = `${path}.retry_priority`;
+  onlyFields(priority, ppath, ['name', 'typed_config']);
+  const typed = optionalObject(priority, 'typed_config', ppath);
+  if (typed?.['@type'] !== PREVIOUS_PRIORITIES) throw new ConfigError(`${ppath}.typed_config`, `unsupported retry priority "${String(typed?.['@type'] ?? priority.name)}"`);
+  onlyFields(typed, `${ppath}.typed_config`, ['@type', 'update_frequency']);
+  const every = optionalInteger(typed, 'update_frequency', `${ppath}.typed_config`, 1);
+  if (every === undefined) throw new ConfigError(`${ppath}.typed_config.update_frequency`, 'required (at least 1)');
+  return every;
+}
 
 export function compileRetryPolicy(obj: JsonObject, path: string): RetryPolicy {
   onlyFields(obj, path, ['retry_on', 'num_retries', 'per_try_timeout', 'retry_host_predicate', 'host_selection_retry_max_attempts',
-    'retriable_status_codes', 'retry_back_off']);
+    'retriable_status_codes', 'retry_back_off', 'retry_priority']);
   const on = (optionalString(obj, 'retry_on', path) ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
   for (const condition of on) {
     if (!RETRY_ON.includes(condition)) throw new ConfigError(`${path}.retry_on`, `"${condition}" is not supported (supported: ${RETRY_ON.join(', ')})`);
@@ -82,6 +100,7 @@ export function compileRetryPolicy(obj: JsonObject, path: string): RetryPolicy {
     grpcStatuses: on.filter((c) => GRPC_RETRY_ON[c] !== undefined).map((c) => GRPC_RETRY_ON[c]),
     perTryTimeoutMs: optionalDurationMs(obj, 'per_try_timeout', path) ?? 0,
     avoidPreviousHosts: predicates.length > 0,
+    previousPrioritiesEvery: compileRetryPriority(obj, path),
     hostSelectionAttempts: optionalInteger(obj, 'host_selection_retry_max_attempts', path) ?? 1,
     baseIntervalMs,
     maxIntervalMs,

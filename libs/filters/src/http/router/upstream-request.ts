@@ -308,13 +308,23 @@ export class UpstreamRequest implements HttpFilter, PoolCallbacks, StreamCallbac
     this.backOffTimer = setTimeout(onBackOff, backOffMs(this.retry as RetryPolicy, this.attempt - 1, Math.random()), this);
   }
 
+  /** Under previous_priorities, the priorities of the tries so far, counted in whole rounds of
+   *  update_frequency tries, are left out of the next pick. */
+  private retryContext(retry: RetryPolicy, context: LoadBalancerContext): LoadBalancerContext {
+    const every = retry.previousPrioritiesEvery;
+    if (every === 0) return context;
+    const counted = this.tried.slice(0, Math.floor(this.tried.length / every) * every);
+    if (counted.length === 0) return context;
+    return { ...context, excludedPriorities: new Set(counted.map((h) => h.priority ?? 0)) };
+  }
+
   /** The next try, on another host when the policy asks to avoid the previous ones. */
   startAttempt(): void {
     this.backOffTimer = undefined;
     if (this.finished || !this.stream) return;
     const cluster = this.cluster as UpstreamCluster;
     const retry = this.retry as RetryPolicy;
-    const context = this.lbContext ?? this.stream.connection;
+    const context = this.retryContext(retry, this.lbContext ?? this.stream.connection);
     let host = cluster.chooseHost(context);
     for (let i = 1; retry.avoidPreviousHosts && host !== undefined && this.tried.includes(host) && i < retry.hostSelectionAttempts; i++) {
       host = cluster.chooseHost(context);
