@@ -141,10 +141,11 @@ describe('virtual service routes', () => {
       },
       timeout: '1.500s',
       retry_policy: {
-        retry_on: 'gateway-error,connect-failure,retriable-status-codes',
+        retry_on: 'gateway-error,connect-failure,retriable-4xx,reset-before-request,retriable-status-codes',
         num_retries: 3,
         per_try_timeout: '0.500s',
         retry_host_predicate: [{ name: 'envoy.retry_host_predicates.previous_hosts', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate' } }],
+        retry_priority: { name: 'envoy.retry_priorities.previous_priorities', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig', update_frequency: 2 } },
         host_selection_retry_max_attempts: '5',
         retriable_status_codes: [503],
       },
@@ -231,6 +232,11 @@ describe('retry policies', () => {
       host_selection_retry_max_attempts: '5',
       retriable_status_codes: [429],
       retry_back_off: { base_interval: '0.050s' },
+      // retryRemoteLocalities: a priority is avoided after two tries in it.
+      retry_priority: {
+        name: 'envoy.retry_priorities.previous_priorities',
+        typed_config: { '@type': 'type.googleapis.com/envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig', update_frequency: 2 },
+      },
     });
     // Valid Envoy JSON inside a route.
     const config = { name: 'r', virtual_hosts: [{ name: 'v', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'c', retry_policy: policy } }] }] };

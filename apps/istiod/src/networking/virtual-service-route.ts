@@ -230,8 +230,8 @@ const defaultRetryOn = 'connect-failure,refused-stream,unavailable,cancelled,503
  *  retries on its default conditions), zero attempts none, else the default with the route's
  *  fields. Retries go to another host than the one that failed, unless the destination hashes
  *  requests to a host (consistent hashing), or the route says otherwise. `retryRemoteLocalities`
- *  (Envoy's previous_priorities) is left out: endpoints carry no localities here, so every host
- *  is in one priority and it would change nothing. */
+ *  becomes Envoy's previous_priorities, a priority avoided after two tries in it, as Istio
+ *  writes it. */
 export function retryPolicy(retries: HTTPRetry | undefined, consistentHash: boolean): JsonObject | undefined {
   if (retries && !retries.attempts) return undefined;
   const conditions = (retries?.retryOn ?? defaultRetryOn)
@@ -248,6 +248,9 @@ export function retryPolicy(retries: HTTPRetry | undefined, consistentHash: bool
     num_retries: retries?.attempts ?? 2,
     ...(retries?.perTryTimeout ? { per_try_timeout: durationJson(retries.perTryTimeout) } : {}),
     ...(otherHost ? { retry_host_predicate: [{ name: 'envoy.retry_host_predicates.previous_hosts', typed_config: { '@type': typeUrls.previousHostsPredicate } }] } : {}),
+    ...(retries?.retryRemoteLocalities
+      ? { retry_priority: { name: 'envoy.retry_priorities.previous_priorities', typed_config: { '@type': typeUrls.previousPriorities, update_frequency: 2 } } }
+      : {}),
     host_selection_retry_max_attempts: '5',
     ...(codes.length > 0 ? { retriable_status_codes: codes } : {}),
     ...(retries?.backoff ? { retry_back_off: { base_interval: durationJson(retries.backoff) } } : {}),
