@@ -3,6 +3,8 @@ import { arrayAt, isObject, objectAt, type JsonObject } from './json-reading.ts'
 /** The resources of an Envoy ConfigDump, static and dynamic together, in dump order. */
 export interface DumpSections {
   bootstrap?: JsonObject;
+  /** The SecretsConfigDump as it is: its entries carry a status by the list they are in. */
+  secrets?: JsonObject;
   listeners: JsonObject[];
   clusters: JsonObject[];
   routes: JsonObject[];
@@ -12,7 +14,7 @@ export interface DumpSections {
 const dumpType = (name: string) => `type.googleapis.com/envoy.admin.v3.${name}`;
 
 /** Where each section keeps its resources: [list field, field of the resource in an entry]. */
-const sources: Record<string, [keyof Omit<DumpSections, 'bootstrap'>, [string, string[]][]]> = {
+const sources: Record<string, [keyof Omit<DumpSections, 'bootstrap' | 'secrets'>, [string, string[]][]]> = {
   [dumpType('ListenersConfigDump')]: ['listeners', [['static_listeners', ['listener']], ['dynamic_listeners', ['active_state', 'listener']]]],
   [dumpType('ClustersConfigDump')]: ['clusters', [['static_clusters', ['cluster']], ['dynamic_active_clusters', ['cluster']]]],
   [dumpType('RoutesConfigDump')]: ['routes', [['static_route_configs', ['route_config']], ['dynamic_route_configs', ['route_config']]]],
@@ -34,8 +36,12 @@ export function configDumpSections(dump: unknown): DumpSections {
       sections.bootstrap = objectAt(section.bootstrap, `${at}.bootstrap`);
       return;
     }
+    if (type === dumpType('SecretsConfigDump')) {
+      sections.secrets = section;
+      return;
+    }
     const source = typeof type === 'string' ? sources[type] : undefined;
-    if (!source) return; // secrets, scoped routes, ...: no view reads them
+    if (!source) return; // scoped routes, ...: no view reads them
     const [target, lists] = source;
     for (const [listField, resourcePath] of lists) {
       arrayAt(section[listField], `${at}.${listField}`).forEach((entry, j) => {

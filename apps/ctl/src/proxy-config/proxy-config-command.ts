@@ -21,6 +21,7 @@ import { logCommand } from './log-command.ts';
 import { listenerCells, listenerHeader, listenerRows, selectListeners, type ListenerFilter } from './listeners-view.ts';
 import { fetchProxyAdmin, findLocalPod, readDumpFile, recordedPods } from './pod-config-dump.ts';
 import { inlineRouteConfigs, routeCells, routeHeader, routeRows, selectRouteConfigs, type RouteFilter } from './routes-view.ts';
+import { secretCells, secretHeader, secretRowsOf } from './secrets-view.ts';
 import { formatTable } from './table.ts';
 
 type Format = 'short' | 'json' | 'yaml';
@@ -135,6 +136,13 @@ const bootstrapView: View = {
   },
 };
 
+const secretView: View = {
+  name: 'secret',
+  description: "Secrets of a pod's proxy (SDS and static): a row per certificate chain or CA, with its validity",
+  flags: (c) => c,
+  print: (sections) => ({ raw: sections.secrets ?? {}, table: formatTable(secretHeader, secretRowsOf(sections.secrets).map(secretCells)) }),
+};
+
 const tableViews = [clustersView, listenersView, routesView, endpointsView];
 
 function addCommon(command: Command): Command {
@@ -167,7 +175,7 @@ function viewCommand(view: View, output: Output): Command {
 /** `mizzenctl proxy-config` (`pc`): istioctl's views of a proxy's configuration. */
 export function proxyConfigCommand(output: Output): Command {
   const command = new Command('proxy-config').alias('pc').description("Show a proxy's configuration, as istioctl proxy-config does");
-  for (const view of [...tableViews, bootstrapView]) command.addCommand(viewCommand(view, output));
+  for (const view of [...tableViews, secretView, bootstrapView]) command.addCommand(viewCommand(view, output));
   command.addCommand(logCommand(output));
   command.addCommand(
     addCommon(new Command('all').description('Clusters, listeners, routes and endpoints of a proxy')).action(async (pod: string | undefined, flags: CommonFlags) => {
