@@ -18,3 +18,4 @@ export type * from './request-authentication.ts';
 export type { WorkloadEntry } from './workload-entry.ts';
 export type { PolicyTargetReference, WorkloadSelector } from './policy-target.ts';
 export type * from './sidecar.ts';
+export { readMeshConfig, type MeshConfig, type TcpKeepalive } from './mesh-config.ts';

@@ -262,7 +262,8 @@ export const retryOnPolicies: ReadonlySet<string> = new Set([
   'unavailable',
 ]);
 
-const retries: Check = message({
+/** An HTTPRetry block, also the mesh config's defaultHttpRetryPolicy. */
+export const retries: Check = message({
   attempts: integer(0, 2147483647),
   perTryTimeout: duration(0.001),
   retryOn: (value: unknown, at: string, fail: Fail) => {
