@@ -8,6 +8,7 @@ import type { UpstreamTransport } from '../tls/upstream-tls.ts';
 import { compileDnsConfig, type DnsConfig } from './dns-resolution.ts';
 import { compileHealthChecks, type HealthCheckConfig } from './health-check-config.ts';
 import { compileHttpProtocolOptions, type HttpProtocolOptions } from './http-protocol-options.ts';
+import { DEFAULT_OVERPROVISIONING } from './priority-load.ts';
 
 export type ClusterType = 'STATIC' | 'EDS' | 'ORIGINAL_DST' | 'STRICT_DNS' | 'LOGICAL_DNS';
 export type LbPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'CLUSTER_PROVIDED' | 'RING_HASH' | 'MAGLEV';
@@ -57,6 +58,12 @@ export interface Endpoint {
   readonly port: number;
   readonly weight: number;
   readonly priority: number;
+  /** Which locality entry of its assignment it came from (their order there). */
+  readonly locality?: number;
+  /** That locality's load_balancing_weight (used with locality_weighted_lb_config; none means no traffic then). */
+  readonly localityWeight?: number;
+  /** Its assignment's policy.overprovisioning_factor in percent (the same on all its endpoints). */
+  readonly overprovisioning?: number;
   /** Its `envoy.transport_socket_match` metadata, for the cluster's transport_socket_matches. */
   readonly transportMatch?: JsonObject;
 }
@@ -90,6 +97,8 @@ export interface ClusterConfig {
   /** common_lb_config.healthy_panic_threshold in percent: below this share of usable hosts,
    *  the balancer uses them all (0 disables). */
   readonly panicThreshold: number;
+  /** common_lb_config.locality_weighted_lb_config: pick a locality by weight x health first. */
+  readonly localityWeighted: boolean;
   /** RING_HASH: points on the ring. */
   readonly ringSize: number;
   /** HTTP/1.1 or HTTP/2 upstream, and the per-connection limits of the pools. */
@@ -121,17 +130,28 @@ function transportMatchOf(lbEndpoint: JsonObject, path: string): JsonObject | un
   return filterMetadata && optionalObject(filterMetadata, 'envoy.transport_socket_match', `${path}.metadata.filter_metadata`);
 }
 
+/** policy.overprovisioning_factor in percent (Envoy's default 140); drop_overloads is not supported. */
+function compileOverprovisioning(cla: JsonObject, path: string): number {
+  const policy = optionalObject(cla, 'policy', path);
+  if (!policy) return DEFAULT_OVERPROVISIONING;
+  const ppath = `${path}.policy`;
+  onlyFields(policy, ppath, ['overprovisioning_factor', 'drop_overloads']);
+  if (optionalArray(policy, 'drop_overloads', ppath).length > 0) throw new ConfigError(`${ppath}.drop_overloads`, 'not supported');
+  return optionalInteger(policy, 'overprovisioning_factor', ppath, 1, UINT32_MAX) ?? DEFAULT_OVERPROVISIONING;
+}
+
 /** The healthy endpoints of a ClusterLoadAssignment (unhealthy, draining and timed-out ones are left out). */
 export function compileLoadAssignment(json: unknown, path = 'ClusterLoadAssignment'): { clusterName: string; endpoints: Endpoint[] } {
   const cla = asObject(json, path);
-  // policy only tunes overprovisioning and drop overloads, which a single-locality first cut does not use.
   onlyFields(cla, path, ['@type', 'cluster_name', 'endpoints', 'policy']);
+  const overprovisioning = compileOverprovisioning(cla, path);
   const endpoints: Endpoint[] = [];
   optionalArray(cla, 'endpoints', path).forEach((l, i) => {
     const lpath = `${path}.endpoints[${i}]`;
     const locality = asObject(l, lpath);
     onlyFields(locality, lpath, ['locality', 'lb_endpoints', 'load_balancing_weight', 'priority']);
     const priority = optionalInteger(locality, 'priority', lpath) ?? 0;
+    const localityWeight = optionalInteger(locality, 'load_balancing_weight', lpath, 1, UINT32_MAX);
     optionalArray(locality, 'lb_endpoints', lpath).forEach((e, j) => {
       const epath = `${lpath}.lb_endpoints[${j}]`;
       const lbEndpoint = asObject(e, epath);
@@ -142,7 +162,8 @@ export function compileLoadAssignment(json: unknown, path = 'ClusterLoadAssignme
       const health = oneOf(lbEndpoint, 'health_status', epath, ['UNKNOWN', 'HEALTHY', 'UNHEALTHY', 'DRAINING', 'TIMEOUT', 'DEGRADED'], 'UNKNOWN');
       if (health === 'UNHEALTHY' || health === 'DRAINING' || health === 'TIMEOUT') return;
       const transportMatch = transportMatchOf(lbEndpoint, epath);
-      endpoints.push({ address, port, weight: optionalInteger(lbEndpoint, 'load_balancing_weight', epath, 1, 128) ?? 1, priority, ...(transportMatch && { transportMatch }) });
+      const weight = optionalInteger(lbEndpoint, 'load_balancing_weight', epath, 1, 128) ?? 1;
+      endpoints.push({ address, port, weight, priority, locality: i, localityWeight, overprovisioning, ...(transportMatch && { transportMatch }) });
     });
   });
   return { clusterName: requiredString(cla, 'cluster_name', path), endpoints };
@@ -215,17 +236,21 @@ function compileOutlierDetection(obj: JsonObject, path: string): OutlierDetectio
   };
 }
 
-function compilePanicThreshold(obj: JsonObject, path: string): number {
+/** common_lb_config: the healthy_panic_threshold (percent, Envoy's default 50) and whether
+ *  localities are weighted. */
+function compileCommonLbConfig(obj: JsonObject, path: string): { panicThreshold: number; localityWeighted: boolean } {
   const common = optionalObject(obj, 'common_lb_config', path);
-  if (!common) return 50;
+  if (!common) return { panicThreshold: 50, localityWeighted: false };
   const cpath = `${path}.common_lb_config`;
-  onlyFields(common, cpath, ['healthy_panic_threshold']);
+  onlyFields(common, cpath, ['healthy_panic_threshold', 'locality_weighted_lb_config']);
+  const weighted = optionalObject(common, 'locality_weighted_lb_config', cpath);
+  if (weighted) onlyFields(weighted, `${cpath}.locality_weighted_lb_config`, []);
   const threshold = optionalObject(common, 'healthy_panic_threshold', cpath);
-  if (!threshold) return 50;
+  if (!threshold) return { panicThreshold: 50, localityWeighted: weighted !== undefined };
   onlyFields(threshold, `${cpath}.healthy_panic_threshold`, ['value']);
   const value = threshold.value ?? 0;
   if (typeof value !== 'number' || value < 0 || value > 100) throw new ConfigError(`${cpath}.healthy_panic_threshold.value`, 'must be a percentage between 0 and 100');
-  return value;
+  return { panicThreshold: value, localityWeighted: weighted !== undefined };
 }
 
 function compileRingSize(obj: JsonObject, path: string, lbPolicy: LbPolicy): number {
@@ -317,7 +342,7 @@ export function compileCluster(json: unknown, path = 'Cluster'): ClusterConfig {
     healthCheck: healthChecks[0],
     tls: compileUpstreamTransport(obj.transport_socket, `${path}.transport_socket`),
     tlsMatches: compileTransportSocketMatches(obj.transport_socket_matches, `${path}.transport_socket_matches`),
-    panicThreshold: compilePanicThreshold(obj, path),
+    ...compileCommonLbConfig(obj, path),
     ringSize: compileRingSize(obj, path, lbPolicy),
     protocolOptions,
     json: obj,

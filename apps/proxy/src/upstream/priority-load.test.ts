@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { compileCluster, compileLoadAssignment } from './cluster-config.ts';
 import { health, priorityLoad } from './priority-load.ts';
 
 /** Levels from usable percents of 100 hosts each. */
@@ -44,5 +45,26 @@ describe('priority load', () => {
     expect(priorityLoad([{ usable: 3, total: 4 }, { usable: 1, total: 1 }], 100).loads).toEqual([75, 25]);
     expect(health(1, 3, 140)).toBe(46);
     expect(health(5, 0, 140)).toBe(0);
+  });
+});
+
+describe('load assignment policy and locality settings', () => {
+  const endpoint = { endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: 80 } } } };
+  const cla = (extra: object) => ({ cluster_name: 'c', endpoints: [{ load_balancing_weight: 3, lb_endpoints: [endpoint] }], ...extra });
+
+  it('takes policy.overprovisioning_factor and the locality weight onto each endpoint', () => {
+    const [e] = compileLoadAssignment(cla({ policy: { overprovisioning_factor: 200 } })).endpoints;
+    expect(e).toMatchObject({ overprovisioning: 200, locality: 0, localityWeight: 3 });
+    expect(compileLoadAssignment(cla({})).endpoints[0].overprovisioning).toBe(140);
+  });
+
+  it('refuses drop_overloads by name', () => {
+    expect(() => compileLoadAssignment(cla({ policy: { drop_overloads: [{ category: 'x', drop_percentage: { numerator: 1 } }] } })))
+      .toThrow(/ClusterLoadAssignment\.policy\.drop_overloads.*not supported/);
+  });
+
+  it('reads locality_weighted_lb_config beside the panic threshold', () => {
+    expect(compileCluster({ name: 'c', common_lb_config: { locality_weighted_lb_config: {} } })).toMatchObject({ localityWeighted: true, panicThreshold: 50 });
+    expect(compileCluster({ name: 'c', common_lb_config: { healthy_panic_threshold: { value: 20 } } })).toMatchObject({ localityWeighted: false, panicThreshold: 20 });
   });
 });

@@ -4,6 +4,8 @@ import {
 } from '@mizzen/filters';
 import type { ClusterConfig, Endpoint } from './cluster-config.ts';
 import { createLoadBalancer, type LoadBalancer } from './load-balancer.ts';
+import { PickPlan, usable, type LocalityHosts, type PlanOptions, type PriorityHosts } from './pick-plan.ts';
+import { DEFAULT_OVERPROVISIONING } from './priority-load.ts';
 import { HealthChecker } from './health-checker.ts';
 import { Http2Client, type Http2ClientEvents } from './http2-client.ts';
 import { DnsRefresher } from './dns-resolution.ts';
@@ -73,13 +75,19 @@ export class Cluster implements UpstreamCluster {
   onResolved: () => void = () => {};
   private dns: DnsRefresher | undefined;
   private hosts = new Map<string, Host>();
-  /** The hosts of the best priority, each repeated by its weight. */
-  private weighted: Host[] = [];
-  /** `weighted` without ejected hosts (or all of it in panic). */
-  private pickList: Host[] = [];
-  /** Every priority's hosts, each repeated by its weight, best priority first. */
-  private byPriority: [number, Host[]][] = [];
-  private readonly lb: LoadBalancer;
+  /** Every priority's hosts, each repeated by its weight, by locality too, best priority first. */
+  private priorities: PriorityHosts[] = [];
+  /** The assignment's overprovisioning factor (percent). */
+  private overprovisioning = DEFAULT_OVERPROVISIONING;
+  /** Where picks go; rebuilt when membership or health changes, never per request. */
+  private plan: PickPlan;
+  /** A balancer per priority, or per locality of a priority ("0", "0/1"), kept across plans. */
+  private readonly balancers = new Map<string, LoadBalancer>();
+  private readonly balancer = (key: string): LoadBalancer => {
+    let lb = this.balancers.get(key);
+    if (!lb) this.balancers.set(key, (lb = createLoadBalancer(this.config.lbPolicy, this.config.ringSize)));
+    return lb;
+  };
   private readonly membersGauge: Gauge;
   private readonly connectOptions: ConnectOptions;
   private destroyed = false;
@@ -112,7 +120,7 @@ export class Cluster implements UpstreamCluster {
     this.name = config.name;
     this.stats = clusterStats(stats, config.name);
     this.membersGauge = stats.gauge(`cluster.${config.name}.membership_healthy`);
-    this.lb = createLoadBalancer(config.lbPolicy, config.ringSize);
+    this.plan = new PickPlan([], this.planOptions(), this.balancer);
     this.hasEndpoints = config.type !== 'EDS';
     this.connectOptions = { connectTimeoutMs: config.connectTimeoutMs, sourceAddress: config.sourceAddress, keepaliveSeconds: config.keepaliveSeconds, stats: this.stats, transport: config.transport };
     if (config.outlierDetection) {
@@ -158,37 +166,43 @@ export class Cluster implements UpstreamCluster {
 
   setEndpoints(endpoints: Endpoint[]): void {
     this.hasEndpoints = true;
-    const best = endpoints.reduce((min, e) => Math.min(min, e.priority), Infinity);
     const next = new Map<string, Host>();
-    const pickList: Host[] = [];
-    const byPriority = new Map<number, Host[]>();
+    const byPriority = new Map<number, { hosts: Host[]; localities: Map<number, LocalityHosts> }>();
     for (const e of endpoints) {
       const key = hostKey(e.address, e.port);
       let host = next.get(key) ?? this.hosts.get(key);
       if (!host) host = new Host(e.address, e.port);
       host.priority = e.priority;
       next.set(key, host);
-      const list = byPriority.get(e.priority) ?? [];
-      for (let i = 0; i < e.weight; i++) list.push(host);
-      byPriority.set(e.priority, list);
-      if (e.priority === best) for (let i = 0; i < e.weight; i++) pickList.push(host);
+      let level = byPriority.get(e.priority);
+      if (!level) byPriority.set(e.priority, (level = { hosts: [], localities: new Map() }));
+      let locality = level.localities.get(e.locality ?? 0);
+      if (!locality) level.localities.set(e.locality ?? 0, (locality = { weight: e.localityWeight ?? 0, hosts: [] }));
+      for (let i = 0; i < e.weight; i++) {
+        level.hosts.push(host);
+        locality.hosts.push(host);
+      }
     }
-    this.byPriority = [...byPriority].sort(([a], [b]) => a - b);
+    this.priorities = [...byPriority].sort(([a], [b]) => a - b).map(([priority, level]) => ({ priority, hosts: level.hosts, localities: [...level.localities.values()] }));
+    this.overprovisioning = endpoints[0]?.overprovisioning ?? DEFAULT_OVERPROVISIONING;
     for (const [key, host] of this.hosts) if (!next.has(key)) host.closeIdle();
     this.hosts = next;
     this.healthChecker?.setHosts(next.values());
-    this.weighted = pickList;
     this.refreshPickList();
   }
 
-  /** Leaves ejected hosts out of balancing, unless too few are left (healthy_panic_threshold):
-   *  then all of them take traffic, as Envoy's panic mode. */
+  private planOptions(): PlanOptions {
+    // Hash balancers keep one ring per priority; locality weights do not apply to them here.
+    const hashing = this.config.lbPolicy === 'RING_HASH' || this.config.lbPolicy === 'MAGLEV';
+    return { overprovisioning: this.overprovisioning, panicThreshold: this.config.panicThreshold, localityWeighted: this.config.localityWeighted && !hashing };
+  }
+
+  /** Recomputes where picks go: priority loads from usable hosts (ejected or failing active
+   *  health checks are out), panic per priority (healthy_panic_threshold), locality weights. */
   private refreshPickList(): void {
-    const usable = this.weighted.filter((h) => h.ejectedUntil === 0 && !h.activeHealthFailed);
     let healthy = 0;
-    for (const host of this.hosts.values()) if (host.ejectedUntil === 0 && !host.activeHealthFailed) healthy++;
-    const panic = this.hosts.size > 0 && (healthy * 100) / this.hosts.size < this.config.panicThreshold;
-    this.pickList = panic || usable.length === this.weighted.length ? this.weighted : usable;
+    for (const host of this.hosts.values()) if (usable(host)) healthy++;
+    this.plan = new PickPlan(this.priorities, this.planOptions(), this.balancer);
     this.membersGauge.set(healthy);
   }
 
@@ -203,13 +217,13 @@ export class Cluster implements UpstreamCluster {
     if (excluded && excluded.size > 0) {
       // A retry under previous_priorities: the best priority not tried yet, its usable hosts
       // (all of them if none is); with every priority tried, the usual pick (as Envoy resets).
-      const next = this.byPriority.find(([priority]) => !excluded.has(priority));
-      if (next && next[0] !== this.byPriority[0][0]) {
-        const usable = next[1].filter((h) => h.ejectedUntil === 0 && !h.activeHealthFailed);
-        return this.lb.pick(usable.length > 0 ? usable : next[1], context);
+      const next = this.priorities.find((p) => !excluded.has(p.priority));
+      if (next && next !== this.priorities[0]) {
+        const hosts = next.hosts.filter(usable);
+        return this.balancer(`${next.priority}`).pick(hosts.length > 0 ? hosts : next.hosts, context);
       }
     }
-    return this.lb.pick(this.pickList, context);
+    return this.plan.pick(context);
   }
 
   private originalDstHost(context: LoadBalancerContext): Host {
