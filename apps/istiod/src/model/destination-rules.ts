@@ -1,9 +1,6 @@
 import type { ConnectionPoolSettings, DestinationRule, LoadBalancerSettings, OutlierDetection, ClientTLSSettings, Subset, TrafficPolicy } from '@mizzen/config';
 import { hostMatches, hostSpecificity, isExportedTo, resolveHost } from './host.ts';
 
-/** Istio's root namespace: rules there apply mesh-wide after the closer ones. */
-export const rootNamespace = 'istio-system';
-
 /** What a DestinationRule says for one port (and subset) of a host, after Istio's overrides. */
 export interface PortPolicy {
   loadBalancer?: LoadBalancerSettings;
@@ -14,10 +11,18 @@ export interface PortPolicy {
 
 /** The DestinationRule that applies to a host for clients in a namespace, chosen as Istio
  *  does: a rule in the client's namespace first, then the service's, then the root namespace,
- *  then any other that exports itself there; an exact host before a wildcard. */
+ *  then any other that exports itself there; an exact host before a wildcard. Rules in the
+ *  mesh config's root namespace apply mesh-wide after the closer ones. */
 const chosenByRules = new WeakMap<readonly DestinationRule[], Map<string, Map<string, DestinationRule | null>>>();
 
-export function destinationRuleFor(rules: readonly DestinationRule[], clientNamespace: string, hostname: string, serviceNamespace?: string): DestinationRule | undefined {
+export function destinationRuleFor(
+  push: { destinationRules: readonly DestinationRule[]; mesh: { rootNamespace: string } },
+  clientNamespace: string,
+  hostname: string,
+  serviceNamespace?: string,
+): DestinationRule | undefined {
+  const rules = push.destinationRules;
+  const rootNamespace = push.mesh.rootNamespace;
   // Every proxy of a namespace asks the same questions of the same (per push) list: answer each
   // once. Keyed by maps in turn rather than a joined string, since this is asked for every
   // cluster of every proxy, and the strings given are the registry's own.
@@ -26,7 +31,7 @@ export function destinationRuleFor(rules: readonly DestinationRule[], clientName
     byClient = new Map();
     chosenByRules.set(rules, byClient);
   }
-  const scope = `${clientNamespace}\0${serviceNamespace ?? ''}`;
+  const scope = `${clientNamespace}\0${serviceNamespace ?? ''}\0${rootNamespace}`;
   let chosen = byClient.get(scope);
   if (!chosen) {
     chosen = new Map();
@@ -34,13 +39,13 @@ export function destinationRuleFor(rules: readonly DestinationRule[], clientName
   }
   let rule = chosen.get(hostname);
   if (rule === undefined) {
-    rule = chooseDestinationRule(rules, clientNamespace, hostname, serviceNamespace) ?? null;
+    rule = chooseDestinationRule(rules, rootNamespace, clientNamespace, hostname, serviceNamespace) ?? null;
     chosen.set(hostname, rule);
   }
   return rule ?? undefined;
 }
 
-function chooseDestinationRule(rules: readonly DestinationRule[], clientNamespace: string, hostname: string, serviceNamespace?: string): DestinationRule | undefined {
+function chooseDestinationRule(rules: readonly DestinationRule[], rootNamespace: string, clientNamespace: string, hostname: string, serviceNamespace?: string): DestinationRule | undefined {
   const rank = (rule: DestinationRule) => {
     const ns = rule.metadata.namespace ?? 'default';
     return ns === clientNamespace ? 0 : ns === serviceNamespace ? 1 : ns === rootNamespace ? 2 : 3;

@@ -1,6 +1,7 @@
 import type { ConfigStore, DestinationRule, Gateway, KubeObject, Pod, Sidecar, VirtualService } from '@mizzen/config';
 import type { Proxy } from './proxy.ts';
 import { meshAccessLog, meshConfigNamespace, type MeshAccessLog } from '../networking/access-log.ts';
+import { meshSettings, type MeshSettings } from './mesh-config.ts';
 import type { Protocol } from './protocol.ts';
 import { buildServiceRegistry, endpointKey, resolveTargetPort, withEndpointsOf, type Endpoint, type ServiceRegistry } from './service-registry.ts';
 import { selectorMatches, type MeshService, type ServicePort } from './service.ts';
@@ -18,10 +19,13 @@ export interface PushContext {
   secrets: KubeObject[];
   /** The mesh config's access log (the `istio` ConfigMap), when it asks for one. */
   accessLog?: MeshAccessLog;
+  /** The mesh config's mesh-wide settings, Istio's defaults where it says nothing. */
+  mesh: MeshSettings;
 }
 
 export function buildPushContext(store: ConfigStore, version: string): PushContext {
   const registry = buildServiceRegistry(store);
+  const configMaps = store.list('ConfigMap', meshConfigNamespace);
   return {
     version,
     registry,
@@ -32,7 +36,8 @@ export function buildPushContext(store: ConfigStore, version: string): PushConte
     gateways: store.list('Gateway') as Gateway[],
     sidecars: store.list('Sidecar') as Sidecar[],
     secrets: store.list('Secret'),
-    accessLog: meshAccessLog(store.list('ConfigMap', meshConfigNamespace), registry.warnings),
+    accessLog: meshAccessLog(configMaps, registry.warnings),
+    mesh: meshSettings(configMaps, registry.warnings),
   };
 }
 

@@ -1,7 +1,6 @@
 // What a sidecar proxy may see, as Istio's Sidecar resource scopes it: the services its egress
 // hosts name (and that are exported to its namespace), and where unknown traffic goes.
 import type { IstioEgressListener, Sidecar } from '@mizzen/config';
-import { rootNamespace } from './destination-rules.ts';
 import { hostMatches, isExportedTo } from './host.ts';
 import type { Proxy } from './proxy.ts';
 import { outboundServicePorts, proxyLabels, type PushContext } from './push-context.ts';
@@ -17,7 +16,8 @@ export interface SidecarScope {
 
 /** The Sidecar of a proxy, chosen as Istio does: one in its namespace whose workloadSelector
  *  matches its labels, else its namespace's Sidecar without selector, else the root
- *  namespace's without selector (the mesh default). Ties go by name. Gateways have none. */
+ *  namespace's without selector (the mesh default; the root namespace is the mesh config's).
+ *  Ties go by name. Gateways have none. */
 export function sidecarFor(push: PushContext, proxy: Proxy): Sidecar | undefined {
   if (proxy.type === 'router') return undefined;
   const labels = proxyLabels(push, proxy);
@@ -26,18 +26,21 @@ export function sidecarFor(push: PushContext, proxy: Proxy): Sidecar | undefined
   return (
     own.find((s) => s.spec.workloadSelector?.labels && selectorMatches(s.spec.workloadSelector.labels, labels)) ??
     own.find((s) => !s.spec.workloadSelector) ??
-    inNamespace(rootNamespace).find((s) => !s.spec.workloadSelector)
+    inNamespace(push.mesh.rootNamespace).find((s) => !s.spec.workloadSelector)
   );
 }
 
+/** The Sidecar of a proxy and its outbound traffic policy: the Sidecar's own, else the mesh
+ *  config's. */
 export function sidecarScope(push: PushContext, proxy: Proxy): SidecarScope {
   const sidecar = sidecarFor(push, proxy);
-  return { sidecar, outboundTrafficPolicy: sidecar?.spec.outboundTrafficPolicy?.mode ?? 'ALLOW_ANY' };
+  return { sidecar, outboundTrafficPolicy: sidecar?.spec.outboundTrafficPolicy?.mode ?? push.mesh.outboundTrafficPolicy };
 }
 
 /** Whether an egress host ("ns/host") admits a service. "." is the Sidecar's namespace, or the
  *  proxy's for the mesh default in the root namespace; "~" admits nothing. */
-export function egressHostAdmits(egressHost: string, service: MeshService, sidecarNamespace: string, proxyNamespace: string): boolean {
+export function egressHostAdmits(egressHost: string, service: MeshService, scope: EgressScope): boolean {
+  const { sidecarNamespace, proxyNamespace, rootNamespace } = scope;
   const slash = egressHost.indexOf('/');
   const namespace = egressHost.slice(0, slash);
   const host = egressHost.slice(slash + 1);
@@ -47,9 +50,16 @@ export function egressHostAdmits(egressHost: string, service: MeshService, sidec
   return hostMatches(host, service.hostname);
 }
 
-function listenerAdmits(listener: IstioEgressListener, service: MeshService, port: number, sidecarNamespace: string, proxyNamespace: string): boolean {
+/** Where a Sidecar's egress hosts are read: its namespace, the proxy's, the mesh's root. */
+export interface EgressScope {
+  sidecarNamespace: string;
+  proxyNamespace: string;
+  rootNamespace: string;
+}
+
+function listenerAdmits(listener: IstioEgressListener, service: MeshService, port: number, scope: EgressScope): boolean {
   if (listener.port && listener.port.number !== port) return false;
-  return listener.hosts.some((h) => egressHostAdmits(h, service, sidecarNamespace, proxyNamespace));
+  return listener.hosts.some((h) => egressHostAdmits(h, service, scope));
 }
 
 const visibleByPush = new WeakMap<PushContext, Map<string, readonly { service: MeshService; port: ServicePort }[]>>();
@@ -68,10 +78,10 @@ export function visibleServicePorts(push: PushContext, proxy: Proxy): readonly {
   let visible = byScope.get(key);
   if (!visible) {
     const egress = sidecar?.spec.egress ?? [];
-    const sidecarNamespace = sidecar?.metadata.namespace ?? proxy.namespace;
+    const scope = { sidecarNamespace: sidecar?.metadata.namespace ?? proxy.namespace, proxyNamespace: proxy.namespace, rootNamespace: push.mesh.rootNamespace };
     visible = outboundServicePorts(push).filter(
       ({ service, port }) =>
-        isExportedTo(service.exportTo, service.namespace, proxy.namespace) && (egress.length === 0 || egress.some((l) => listenerAdmits(l, service, port.port, sidecarNamespace, proxy.namespace))),
+        isExportedTo(service.exportTo, service.namespace, proxy.namespace) && (egress.length === 0 || egress.some((l) => listenerAdmits(l, service, port.port, scope))),
     );
     byScope.set(key, visible);
   }

@@ -2,6 +2,7 @@ import type { DestinationRule } from '@mizzen/config';
 import { visibleServicePorts } from '../model/sidecar-scope.ts';
 import { isRouter, servesAutoPassthrough } from '../model/gateways.ts';
 import { destinationRuleFor, portPolicy, type PortPolicy } from '../model/destination-rules.ts';
+import type { MeshSettings } from '../model/mesh-config.ts';
 import type { Protocol } from '../model/protocol.ts';
 import type { Proxy } from '../model/proxy.ts';
 import { inboundPorts, serviceEndpoints, type PushContext } from '../model/push-context.ts';
@@ -9,7 +10,7 @@ import type { Endpoint } from '../model/service-registry.ts';
 import { selectorMatches, type MeshService, type ServicePort } from '../model/service.ts';
 import { loadAssignment } from './endpoint-builder.ts';
 import { sniDnatTargets } from './sni-dnat.ts';
-import { clusterPolicyFields, protocolOptions } from './traffic-policy.ts';
+import { clusterPolicyFields, protocolOptions, tcpKeepaliveFields } from './traffic-policy.ts';
 import {
   adsConfigSource,
   blackHoleCluster,
@@ -22,15 +23,14 @@ import {
   type JsonObject,
 } from './envoy-json.ts';
 
-const connectTimeout = '10s';
-
 /** The clusters a proxy needs: one per service port in the mesh, one more per subset that the
  *  port's DestinationRule defines, the fixed fallbacks, and one per inbound port of its own
  *  pod; sorted by name. */
 export function buildClusters(push: PushContext, proxy: Proxy): JsonObject[] {
   const sidecar = !isRouter(proxy);
+  const connectTimeout = push.mesh.connectTimeout;
   const outbound = visibleServicePorts(push, proxy).flatMap(({ service, port }) => {
-    const rule = destinationRuleFor(push.destinationRules, proxy.namespace, service.hostname, service.namespace);
+    const rule = destinationRuleFor(push, proxy.namespace, service.hostname, service.namespace);
     return outboundClusters(push, service, port, rule, sidecar);
   });
   // An AUTO_PASSTHROUGH gateway also has each outbound cluster under its SNI name.
@@ -96,8 +96,9 @@ function outboundClusters(push: PushContext, service: MeshService, port: Service
   const cached = cache.get(key);
   if (cached) return cached;
   const endpoints = serviceEndpoints(push, service.hostname, port.port);
+  const mesh = push.mesh;
   const clusters = [
-    outboundCluster(outboundClusterName(port.port, service.hostname), service, port.protocol, portPolicy(rule, port.port), endpoints, sidecar),
+    outboundCluster(outboundClusterName(port.port, service.hostname), service, port.protocol, portPolicy(rule, port.port), endpoints, sidecar, mesh),
     ...(rule?.spec.subsets ?? []).map((subset) =>
       outboundCluster(
         outboundClusterName(port.port, service.hostname, subset.name),
@@ -106,6 +107,7 @@ function outboundClusters(push: PushContext, service: MeshService, port: Service
         portPolicy(rule, port.port, subset),
         endpoints.filter((e) => !subset.labels || selectorMatches(subset.labels, e.labels)),
         sidecar,
+        mesh,
       ),
     ),
   ];
@@ -117,17 +119,22 @@ function outboundClusters(push: PushContext, service: MeshService, port: Service
  *  applies there: EDS, or for a ServiceEntry resolved by DNS a STRICT_DNS cluster of its
  *  endpoints' names, or with resolution NONE the original destination. lb_policy is left out
  *  unless the policy sets one: ROUND_ROBIN is its default, and canonical Envoy JSON omits
- *  defaults. */
-function outboundCluster(name: string, service: MeshService, protocol: Protocol, policy: PortPolicy, endpoints: Endpoint[], sidecar: boolean): JsonObject {
+ *  defaults. The mesh config's connect timeout and TCP keepalive apply where the policy sets
+ *  none (keepalive field by field, as Istio merges them). */
+function outboundCluster(name: string, service: MeshService, protocol: Protocol, policy: PortPolicy, endpoints: Endpoint[], sidecar: boolean, mesh: MeshSettings): JsonObject {
   const cluster: JsonObject = {
     '@type': typeUrls.cluster,
     name,
     ...discovery(name, service, endpoints),
-    connect_timeout: connectTimeout,
+    connect_timeout: mesh.connectTimeout,
     // Set here first to keep the field in its place; the policy may rewrite it.
     ...protocolOptions(undefined, protocol, sidecar),
     ...clusterPolicyFields(policy, protocol, sidecar),
   };
+  if (mesh.tcpKeepalive) {
+    const options = (cluster.upstream_connection_options ?? {}) as JsonObject;
+    cluster.upstream_connection_options = { ...options, tcp_keepalive: { ...tcpKeepaliveFields(mesh.tcpKeepalive), ...(options.tcp_keepalive as JsonObject | undefined) } };
+  }
   if (service.resolution === 'NONE') Object.assign(cluster, { type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED' });
   if (cluster.type === 'ORIGINAL_DST') {
     delete cluster.eds_cluster_config;

@@ -23,7 +23,7 @@ export function buildEndpoints(push: PushContext, names?: string[], proxy?: Prox
     }
   } else {
     for (const service of push.registry.services) {
-      const rule = destinationRuleFor(push.destinationRules, proxy?.namespace ?? service.namespace, service.hostname, service.namespace);
+      const rule = destinationRuleFor(push, proxy?.namespace ?? service.namespace, service.hostname, service.namespace);
       for (const port of service.ports) {
         for (const subset of ['', ...(rule?.spec.subsets ?? []).map((s) => s.name)]) {
           const assignment = clusterAssignment(push, service, port.port, subset, proxy);
@@ -43,7 +43,7 @@ const assignmentsByPush = new WeakMap<PushContext, Map<string, JsonObject | unde
 function clusterAssignment(push: PushContext, service: MeshService, port: number, subsetName: string, proxy?: Proxy): JsonObject | undefined {
   // DNS and NONE services have no EDS clusters: the proxy resolves or passes through.
   if (service.resolution && service.resolution !== 'EDS') return undefined;
-  const rule = destinationRuleFor(push.destinationRules, proxy?.namespace ?? service.namespace, service.hostname, service.namespace);
+  const rule = destinationRuleFor(push, proxy?.namespace ?? service.namespace, service.hostname, service.namespace);
   const name = outboundClusterName(port, service.hostname, subsetName);
   const key = `${rule ? `${rule.metadata.namespace}/${rule.metadata.name}` : ''}|${name}`;
   let cache = assignmentsByPush.get(push);

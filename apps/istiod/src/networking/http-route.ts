@@ -41,7 +41,7 @@ function outboundRouteConfiguration(port: number, services: MeshService[], ctx: 
   } else if (proxy.interceptionMode === 'REDIRECT') {
     // With capture, traffic for hosts the mesh does not know still leaves, as Istio's default
     // ALLOW_ANY.
-    virtualHosts.push({ name: 'allow_any', domains: ['*'], routes: [{ ...defaultOutboundRoute(passthroughCluster, undefined), name: 'allow_any' }], include_request_attempt_count: true });
+    virtualHosts.push({ name: 'allow_any', domains: ['*'], routes: [{ ...defaultOutboundRoute(passthroughCluster, undefined, ctx.push), name: 'allow_any' }], include_request_attempt_count: true });
   } else if (services.length === 1) {
     // Without capture the app reaches the service on this port at 127.0.0.1:PORT, so its
     // requests carry Host values such as "127.0.0.1:9080": when one service owns the port,
@@ -59,9 +59,9 @@ function serviceRoutes(service: MeshService, ctx: RouteContext): JsonObject[] {
   const vs = virtualServiceFor(ctx.push.virtualServices, ctx.proxy, service.hostname);
   const routes = vs ? virtualServiceRoutes(vs, ctx) : [];
   if (routes.length > 0) return routes;
-  const rule = destinationRuleFor(ctx.push.destinationRules, ctx.proxy.namespace, service.hostname, service.namespace);
+  const rule = destinationRuleFor(ctx.push, ctx.proxy.namespace, service.hostname, service.namespace);
   const hash = hashPolicy(portPolicy(rule, ctx.port).loadBalancer);
-  return [defaultOutboundRoute(outboundClusterName(ctx.port, service.hostname), hash)];
+  return [defaultOutboundRoute(outboundClusterName(ctx.port, service.hostname), hash, ctx.push)];
 }
 
 /** The Host values that reach a service, as Istio lists them: the FQDN, the short names that
@@ -91,10 +91,12 @@ function defaultRoute(cluster: string): JsonObject {
   return { name: 'default', match: { prefix: '/' }, route: { cluster, timeout: '0s' } };
 }
 
-/** The route of a service no VirtualService routes: to its cluster, with Istio's default retry
- *  policy (inbound routes have none) and the DestinationRule's hash key. */
-function defaultOutboundRoute(cluster: string, hash: JsonObject[] | undefined): JsonObject {
+/** The route of a service no VirtualService routes: to its cluster, with the default retry
+ *  policy (the mesh config's, else Istio's; inbound routes have none) and the DestinationRule's
+ *  hash key. */
+function defaultOutboundRoute(cluster: string, hash: JsonObject[] | undefined, push: PushContext): JsonObject {
   const route = defaultRoute(cluster);
-  const action = { ...(route.route as JsonObject), retry_policy: retryPolicy(undefined, hash !== undefined), ...(hash ? { hash_policy: hash } : {}) };
+  const retry = retryPolicy(undefined, hash !== undefined, push.mesh.defaultHttpRetryPolicy);
+  const action = { ...(route.route as JsonObject), ...(retry ? { retry_policy: retry } : {}), ...(hash ? { hash_policy: hash } : {}) };
   return { ...route, route: action };
 }

@@ -26,7 +26,7 @@ export function sniDnatTargets(push: PushContext, proxy: Proxy): SniDnatTarget[]
   return visibleServicePorts(push, proxy)
     .filter(({ service }) => service.serviceEntry?.location !== 'MESH_EXTERNAL')
     .flatMap(({ service, port }) => {
-      const rule = destinationRuleFor(push.destinationRules, proxy.namespace, service.hostname, service.namespace);
+      const rule = destinationRuleFor(push, proxy.namespace, service.hostname, service.namespace);
       return ['', ...(rule?.spec.subsets ?? []).map((s) => s.name)].map((subset) => ({
         service,
         port,

@@ -82,7 +82,7 @@ export function tlsRouteChains(service: MeshService, ctx: RouteContext): TlsRout
  *  hash for TCP, and with several weighted destinations it sets none. */
 function sourceIpHash(host: string, port: number, subset: string | undefined, ctx: RouteContext): JsonObject {
   const service = ctx.push.registry.byHostname.get(host);
-  const rule = destinationRuleFor(ctx.push.destinationRules, ctx.proxy.namespace, host, service?.namespace);
+  const rule = destinationRuleFor(ctx.push, ctx.proxy.namespace, host, service?.namespace);
   const subsetRule = subset === undefined ? undefined : rule?.spec.subsets?.find((s) => s.name === subset);
   return portPolicy(rule, port, subsetRule).loadBalancer?.consistentHash?.useSourceIp ? { hash_policy: [{ source_ip: {} }] } : {};
 }

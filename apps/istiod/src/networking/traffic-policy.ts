@@ -1,7 +1,7 @@
 // A DestinationRule's traffic policy in Envoy's terms, as Istio maps it: the load balancer and
 // its consistent hash, the connection pool as circuit breakers and protocol options, outlier
 // detection. The hash key itself is a route setting (hash_policy), so it is built here too.
-import type { ConnectionPoolSettings, LoadBalancerSettings, OutlierDetection } from '@mizzen/config';
+import type { ConnectionPoolSettings, LoadBalancerSettings, OutlierDetection, TcpKeepalive } from '@mizzen/config';
 import type { PortPolicy } from '../model/destination-rules.ts';
 import { isHttp, isHttp2, type Protocol } from '../model/protocol.ts';
 import { durationJson, typeUrls, type JsonObject } from './envoy-json.ts';
@@ -58,17 +58,17 @@ function connectionPoolFields(pool: ConnectionPoolSettings | undefined): JsonObj
         },
       ],
     },
-    ...(keepalive
-      ? {
-          upstream_connection_options: {
-            tcp_keepalive: {
-              ...(keepalive.probes ? { keepalive_probes: keepalive.probes } : {}),
-              ...(keepalive.time ? { keepalive_time: wholeSeconds(keepalive.time) } : {}),
-              ...(keepalive.interval ? { keepalive_interval: wholeSeconds(keepalive.interval) } : {}),
-            },
-          },
-        }
-      : {}),
+    ...(keepalive ? { upstream_connection_options: { tcp_keepalive: tcpKeepaliveFields(keepalive) } } : {}),
+  };
+}
+
+/** Envoy's TcpKeepalive of Istio's (a DestinationRule's or the mesh config's): only the fields
+ *  set, the rest left to the system's defaults. */
+export function tcpKeepaliveFields(keepalive: TcpKeepalive): JsonObject {
+  return {
+    ...(keepalive.probes ? { keepalive_probes: keepalive.probes } : {}),
+    ...(keepalive.time ? { keepalive_time: wholeSeconds(keepalive.time) } : {}),
+    ...(keepalive.interval ? { keepalive_interval: wholeSeconds(keepalive.interval) } : {}),
   };
 }
 

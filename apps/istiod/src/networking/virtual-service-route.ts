@@ -184,7 +184,7 @@ function routeAction(route: HTTPRoute, namespace: string, ctx: RouteContext): Js
   // A timeout of 0s turns the route timeout off, as Istio's default.
   out.timeout = route.timeout ? durationJson(route.timeout) : '0s';
   const hash = routeHashPolicy(destinations, namespace, ctx);
-  const retry = retryPolicy(route.retries, hash !== undefined);
+  const retry = retryPolicy(route.retries, hash !== undefined, ctx.push.mesh.defaultHttpRetryPolicy);
   if (retry) out.retry_policy = retry;
   const mirrors = mirrorPolicies(route, namespace, ctx);
   if (mirrors.length > 0) out.request_mirror_policies = mirrors;
@@ -214,7 +214,7 @@ function routeHashPolicy(destinations: HTTPRouteDestination[], namespace: string
   const policies = destinations.map((d) => {
     const host = resolveHost(d.destination.host, namespace);
     const service = ctx.push.registry.byHostname.get(host);
-    const rule = destinationRuleFor(ctx.push.destinationRules, ctx.proxy.namespace, host, service?.namespace);
+    const rule = destinationRuleFor(ctx.push, ctx.proxy.namespace, host, service?.namespace);
     const subset = rule?.spec.subsets?.find((s) => s.name === d.destination.subset);
     return hashPolicy(portPolicy(rule, destinationPort(d.destination, host, ctx), subset).loadBalancer);
   });
@@ -226,13 +226,15 @@ function routeHashPolicy(destinations: HTTPRouteDestination[], namespace: string
  *  cancelled streams, and 503. */
 const defaultRetryOn = 'connect-failure,refused-stream,unavailable,cancelled,503';
 
-/** A route's retry policy, as Istio converts it: without a `retries` block Istio's default (two
- *  retries on its default conditions), zero attempts none, else the default with the route's
+/** A route's retry policy, as Istio converts it: without a `retries` block the mesh config's
+ *  defaultHttpRetryPolicy, or without one Istio's default (two retries on its default
+ *  conditions); zero attempts none, else the default with the route's
  *  fields. Retries go to another host than the one that failed, unless the destination hashes
  *  requests to a host (consistent hashing), or the route says otherwise. `retryRemoteLocalities`
  *  becomes Envoy's previous_priorities, a priority avoided after two tries in it, as Istio
  *  writes it. */
-export function retryPolicy(retries: HTTPRetry | undefined, consistentHash: boolean): JsonObject | undefined {
+export function retryPolicy(routeRetries: HTTPRetry | undefined, consistentHash: boolean, meshDefault?: HTTPRetry): JsonObject | undefined {
+  const retries = routeRetries ?? meshDefault;
   if (retries && !retries.attempts) return undefined;
   const conditions = (retries?.retryOn ?? defaultRetryOn)
     .split(',')

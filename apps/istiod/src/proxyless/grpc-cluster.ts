@@ -12,7 +12,7 @@ export function buildGrpcClusters(push: PushContext, proxy: Proxy, names: string
   const wanted = names.length > 0 ? new Set(names) : undefined;
   const clusters: JsonObject[] = [];
   for (const { service, port } of outboundServicePorts(push)) {
-    const rule = destinationRuleFor(push.destinationRules, proxy.namespace, service.hostname, service.namespace);
+    const rule = destinationRuleFor(push, proxy.namespace, service.hostname, service.namespace);
     const subsets = [undefined, ...(rule?.spec.subsets ?? [])];
     for (const subset of subsets) {
       const name = outboundClusterName(port.port, service.hostname, subset?.name);

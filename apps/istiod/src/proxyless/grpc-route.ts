@@ -30,7 +30,7 @@ function targetRoutes(push: PushContext, proxy: Proxy, target: ServiceTarget): J
   const vs = virtualServiceFor(push.virtualServices, proxy, target.service.hostname);
   const routes = (vs ? virtualServiceRoutes(vs, ctx) : []).flatMap(forGrpc);
   if (routes.length > 0) return routes;
-  const rule = destinationRuleFor(push.destinationRules, proxy.namespace, target.service.hostname, target.service.namespace);
+  const rule = destinationRuleFor(push, proxy.namespace, target.service.hostname, target.service.namespace);
   const hash = hashPolicy(portPolicy(rule, target.port.port).loadBalancer);
   return [{ name: 'default', match: { prefix: '/' }, route: { cluster: outboundClusterName(target.port.port, target.service.hostname), ...(hash ? { hash_policy: hash } : {}) } }];
 }
