@@ -277,7 +277,10 @@ export function compileCluster(json: unknown, path = 'Cluster'): ClusterConfig {
   onlyFields(obj, path, ['@type', 'name', 'type', 'connect_timeout', 'lb_policy', 'load_assignment', 'eds_cluster_config',
     'typed_extension_protocol_options', 'http2_protocol_options', 'common_http_protocol_options', 'upstream_connection_options', 'upstream_bind_config', 'circuit_breakers',
     'outlier_detection', 'common_lb_config', 'ring_hash_lb_config', 'maglev_lb_config', 'health_checks', 'transport_socket', 'transport_socket_matches',
-    'dns_lookup_family', 'respect_dns_ttl', 'dns_refresh_rate']);
+    'dns_lookup_family', 'respect_dns_ttl', 'dns_refresh_rate',
+    // Metadata routes nothing here; Istio writes its origin (the DestinationRule) and services
+    // into it, and /config_dump shows it back to tools such as proxy-config.
+    'metadata']);
   const name = requiredString(obj, 'name', path);
   const type = oneOf(obj, 'type', path, ['STATIC', 'EDS', 'ORIGINAL_DST', 'STRICT_DNS', 'LOGICAL_DNS'], 'STATIC');
   const lbPolicy = oneOf(obj, 'lb_policy', path, ['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM', 'CLUSTER_PROVIDED', 'RING_HASH', 'MAGLEV'], 'ROUND_ROBIN');
