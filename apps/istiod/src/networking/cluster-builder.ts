@@ -111,8 +111,20 @@ function outboundClusters(push: PushContext, service: MeshService, port: Service
       ),
     ),
   ];
+  const subsets = ['', ...(rule?.spec.subsets ?? []).map((subset) => subset.name)];
+  clusters.forEach((cluster, i) => (cluster.metadata = outboundMetadata(service, rule, subsets[i])));
   cache.set(key, clusters);
   return clusters;
+}
+
+/** What Istio records on an outbound cluster: the service behind it, its subset, and the
+ *  DestinationRule that shaped it, which tools (`proxy-config clusters`) read back. */
+function outboundMetadata(service: MeshService, rule: DestinationRule | undefined, subset: string): JsonObject {
+  const istio: JsonObject = {};
+  if (rule) istio.config = `/apis/networking.istio.io/v1/namespaces/${rule.metadata.namespace}/destination-rule/${rule.metadata.name}`;
+  istio.services = [{ host: service.hostname, name: service.name, namespace: service.namespace }];
+  if (subset) istio.subset = subset;
+  return { filter_metadata: { istio } };
 }
 
 /** The cluster of a service port (or of one subset of it), with the traffic policy that

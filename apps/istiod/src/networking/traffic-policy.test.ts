@@ -74,6 +74,14 @@ describe('traffic policy', () => {
       eds_cluster_config: { service_name: 'outbound|9080||reviews.default.svc.cluster.local', eds_config: { ads: {}, initial_fetch_timeout: '0s', resource_api_version: 'V3' } },
       connect_timeout: '0.250s',
       lb_policy: 'RING_HASH',
+      metadata: {
+        filter_metadata: {
+          istio: {
+            config: '/apis/networking.istio.io/v1/namespaces/default/destination-rule/reviews',
+            services: [{ host: 'reviews.default.svc.cluster.local', name: 'reviews', namespace: 'default' }],
+          },
+        },
+      },
       ring_hash_lb_config: { minimum_ring_size: '1024' },
       circuit_breakers: { thresholds: [{ max_connections: 100, max_pending_requests: 10, max_requests: 1000, max_retries: 3, track_remaining: true }] },
       upstream_connection_options: { tcp_keepalive: { keepalive_probes: 3, keepalive_time: 7200, keepalive_interval: 75 } },
