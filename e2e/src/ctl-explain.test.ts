@@ -128,6 +128,38 @@ describe('x explain against the path requests take', () => {
     if (own) await stopOwnMesh(own);
   }, 60_000);
 
+  it('shows the running sidecar in proxy-config and proxy-status rows, as istioctl prints them', async () => {
+    // Explain first: it waits until the sidecar has the rule, so the views below see it too.
+    await explainOnce(['end-user: jason'], [cluster('v2')]);
+    const ctl = async (...args: string[]): Promise<string[]> => {
+      const result = await runScript(mizzenctl, [...args, '--state-dir', own!.stateDir], { timeoutMs: 60_000 });
+      expect(result.code, result.stderr).toBe(0);
+      return result.stdout.trimEnd().split('\n');
+    };
+    const reviewsPods = [...own!.mesh.pods].filter(([name]) => name.startsWith('reviews-v2-'));
+
+    const clusters = await ctl('proxy-config', 'clusters', productpage, '--fqdn', 'reviews');
+    expect(clusters[0]).toMatch(/^SERVICE FQDN\s+PORT\s+SUBSET\s+DIRECTION\s+TYPE\s+DESTINATION RULE$/);
+    for (const subset of ['-', 'v1', 'v2', 'v3']) {
+      // The rule names every cluster it shapes; the subset-less one too when it sets a policy.
+      const rule = subset === '-' ? '(\\s+reviews\\.default)?' : '\\s+reviews\\.default';
+      expect(clusters).toContainEqual(expect.stringMatching(new RegExp(`^reviews\\.default\\.svc\\.cluster\\.local\\s+9080\\s+${subset}\\s+outbound\\s+EDS${rule}\\s*$`)));
+    }
+
+    const endpoints = await ctl('proxy-config', 'endpoints', productpage, '--cluster', cluster('v2'));
+    // Pods' addresses at the service's target port.
+    expect(endpoints.slice(1).map((row) => row.split(/\s+/)[0].replace(/:\d+$/, '')).sort()).toEqual(reviewsPods.map(([, ip]) => ip).sort());
+    for (const row of endpoints.slice(1)) expect(row).toMatch(new RegExp(`\\sHEALTHY\\s+OK\\s+${cluster('v2').replaceAll('|', '\\|')}$`));
+
+    const routes = await ctl('proxy-config', 'routes', productpage, '--name', '9080');
+    expect(routes).toContainEqual(expect.stringMatching(/^9080\s+reviews\.default\.svc\.cluster\.local:9080\s.*\sreviews\.default$/));
+
+    const status = await ctl('proxy-status');
+    expect(status[0]).toMatch(/^NAME\s+CLUSTER\s+CDS\s+LDS\s+EDS\s+RDS\s+ECDS\s+ISTIOD\s+VERSION$/);
+    const row = status.find((line) => line.startsWith(`${productpage}.default `));
+    expect(row).toMatch(/\s+SYNCED\s+SYNCED\s+SYNCED\s+SYNCED\s+/);
+  }, 120_000);
+
   it("sends jason's request to reviews v2, as explained", async () => {
     const explained = await explainOnce(['end-user: jason'], [cluster('v2')]);
     expect(explained.steps.find((step) => step.step === 'route')?.source).toBe('VirtualService reviews.default');
