@@ -178,7 +178,7 @@ describe('mizzenctl completion zsh, in zsh', () => {
   it('offers commands, options, values, pods and namespaces, and files elsewhere', async () => {
     const reply = async (line: string) => (await zshComplete(line)).slice(1);
     expect(await reply('mizzenctl ')).toEqual(expect.arrayContaining(['local', 'proxy-config', 'pc', 'x', 'version']));
-    expect(await reply('mizzenctl pc ')).toEqual(['clusters', 'listeners', 'routes', 'endpoints', 'bootstrap', 'log', 'all', 'help']);
+    expect(await reply('mizzenctl pc ')).toEqual(['clusters', 'listeners', 'routes', 'endpoints', 'secret', 'bootstrap', 'log', 'all', 'help']);
     expect(await reply('mizzenctl pc routes --fqdn x --')).toContain('--name');
     expect(await reply('mizzenctl version -o ')).toEqual(['json', 'yaml']);
     expect(await reply('mizzenctl pc clusters ')).toEqual(['reviews-v1-abc', 'reviews-v2-def']);
